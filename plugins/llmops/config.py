@@ -1,0 +1,180 @@
+"""Typed, validated configuration with profiles.
+
+One place decides every setting: ``profiles/<name>.yaml`` (``local`` by default, picked with
+``LLMOPS_PROFILE``) layered over the defaults below, then ``LLMOPS__SECTION__KEY=value``
+environment overrides (values parsed as YAML). A bad value stops start-up with a message that
+names the setting, the value and what was expected.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROFILES_DIR = Path(__file__).with_name("profiles")
+ENV_PREFIX = "LLMOPS__"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid; the message says which and why."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_uri(value: str) -> str:
+    if "://" not in value:
+        raise ValueError(f"expected a URI such as file:///abs/path or s3a://bucket/prefix, got {value!r}")
+    scheme = value.split("://", 1)[0]
+    if scheme not in {"file", "s3a", "s3", "gs", "abfss", "hdfs"}:
+        raise ValueError(f"unsupported URI scheme {scheme!r} in {value!r}")
+    return value.rstrip("/")
+
+
+class PathsSettings(_Section):
+    raw_root: str = f"file://{PROJECT_ROOT}/.lake/raw"
+    lake_root: str = f"file://{PROJECT_ROOT}/.lake/lake"
+    # Spark scratch and temp files: a killed JVM leaves blockmgr-* litter, keep it in a project folder.
+    scratch_dir: str = str(PROJECT_ROOT / ".scratch")
+
+    _uris = field_validator("raw_root", "lake_root")(classmethod(lambda cls, v: _check_uri(v)))
+
+
+class SparkSettings(_Section):
+    master: str = "local[*]"
+    driver_memory: str = "4g"
+    shuffle_partitions: int = Field(4, ge=1)
+    arrow_batch_size: int = Field(20_000, ge=1_000)
+    conf: dict[str, str] = {}
+
+
+class DataSettings(_Section):
+    languages: list[str] = ["en"]
+    max_quarantine_rate: float = Field(0.10, ge=0, le=1)
+    # a new partition's row count must lie within [low, high] x the previous partition's
+    row_count_ratio: tuple[float, float] = (0.2, 5.0)
+    near_dup_threshold: float = Field(0.8, gt=0, le=1)
+    minhash_permutations: int = Field(64, ge=8)
+    minhash_bands: int = Field(16, ge=1)
+    shingle_words: int = Field(3, ge=1)
+    min_answer_chars: int = Field(20, ge=1)
+    max_answer_chars: int = Field(4000, ge=1)
+    min_question_chars: int = Field(10, ge=1)
+    max_question_chars: int = Field(2000, ge=1)
+    split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    # name of the environment variable that holds the pseudonymisation key (never the key itself)
+    pseudonym_key_env: str = "LLMOPS_PSEUDONYM_KEY"
+
+    @model_validator(mode="after")
+    def _check(self) -> DataSettings:
+        if self.minhash_permutations % self.minhash_bands:
+            raise ValueError(
+                f"minhash_permutations ({self.minhash_permutations}) must be a multiple of "
+                f"minhash_bands ({self.minhash_bands})"
+            )
+        if abs(sum(self.split_fractions) - 1.0) > 1e-6:
+            raise ValueError(f"split_fractions must add up to 1, got {self.split_fractions}")
+        low, high = self.row_count_ratio
+        if not 0 < low <= 1 <= high:
+            raise ValueError(f"row_count_ratio must satisfy 0 < low <= 1 <= high, got {self.row_count_ratio}")
+        return self
+
+
+class FeastSettings(_Section):
+    project: str = "llmops"
+    online_store: Literal["sqlite", "redis"] = "sqlite"
+    redis_connection: str = "127.0.0.1:6379"
+    max_seq_len: int = Field(256, ge=8)
+
+
+class PodSettings(_Section):
+    image: str
+    cpu: str = "2"
+    memory: str = "8Gi"
+    gpus: int = Field(0, ge=0)
+
+
+class RuntimeSettings(_Section):
+    kind: Literal["local", "kubernetes"] = "local"
+    namespace: str = "llmops"
+    service_account: str = "llmops-runner"
+    startup_timeout_s: int = Field(600, ge=60)
+    gpu_node_selector: dict[str, str] = {"nvidia.com/gpu.present": "true"}
+    lake_secret: str = "llmops-lake-credentials"
+    pseudonym_secret: str = "llmops-pseudonym-key"
+    pods: dict[str, PodSettings] = {
+        "spark": PodSettings(image="ghcr.io/llmops-airflow/spark:0.1.0", cpu="2", memory="8Gi"),
+    }
+
+
+class AirflowSettings(_Section):
+    retries: int = Field(2, ge=0)
+    retry_delay_s: int = Field(30, ge=1)
+    max_retry_delay_s: int = Field(600, ge=1)
+    step_timeout_min: int = Field(60, ge=1)
+
+
+class Settings(_Section):
+    profile: str = "local"
+    paths: PathsSettings = PathsSettings()
+    spark: SparkSettings = SparkSettings()
+    data: DataSettings = DataSettings()
+    feast: FeastSettings = FeastSettings()
+    runtime: RuntimeSettings = RuntimeSettings()
+    airflow: AirflowSettings = AirflowSettings()
+
+
+def _deep_merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        keys = [k.lower() for k in name[len(ENV_PREFIX):].split("__")]
+        node = overrides
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = yaml.safe_load(raw) if raw else raw
+    return overrides
+
+
+def load_settings(profile: str | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Build the settings for ``profile`` (default: $LLMOPS_PROFILE or ``local``)."""
+    environ = dict(os.environ if environ is None else environ)
+    profile = profile or environ.get("LLMOPS_PROFILE") or "local"
+    profile_file = PROFILES_DIR / f"{profile}.yaml"
+    if not profile_file.exists():
+        known = sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
+        raise ConfigError(f"unknown profile {profile!r} (LLMOPS_PROFILE); known profiles: {', '.join(known)}")
+    data = yaml.safe_load(profile_file.read_text()) or {}
+    data = _deep_merge(data, _env_overrides(environ))
+    data["profile"] = profile
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}={err.get('input')!r}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings for profile {profile!r}: {problems}") from None
+
+
+@functools.cache
+def settings() -> Settings:
+    """The process-wide settings, validated once."""
+    return load_settings()

@@ -1,0 +1,207 @@
+"""Table schemas of every layer, and the quarantine reason codes.
+
+These are the project's internal contracts: the ingest job produces the bronze schemas, the
+clean job the silver ones, build_sft the gold one, and the GE suites and Feast views read them.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql.types import (
+    ArrayType,
+    BooleanType,
+    DecimalType,
+    IntegerType,
+    LongType,
+    MapType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
+
+SOURCES = ("tickets", "faq", "reviews", "orders")
+
+# Why a raw record was quarantined (contracts/raw-landing.md). Every rejected record carries one.
+REASONS = {
+    "invalid_utf8": "the record's bytes are not valid UTF-8",
+    "malformed_record": "the line/row/element cannot be parsed (bad JSON, wrong column count, not an object)",
+    "missing_field": "a required field is absent, null or empty",
+    "wrong_type": "a field has the wrong JSON/CSV type",
+    "invalid_value": "a value is out of range, not an allowed value, or not a valid timestamp/decimal",
+    "bad_header": "a CSV file's header is not the contract's header",
+}
+
+CHANNELS = ("email", "chat", "phone")
+ROLES = ("customer", "agent")
+ORDER_STATUSES = ("placed", "shipped", "delivered", "returned", "cancelled")
+ORDERS_HEADER = ("order_id", "customer_id", "customer_email", "product", "status", "created_at", "total")
+
+# Columns every bronze and silver row carries to trace it back to the landing zone.
+LINEAGE = [
+    StructField("_source_file", StringType(), False),
+    StructField("_line", LongType(), False),  # 1-based line/row number; FAQ: 1-based heading index
+]
+
+_EXTRA = StructField("extra", MapType(StringType(), StringType()), True)  # unknown fields, JSON text
+
+MESSAGE = StructType(
+    [
+        StructField("role", StringType(), False),
+        StructField("text", StringType(), True),
+        StructField("ts", TimestampType(), True),
+    ]
+)
+
+BRONZE = {
+    "tickets": StructType(
+        [
+            StructField("ticket_id", StringType(), False),
+            StructField("created_at", TimestampType(), False),
+            StructField("channel", StringType(), True),
+            StructField(
+                "customer",
+                StructType(
+                    [
+                        StructField("id", StringType(), False),
+                        StructField("email", StringType(), True),
+                        StructField("name", StringType(), True),
+                    ]
+                ),
+                False,
+            ),
+            StructField("subject", StringType(), True),
+            StructField("messages", ArrayType(MESSAGE, False), False),
+            StructField("resolution", StringType(), True),
+            _EXTRA,
+            *LINEAGE,
+        ]
+    ),
+    "faq": StructType(
+        [
+            StructField("faq_id", StringType(), False),  # sha256 of source file URI + heading index
+            StructField("page_title", StringType(), True),
+            StructField("question", StringType(), False),
+            StructField("answer_html", StringType(), False),  # raw HTML of the answer elements
+            *LINEAGE,
+        ]
+    ),
+    "reviews": StructType(
+        [
+            StructField("review_id", StringType(), False),
+            StructField("product_id", StringType(), False),
+            StructField("rating", IntegerType(), False),
+            StructField("title", StringType(), True),
+            StructField("body", StringType(), False),
+            StructField("created_at", TimestampType(), False),
+            StructField("lang", StringType(), True),
+            _EXTRA,
+            *LINEAGE,
+        ]
+    ),
+    "orders": StructType(
+        [
+            StructField("order_id", StringType(), False),
+            StructField("customer_id", StringType(), False),
+            StructField("customer_email", StringType(), True),
+            StructField("product", StringType(), True),
+            StructField("status", StringType(), False),
+            StructField("created_at", TimestampType(), False),
+            StructField("total", DecimalType(12, 2), False),
+            *LINEAGE,
+        ]
+    ),
+}
+
+QUARANTINE = StructType(
+    [
+        StructField("source", StringType(), False),
+        StructField("_source_file", StringType(), False),
+        StructField("_line", LongType(), False),
+        StructField("raw", StringType(), True),  # the record as text (invalid bytes replaced)
+        StructField("raw_bytes", StringType(), True),  # base64 of the original bytes when not UTF-8
+        StructField("reason", StringType(), False),  # one of REASONS
+        StructField("message", StringType(), False),  # human-readable detail: which field, what value
+    ]
+)
+
+# Silver: cleaned text (HTML stripped, NFKC, whitespace collapsed, personal data masked to
+# placeholders), personal structured columns dropped or pseudonymised with a keyed hash.
+_SILVER_COMMON = [
+    StructField("lang", StringType(), False),  # detected language (ISO 639-1) or "unknown"
+    StructField("content_hash", StringType(), False),  # sha256 hex of the normalised dedup text
+    StructField("is_suspicious", BooleanType(), False),  # prompt-injection / poisoning pattern hit
+    StructField("suspicious_rule", StringType(), True),
+    *LINEAGE,
+]
+
+SILVER = {
+    "tickets": StructType(
+        [
+            StructField("ticket_id", StringType(), False),
+            StructField("created_at", TimestampType(), False),
+            StructField("channel", StringType(), True),
+            StructField("customer_id", StringType(), False),
+            StructField("subject", StringType(), True),
+            StructField("messages", ArrayType(MESSAGE, False), False),
+            StructField("resolution", StringType(), True),
+            *_SILVER_COMMON,
+        ]
+    ),
+    "faq": StructType(
+        [
+            StructField("faq_id", StringType(), False),
+            StructField("page_title", StringType(), True),
+            StructField("question", StringType(), False),
+            StructField("answer", StringType(), False),
+            *_SILVER_COMMON,
+        ]
+    ),
+    "reviews": StructType(
+        [
+            StructField("review_id", StringType(), False),
+            StructField("product_id", StringType(), False),
+            StructField("rating", IntegerType(), False),
+            StructField("title", StringType(), True),
+            StructField("body", StringType(), False),
+            StructField("created_at", TimestampType(), False),
+            *_SILVER_COMMON,
+        ]
+    ),
+    "orders": StructType(
+        [
+            StructField("order_id", StringType(), False),
+            StructField("customer_id", StringType(), False),
+            StructField("customer_email_key", StringType(), True),  # HMAC-SHA256 pseudonym
+            StructField("product", StringType(), True),
+            StructField("status", StringType(), False),
+            StructField("created_at", TimestampType(), False),
+            StructField("total", DecimalType(12, 2), False),
+            *LINEAGE,
+        ]
+    ),
+}
+
+# Free-text columns of each silver table: masked, and checked by the silver/gold gates.
+TEXT_COLUMNS = {
+    "tickets": ("subject", "messages.text", "resolution"),
+    "faq": ("page_title", "question", "answer"),
+    "reviews": ("title", "body"),
+    "orders": ("product",),
+}
+
+GOLD_SFT = StructType(
+    [
+        StructField("example_id", StringType(), False),  # sha256 of source + source ids
+        StructField("source", StringType(), False),  # tickets | faq
+        StructField("source_ids", ArrayType(StringType(), False), False),
+        StructField("source_file", StringType(), False),
+        StructField("system", StringType(), False),
+        StructField("instruction", StringType(), False),  # the question
+        StructField("input", StringType(), True),  # the context ("" when none)
+        StructField("output", StringType(), False),  # the answer
+        StructField("text", StringType(), False),  # "[Context] ...\n[Question] ...\n[Answer] ..."
+        StructField("split", StringType(), False),  # train | validation | test
+        StructField("group_key", StringType(), False),
+        StructField("created_at", TimestampType(), False),
+    ]
+)

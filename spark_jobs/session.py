@@ -1,0 +1,72 @@
+"""SparkSession construction and partition I/O shared by every job."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+
+from llmops import lake
+from llmops.config import Settings, settings
+
+log = logging.getLogger(__name__)
+
+
+def get_spark(app_name: str, cfg: Settings | None = None) -> SparkSession:
+    """A SparkSession configured from settings (``local[*]`` in the embedded default)."""
+    cfg = cfg or settings()
+    scratch = Path(cfg.paths.scratch_dir)
+    scratch.mkdir(parents=True, exist_ok=True)
+    # Spark's Python workers must use this environment's interpreter (pyarrow lives here).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = (
+        SparkSession.builder.appName(app_name)
+        .master(cfg.spark.master)
+        .config("spark.driver.memory", cfg.spark.driver_memory)
+        .config("spark.local.dir", str(scratch))
+        .config("spark.sql.shuffle.partitions", str(cfg.spark.shuffle_partitions))
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(cfg.spark.arrow_batch_size))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={scratch}")
+    )
+    for key, value in cfg.spark.conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+def write_partition(df: DataFrame, lake_root: str, layer: str, table: str, ds: str) -> str:
+    """Write ``df`` as partition ``ds`` of ``layer/table`` and publish it atomically."""
+    staging = lake.staging_uri(lake_root, layer, table, ds)
+    target = lake.partition_uri(lake_root, layer, table, ds)
+    df.write.mode("error").parquet(staging)
+    lake.publish_partition(staging, target)
+    log.info("published %s", target)
+    return target
+
+
+def read_partition(spark: SparkSession, lake_root: str, layer: str, table: str, ds: str) -> DataFrame:
+    return spark.read.parquet(lake.partition_uri(lake_root, layer, table, ds))
+
+
+def hadoop_replace(staging: str, target: str) -> None:
+    """Replace ``target`` by ``staging`` through Hadoop's FileSystem API (object stores)."""
+    spark = SparkSession.getActiveSession()
+    if spark is None:
+        raise RuntimeError("publishing to a remote lake needs an active SparkSession")
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    src, dst = jvm.org.apache.hadoop.fs.Path(staging), jvm.org.apache.hadoop.fs.Path(target)
+    fs = dst.getFileSystem(conf)
+    if fs.exists(dst):
+        fs.delete(dst, True)
+    if not fs.rename(src, dst):
+        raise OSError(f"could not rename {staging} to {target}")
