@@ -1,0 +1,49 @@
+"""Daily data pipeline: raw landing zone -> bronze -> silver -> gold -> Feast, gated at every layer.
+
+Wiring only: the steps live in llmops.pipelines and run as local processes or pods (settings).
+Trigger from the UI with a date, a raw root, a language filter, or a number of sample records to
+generate first; backfill with `airflow backfill create --dag-id llmops_data ...`.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG, Asset, Param, chain
+from airflow.timetables.trigger import CronTriggerTimetable
+
+from llmops.config import settings
+from llmops.operators import step_task
+from llmops.pipelines import data_steps
+from llmops.templating import RUN_DS, template_macros
+
+cfg = settings()
+GOLD = Asset(name="gold_sft", uri=f"{cfg.paths.lake_root}/gold/sft")
+FEATURES = Asset(name="llm_training_features", uri=f"{cfg.paths.lake_root}/features/llm_training_features")
+
+with DAG(
+    dag_id="llmops_data",
+    description="Spark ingest/clean/SFT build with Great Expectations gates, then Feast materialization",
+    schedule=CronTriggerTimetable("0 3 * * *", timezone="UTC"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    user_defined_macros=template_macros(),
+    params={
+        "ds": Param("", type="string", description="Date to process (YYYY-MM-DD); empty = the run's date"),
+        "raw_root": Param(cfg.paths.raw_root, type="string", description="Landing zone URI"),
+        "languages": Param(cfg.data.languages, type="array", description="Languages kept in silver"),
+        "sample_records": Param(0, type="integer", minimum=0,
+                                description="Generate this many sample records first (0 = use the landing zone)"),
+    },
+    tags=["llmops", "data"],
+    doc_md=__doc__,
+) as dag:
+    steps = data_steps(
+        raw_root="{{ params.raw_root }}",
+        lake_root=cfg.paths.lake_root,
+        ds=RUN_DS,
+        languages="{{ params.languages | join(',') }}",
+        sample_records="{{ params.sample_records }}",
+    )
+    outlets = {"gate_gold": [GOLD], "feast_materialize": [FEATURES]}
+    chain(*(step_task(step, outlets=outlets.get(step.name, [])) for step in steps))

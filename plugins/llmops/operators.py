@@ -1,0 +1,63 @@
+"""Airflow operators that run a :class:`~llmops.steps.Step` in the configured runtime.
+
+Operators stay thin: the local one hands the command line to :func:`llmops.steps.run_local`, the
+Kubernetes one to KubernetesPodOperator with a pod built from settings (llmops.pods). Both link the
+step's report from the task (an operator extra link, pushed when the task finishes, pass or fail).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk import BaseOperator, BaseOperatorLink
+
+from llmops.config import settings
+from llmops.reports import report_href
+from llmops.steps import Step, run_local
+
+
+class ReportLink(BaseOperatorLink):
+    name = "Report"
+
+    def get_link(self, operator: BaseOperator, *, ti_key) -> str:
+        uri = getattr(operator, "report", None)
+        return report_href(uri) if uri else ""
+
+
+class LocalStepOperator(BaseOperator):
+    """Run a step's command line as a local process (the ``local`` runtime)."""
+
+    template_fields = ("arguments", "report")
+    operator_extra_links = (ReportLink(),)
+    ui_color = "#e8f4fd"
+
+    def __init__(self, *, step: Step, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.step = step
+        self.arguments = list(step.args)
+        self.report = step.report
+
+    def execute(self, context: Any) -> str | None:
+        rendered = Step(self.step.name, self.step.module, tuple(self.arguments), env=self.step.env)
+        run_local(rendered, emit=self.log.info)
+        return self.report
+
+
+def step_task(step: Step, **kwargs: Any) -> BaseOperator:
+    """The task that runs ``step`` in the configured runtime, with the project's retry policy."""
+    cfg = settings()
+    defaults = {
+        "task_id": step.name,
+        "retries": cfg.airflow.retries,
+        "retry_delay": timedelta(seconds=cfg.airflow.retry_delay_s),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(seconds=cfg.airflow.max_retry_delay_s),
+        "execution_timeout": timedelta(minutes=step.timeout_min or cfg.airflow.step_timeout_min),
+        **kwargs,
+    }
+    if cfg.runtime.kind == "kubernetes":
+        from llmops.pods import KubernetesStepOperator  # noqa: PLC0415 - kubernetes client only when used
+
+        return KubernetesStepOperator(step=step, **defaults)
+    return LocalStepOperator(step=step, **defaults)

@@ -1,0 +1,81 @@
+"""Heavy steps as command lines (DESIGN.md principle 2).
+
+A :class:`Step` is one command line. The DAG turns it into a task that runs the line as a local
+process (``local`` runtime) or in a pod (``kubernetes`` runtime); ``llmops data run`` runs the very
+same lines one after another outside Airflow. Arguments may hold Jinja templates when a DAG uses
+them; outside Airflow they are plain values.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+EXIT_FAILED = 1  # the step ran and found a problem (a gate failed, counts do not reconcile)
+EXIT_ERROR = 2  # the step could not run (bad arguments, missing input, crash)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    module: str  # run as `python -m <module> <args>`
+    args: tuple[str, ...] = ()
+    pod: str = "spark"  # which settings.runtime.pods profile runs it in the kubernetes runtime
+    report: str | None = None  # URI of the human report this step writes, linked from its task
+    timeout_min: int | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    def argv(self, python: str = "python") -> list[str]:
+        return [python, "-m", self.module, *self.args]
+
+
+class StepFailed(RuntimeError):
+    def __init__(self, step: str, returncode: int, tail: list[str]):
+        self.step, self.returncode, self.tail = step, returncode, tail
+        kind = "failed" if returncode == EXIT_FAILED else "errored"
+        detail = "\n".join(tail[-15:])
+        super().__init__(f"step {step!r} {kind} (exit code {returncode}); last output:\n{detail}")
+
+
+def run_local(step: Step, emit: Callable[[str], None] | None = None, extra_env: dict | None = None) -> None:
+    """Run a step's command line as a child process, streaming its output line by line.
+
+    The child runs this environment's interpreter; its output goes to ``emit`` (the task log), and
+    the last lines are kept for the error message. Raises :class:`StepFailed` on a non-zero exit.
+    """
+    emit = emit or log.info
+    env = {**os.environ, **step.env, **(extra_env or {}), "PYTHONUNBUFFERED": "1"}
+    argv = step.argv(sys.executable)
+    emit(f"$ {' '.join(step.argv())}")
+    started = time.monotonic()
+    tail: list[str] = []
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                line = line.rstrip("\n")
+                emit(line)
+                tail = (tail + [line])[-40:]
+            proc.wait()
+        except BaseException:  # task killed or timed out: take the whole process group down
+            os.killpg(proc.pid, 9)
+            proc.wait()
+            raise
+    emit(f"step {step.name} finished in {time.monotonic() - started:.1f}s with exit code {proc.returncode}")
+    if proc.returncode != 0:
+        raise StepFailed(step.name, proc.returncode, tail)
+
+
+def run_all(steps: list[Step], emit: Callable[[str], None] | None = None) -> None:
+    """Run steps in order, stopping at the first that fails (what a DAG run does, in one process)."""
+    for step in steps:
+        run_local(step, emit)

@@ -1,0 +1,32 @@
+"""Airflow plugin: serves the lake's reports (gate Data Docs, verdicts, summaries) to logged-in users.
+
+Each gate task links its report (operator extra link) to /llmops/reports/...; FastAPI apps mounted
+by plugins are not behind Airflow's auth by default, so every route requires an authenticated user.
+"""
+
+from __future__ import annotations
+
+
+from airflow.api_fastapi.core_api.security import GetUserDep
+from airflow.plugins_manager import AirflowPlugin
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import FileResponse
+
+from llmops import lake
+from llmops.config import settings
+
+app = FastAPI(title="llmops reports")
+
+
+@app.get("/reports/{path:path}")
+def get_report(path: str, user: GetUserDep) -> FileResponse:
+    root = lake.local_path(lake.join(settings().paths.lake_root, "reports")).resolve()
+    target = (root / path).resolve()
+    if root not in target.parents or not target.is_file():
+        raise HTTPException(status_code=404, detail=f"no report at {path!r}")
+    return FileResponse(target)
+
+
+class LLMOpsPlugin(AirflowPlugin):
+    name = "llmops"
+    fastapi_apps = [{"app": app, "url_prefix": "/llmops", "name": "llmops reports"}]

@@ -1,0 +1,197 @@
+"""Clean job: bronze -> silver.
+
+Per source: text cleaning and personal-data masking (Arrow, vectorised, in ``mapInArrow``),
+structured identifiers pseudonymised with a keyed hash (HMAC-SHA256 in the JVM), a language
+filter, exact dedup on a sha256 content hash, near-duplicate removal (MinHash + banded LSH,
+Jaccard >= threshold), prompt-injection rows flagged (kept in silver, kept out of gold).
+
+    python -m spark_jobs.clean --lake-root URI --ds YYYY-MM-DD [--languages en,de]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterator
+
+import pyarrow as pa
+from pyspark import Accumulator, AccumulatorParam
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType, StructField, StructType
+
+from llmops import lake
+from llmops.config import settings
+from llmops.secrets import pseudonym_key
+from spark_jobs.schemas import SILVER, SOURCES
+from spark_jobs.session import get_spark, read_partition, write_partition
+from spark_jobs.transforms.dedup import content_hash, drop_near_duplicates, exact_dedup
+from spark_jobs.transforms.records import CLEANERS
+
+log = logging.getLogger("spark_jobs.clean")
+
+_ORDER_KEY = {"tickets": ("created_at", "ticket_id"), "reviews": ("created_at", "review_id"), "faq": (None, "faq_id")}
+
+
+class _DictSum(AccumulatorParam):
+    def zero(self, value: dict) -> dict:
+        return {}
+
+    def addInPlace(self, a: dict, b: dict) -> dict:  # noqa: N802 - PySpark's name
+        for k, v in b.items():
+            a[k] = a.get(k, 0) + v
+        return a
+
+
+def keyed_hash(col: F.Column, key: bytes) -> F.Column:
+    """HMAC-SHA256 (RFC 2104) of a string column, hex, computed in the JVM.
+
+    A pseudonym that still joins across tables, and that nobody without the key can recompute
+    from a known e-mail address (a plain sha256 could be reversed by hashing candidate e-mails).
+    """
+    block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+    ipad = F.unhex(F.lit(bytes(b ^ 0x36 for b in block).hex()))
+    opad = F.unhex(F.lit(bytes(b ^ 0x5C for b in block).hex()))
+    inner = F.unhex(F.sha2(F.concat(ipad, F.encode(col, "UTF-8")), 256))
+    return F.when(col.isNotNull(), F.sha2(F.concat(opad, inner), 256))
+
+
+def _cleaned_schema(source: str) -> StructType:
+    """Silver's columns but content_hash (the JVM adds it), plus the dedup text."""
+    fields = [f for f in SILVER[source].fields if f.name != "content_hash"]
+    return StructType([*fields, StructField("dedup_text", StringType(), False)])
+
+
+def clean_text_fields(df: DataFrame, source: str, counts: Accumulator | None = None) -> DataFrame:
+    """Run the source's Arrow cleaner over ``df``; adds lang, dedup_text and suspicious flags."""
+    cleaner = CLEANERS[source]
+    schema = _cleaned_schema(source)
+    names = schema.fieldNames()
+
+    def per_batch(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            found: dict[str, int] = {}
+            out = cleaner(batch, found)
+            yield pa.RecordBatch.from_arrays([out.column(n) for n in names], names=names)
+            if counts is not None:
+                counts.add(found)
+
+    return df.mapInArrow(per_batch, schema)
+
+
+def _order_key(source: str) -> F.Column:
+    ts, ident = _ORDER_KEY[source]
+    parts = [F.date_format(ts, "yyyy-MM-dd'T'HH:mm:ss.SSSSSS")] if ts else []
+    return F.concat_ws("|", *parts, F.col(ident), F.col("content_hash"))
+
+
+def clean_source(
+    df: DataFrame, source: str, languages: list[str], cfg=None, counts=None
+) -> tuple[DataFrame, dict[str, DataFrame]]:
+    """bronze ``df`` of ``source`` -> (silver, {reason: removed rows}) -- lazy, nothing is written."""
+    cfg = cfg or settings()
+    d = cfg.data
+    cleaned = (
+        clean_text_fields(df, source, counts)
+        .withColumn("content_hash", content_hash(F.col("dedup_text")))
+        .withColumn("_order", _order_key(source))
+    )
+    in_lang = F.col("lang").isin(list(languages))
+    kept_lang = cleaned.where(in_lang)
+    unique = exact_dedup(kept_lang, "content_hash", "_order")
+    kept, near = drop_near_duplicates(
+        unique, "dedup_text", "_order", d.near_dup_threshold,
+        num_perm=d.minhash_permutations, bands=d.minhash_bands, shingle_words=d.shingle_words,
+    )
+    silver = kept.select(*SILVER[source].fieldNames())
+    removed = {
+        "language": cleaned.where(~in_lang),
+        "exact_duplicate": kept_lang.join(unique.select("_order"), "_order", "left_anti"),
+        "near_duplicate": near,
+    }
+    return silver, removed
+
+
+def pseudonymise_orders(df: DataFrame, key: bytes) -> DataFrame:
+    """Orders carry no free text worth masking; the customer's e-mail becomes a keyed hash."""
+    return df.withColumn("customer_email_key", keyed_hash(F.lower(F.trim("customer_email")), key)).select(
+        *SILVER["orders"].fieldNames()
+    )
+
+
+def run(lake_root: str, ds: str, languages: list[str] | None = None, spark: SparkSession | None = None) -> dict:
+    cfg = settings()
+    languages = languages or list(cfg.data.languages)
+    spark = spark or get_spark("llmops-clean", cfg)
+    summary: dict = {"ds": ds, "languages": languages, "sources": {}}
+    for source in SOURCES:
+        started = time.monotonic()
+        bronze = read_partition(spark, lake_root, "bronze", source, ds)
+        if source == "orders":
+            silver = pseudonymise_orders(bronze, pseudonym_key(cfg))
+            write_partition(silver, lake_root, "silver", source, ds)
+            stats = {"bronze": bronze.count(), "silver": spark.read.parquet(
+                lake.partition_uri(lake_root, "silver", source, ds)).count()}
+        else:
+            counts = spark.sparkContext.accumulator({}, _DictSum())
+            cached = bronze.persist()
+            silver, removed = clean_source(cached, source, languages, cfg, counts)
+            write_partition(silver, lake_root, "silver", source, ds)
+            written = spark.read.parquet(lake.partition_uri(lake_root, "silver", source, ds))
+            near = removed["near_duplicate"]
+            stats = {
+                "bronze": cached.count(),
+                "removed_language": removed["language"].count(),
+                "removed_exact_duplicate": removed["exact_duplicate"].count(),
+                "removed_near_duplicate": near.count(),
+                "silver": written.count(),
+                "suspicious": written.where("is_suspicious").count(),
+                "languages_seen": {r["lang"]: r["count"] for r in
+                                   removed["language"].groupBy("lang").count().collect()},
+                "masked": dict(sorted(counts.value.items())),
+            }
+            stats["near_duplicate_examples"] = [
+                r.asDict() for r in near.select("_order", "dup_of", "jaccard").limit(20).collect()
+            ]
+            cached.unpersist()
+        stats["seconds"] = round(time.monotonic() - started, 2)
+        summary["sources"][source] = stats
+        log.info("clean %-8s %s", source, {k: v for k, v in stats.items() if k != "near_duplicate_examples"})
+    out = lake.local_path(lake.join(lake_root, "reports", "clean", f"ds={ds}", "summary.json"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, indent=2, default=str))
+    _log_table(summary)
+    return summary
+
+
+def _log_table(summary: dict) -> None:
+    cols = ("bronze", "removed_language", "removed_exact_duplicate", "removed_near_duplicate", "suspicious", "silver")
+    log.info("%-8s %s", "source", " ".join(f"{c[:18]:>18}" for c in cols))
+    for source, stats in summary["sources"].items():
+        log.info("%-8s %s", source, " ".join(f"{stats.get(c, '-')!s:>18}" for c in cols))
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="spark_jobs.clean", description=__doc__)
+    parser.add_argument("--lake-root", required=True)
+    parser.add_argument("--ds", required=True)
+    parser.add_argument("--languages", default=None, help="comma-separated ISO 639-1 codes to keep")
+    args = parser.parse_args(argv)
+    try:
+        lake.check_ds(args.ds)
+        languages = [x.strip() for x in args.languages.split(",") if x.strip()] if args.languages else None
+        run(args.lake_root, args.ds, languages)
+    except Exception as exc:  # one clear line for the task log; the traceback above it for debugging
+        log.exception("clean failed")
+        print(f"clean: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
