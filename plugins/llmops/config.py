@@ -68,6 +68,8 @@ class DataSettings(_Section):
     max_answer_chars: int = Field(4000, ge=1)
     min_question_chars: int = Field(10, ge=1)
     max_question_chars: int = Field(2000, ge=1)
+    # sanity bound on any cleaned free-text value in silver (catches un-stripped HTML, concatenation bugs)
+    max_text_chars: int = Field(20_000, ge=1)
     split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
     # name of the environment variable that holds the pseudonymisation key (never the key itself)
     pseudonym_key_env: str = "LLMOPS_PSEUDONYM_KEY"

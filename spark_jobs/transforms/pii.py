@@ -32,17 +32,30 @@ stays unmasked here and is still flagged by ``DETECTION_PATTERNS`` at the gate: 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from spark_jobs.transforms import as_string_array, map_where
+
+TYPES = ("EMAIL", "PHONE", "CREDIT_CARD", "SSN", "IBAN", "IP_ADDRESS", "SECRET", "PERSON")
+PLACEHOLDERS = {t: f"[{t}]" for t in TYPES}
+MASK_ORDER = ("SECRET", "EMAIL", "IBAN", "CREDIT_CARD", "SSN", "IP_ADDRESS", "PHONE", "PERSON")
+
 # IBAN total length per country (ISO 13616 registry), grouped by length to keep the regex short.
 _IBAN_LENGTHS = {
     15: "NO", 16: "BE", 18: "DK|FI|FO|GL|NL", 19: "MK|SI", 20: "AT|BA|EE|KZ|LT|LU|XK",
     21: "CH|HR|LI|LV", 22: "BG|BH|CR|DE|GB|GE|IE|ME|RS", 23: "AE|GI|IL", 24: "AD|CZ|ES|MD|PK|RO|SA|SE|SK|TN|VG",
     25: "PT", 26: "IS|TR", 27: "FR|GR|IT|MC|MR|SM", 28: "AL|AZ|CY|DO|GT|HU|LB|PL", 29: "BR|EG|PS|QA|UA",
     30: "JO|KW|MU", 31: "MT",
-}
+}  # fmt: skip
 
 
 def _iban_pattern() -> str:
-    # plain or grouped in fours: country, check digits, then BBAN in 4-char groups, optional space between
+    # country, check digits, then the BBAN in 4-character groups with an optional space between groups
     alternatives = []
     for length, countries in _IBAN_LENGTHS.items():
         full, rest = divmod(length - 4, 4)
@@ -53,33 +66,62 @@ def _iban_pattern() -> str:
 
 _H = "[0-9A-Fa-f]{1,4}"
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_SECRET_KEYS = (
-    r"api[_-]?key|apikey|api[_-]?secret|access[_-]?key(?:[_-]?id)?|secret[_-]?access[_-]?key|secret(?:[_-]?key)?"
-    r"|client[_-]?secret|auth[_-]?token|access[_-]?token|token|password|passwd|pwd"
+# key names of secret assignments, optionally prefixed (db_password, aws_secret_access_key)
+_SECRET_KEY = (
+    r"\b(?i:(?:[a-z0-9]+[_-])*(?:api[_-]?key|apikey|api[_-]?secret|access[_-]?key(?:[_-]?id)?|secret(?:[_-]?key)?"
+    r"|client[_-]?secret|auth[_-]?token|access[_-]?token|token|password|passwd|pwd))[\"']?\s*"
 )
+_SYMBOL = "[0-9!@#$%^&*_+=~-]"
+# `key = value`: any value; `key: value`: a quoted value, or one holding a digit or symbol (else it is prose).
+# The first value character may not be `[`, so an already masked `password: [SECRET]` is not a value.
+_ASSIGN_EQ_KEY, _ASSIGN_EQ_VALUE = _SECRET_KEY + r"=\s*", r"(?:\"[^\"\s\[][^\"\n]*\"?|'[^'\s\[][^'\n]*'?|[^\s\"',;\[][^\s\"',;]*)"
+_ASSIGN_COLON_KEY = _SECRET_KEY + r":\s*"
+_ASSIGN_COLON_VALUE = rf"(?:\"[^\"\s\[][^\"\n]*\"?|'[^'\s\[][^'\n]*'?|[^\s\"',;\[]*{_SYMBOL}[^\s\"',;]*)"
+_SECRET_TOKENS = [
+    r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b",
+    r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b",
+    r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b",
+    r"\bglpat-[A-Za-z0-9_-]{20,}",
+    r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
+    r"\b[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}",
+    r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}",
+    r"\bAIza[0-9A-Za-z_-]{35}",
+    r"\bnpm_[A-Za-z0-9]{36}\b",
+    r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
+    r"\b(?i:bearer) [A-Za-z0-9._~+/-]{20,}=*",
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[A-Za-z0-9+/=\s]*-----END [A-Z ]*PRIVATE KEY-----)?",
+]
+
+# Phone shapes; each may end in an extension (x638, ext. 12). Bare digit runs count only in two shapes
+# that ids rarely take: 10 digits with a North-American area and exchange (first digits 2-9), and 9-12
+# digits with a national trunk 0 (0130177548, 010889957).
+_PHONE_GROUPS = r"(?:[0-9]{6,14}|[0-9]{1,5}(?:[ .-][0-9]{2,8}){2,5}|[0-9]{1,5}[ .-][0-9]{4,10})"
+_PHONES = [
+    # North American: +1 415 555 0132, 001-415-555-0132, (415) 555-0132, 415-555-0132, 415.555.0132, 4155550132
+    r"\B\+1[ .-]?\(?[0-9]{3}\)?[ .-]?[0-9]{3}[ .-]?[0-9]{4}",
+    r"\b(?:001|1)[ .-]\(?[0-9]{3}\)?[ .-]?[0-9]{3}[ .-]?[0-9]{4}",
+    r"\B\([0-9]{3}\)[ .-]?[0-9]{3}[ .-]?[0-9]{4}",
+    r"\b[0-9]{3}[ .-][0-9]{3}[ .-][0-9]{4}",
+    r"\b[2-9][0-9]{2}[2-9][0-9]{6}",
+    # international, + or 00: +44 20 7946 0958, +49 30 901820, +33 (0)1 23 45 67 89, +39 0123661016, 0044 20 ...
+    rf"(?:\B\+|\b00)[1-9][0-9]{{0,2}}[ .-]?(?:\(0?[0-9]{{0,5}}\)[ .-]?)?{_PHONE_GROUPS}",
+    # country or area code in parentheses: (351) 200 085 509, (11) 3314-7084
+    rf"\B\(\+?[1-9][0-9]{{1,2}}\)[ .-]?{_PHONE_GROUPS}",
+    # national with trunk prefix 0: (0113) 496 0360, 020 7946 0958, 0190/1234567, 06 12 34 56 78, 0130177548
+    r"\B\(0[0-9]{1,5}\)[ .-]?(?:[0-9]{5,10}|[0-9]{2,4}(?:[ .-]?[0-9]{2,8}){1,3})",
+    r"\b0[1-9][0-9]{1,4}[ ./-](?:[0-9]{5,10}|[0-9]{2,4}(?:[ .-][0-9]{2,8}){1,3})",
+    r"\b0[1-9](?:[ .-][0-9]{2}){4}",
+    r"\b0[1-9][0-9]{7,10}",
+]
+_PHONE_EXTENSION = r"(?:,? ?(?i:x|ext\.?|extension) ?[0-9]{1,6})?"
 
 DETECTION_PATTERNS: dict[str, str] = {
     "EMAIL": r"[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}\b",
-    "PHONE": "|".join(
-        [
-            # North American: (415) 555-0132, 415-555-0132, 415.555.0132, 1-800-555-0199, +1 415 555 0132
-            r"\B\+1[ .-]?\(?[0-9]{3}\)?[ .-]?[0-9]{3}[ .-]?[0-9]{4}\b",
-            r"\B\([0-9]{3}\)[ .-]?[0-9]{3}[ .-][0-9]{4}\b",
-            r"\b(?:1[ .-])?[0-9]{3}[ .-][0-9]{3}[ .-][0-9]{4}\b",
-            # international with separators: +44 20 7946 0958, +49 30 901820, +33 6 12 34 56 78, +44 (0)20 ...
-            r"\B\+[1-9][0-9]{0,2}(?:[ .-]|[ .-]?\(0?[0-9]{0,4}\)[ .-]?)[0-9]{1,4}(?:[ .-][0-9]{2,8}){1,4}\b",
-            # international without separators (E.164): +4420794609580
-            r"\B\+[1-9][0-9]{7,14}\b",
-            # national with trunk prefix 0: 020 7946 0958, 030 901820, 0151 1234 5678, 06 12 34 56 78
-            r"\b0[0-9]{2,4}[ .-][0-9]{3,4}[ .-]?[0-9]{3,4}\b",
-            r"\b0[1-9](?:[ .-][0-9]{2}){4}\b",
-        ]
-    ),
-    # 13-19 digits with a card-network first digit, plain or grouped 4-4-4-4(-3) / Amex 4-6-5 / Diners 4-6-4;
-    # masking also checks Luhn, which a regex cannot.
+    "PHONE": "|".join(f"(?:{p}){_PHONE_EXTENSION}\\b" for p in _PHONES),
+    # a card-network first digit (2-6), 13-19 digits plain, or grouped 4-4-4-4(-3) / Amex 4-6-5 / Diners 4-6-4
     "CREDIT_CARD": r"\b[2-6][0-9]{12,18}\b|\b[2-6][0-9]{3}(?:[ -][0-9]{4}){2}[ -][0-9]{1,4}(?:[ -][0-9]{1,3})?\b"
     r"|\b3[0-9]{3}[ -][0-9]{6}[ -][0-9]{4,5}\b",
-    # valid area (not 000, 666, 9xx), group (not 00) and serial (not 0000)
+    # a valid area (not 000, 666, 9xx), group (not 00) and serial (not 0000)
     "SSN": r"\b(?:00[1-9]|0[1-9][0-9]|[1-578][0-9]{2}|6[0-57-9][0-9]|66[0-57-9])[- ](?:0[1-9]|[1-9][0-9])[- ]"
     r"(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})\b",
     "IBAN": _iban_pattern(),
@@ -93,21 +135,140 @@ DETECTION_PATTERNS: dict[str, str] = {
         ]
     ),
     "SECRET": "|".join(
-        [
-            r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b",
-            r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b",
-            r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b",
-            r"\bglpat-[A-Za-z0-9_-]{20,}",
-            r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
-            r"\b[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}",
-            r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}",
-            r"\bAIza[0-9A-Za-z_-]{35}",
-            r"\bnpm_[A-Za-z0-9]{36}\b",
-            r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
-            r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
-            # key=value / key: value assignments; the value (not the key) is the secret.
-            rf"\b(?i:{_SECRET_KEYS})[\"']?\s*=\s*[\"']?[^\s\"',;\[]",
-            rf"\b(?i:{_SECRET_KEYS})[\"']?\s*:\s*(?:[\"'][^\s\"'\[]|[^\s\"',;\[]*[0-9!@#$%^&*_+=~-])",
-        ]
+        [*_SECRET_TOKENS, _ASSIGN_EQ_KEY + _ASSIGN_EQ_VALUE, _ASSIGN_COLON_KEY + _ASSIGN_COLON_VALUE]
     ),
 }
+"""Placeholder type -> regex that finds a RAW value of that type (valid in RE2 and Java). PERSON has
+none: names are only known per record (``mask_pii``'s ``person_values``)."""
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def iban_valid(iban: str) -> bool:
+    """ISO 7064 mod-97: move the first four characters to the end, letters to 10..35, remainder 1."""
+    compact = iban.replace(" ", "")
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+def _card_replacement(match: re.Match) -> str:
+    # a 19-digit grouped match may be a 16-digit card followed by another number: try shorter prefixes
+    text = match.group(0)
+    groups = re.split(r"([ -])", text)
+    for end in range(len(groups), 0, -2):
+        digits = "".join(groups[0:end:2])
+        if len(digits) < 13:
+            break
+        if luhn_valid(digits):
+            return PLACEHOLDERS["CREDIT_CARD"] + "".join(groups[end:])
+    return text
+
+
+def _iban_replacement(match: re.Match) -> str:
+    return PLACEHOLDERS["IBAN"] if iban_valid(match.group(0)) else match.group(0)
+
+
+class _Step:
+    """One masking step: an RE2 pattern finds candidate rows, then either RE2 replaces every match, or
+    (when ``verify`` is given) Python's ``re`` replaces each match that ``verify`` accepts (checksums)."""
+
+    def __init__(self, kind: str, pattern: str, rewrite: str | None = None, verify: Callable | None = None):
+        self.kind, self.pattern, self.verify = kind, pattern, verify
+        self.rewrite = rewrite if rewrite is not None else PLACEHOLDERS[kind]
+        self._python = re.compile(pattern, re.ASCII) if verify else None
+
+    def apply(self, arr: pa.StringArray, counts: dict[str, int]) -> pa.StringArray:
+        return map_where(arr, pc.match_substring_regex(arr, self.pattern), lambda hits: self._replace(hits, counts))
+
+    def _replace(self, hits: pa.StringArray, counts: dict[str, int]) -> pa.StringArray:
+        if self.verify is None:
+            counts[self.kind] += pc.sum(pc.count_substring_regex(hits, self.pattern)).as_py()
+            return pc.replace_substring_regex(hits, self.pattern, self.rewrite)
+        out = []
+        for text in hits.to_pylist():
+            masked = self._python.sub(self.verify, text)
+            counts[self.kind] += masked.count(self.rewrite)
+            out.append(masked)
+        return pa.array(out, pa.string())
+
+
+_STEPS = [
+    _Step("SECRET", "|".join(_SECRET_TOKENS)),
+    _Step("SECRET", f"({_ASSIGN_EQ_KEY}){_ASSIGN_EQ_VALUE}", r"\1[SECRET]"),
+    _Step("SECRET", f"({_ASSIGN_COLON_KEY}){_ASSIGN_COLON_VALUE}", r"\1[SECRET]"),
+    _Step("EMAIL", DETECTION_PATTERNS["EMAIL"]),
+    _Step("IBAN", DETECTION_PATTERNS["IBAN"], verify=_iban_replacement),
+    _Step("CREDIT_CARD", DETECTION_PATTERNS["CREDIT_CARD"], verify=_card_replacement),
+    _Step("SSN", DETECTION_PATTERNS["SSN"]),
+    _Step("IP_ADDRESS", DETECTION_PATTERNS["IP_ADDRESS"]),
+    _Step("PHONE", DETECTION_PATTERNS["PHONE"]),
+]
+# One pass over every row decides which rows can hold anything at all; the steps then run on those only.
+_ANY_PII = "|".join(DETECTION_PATTERNS.values())
+
+
+def mask_pii(
+    arr: pa.Array | pa.ChunkedArray, person_values: pa.ListArray | None = None
+) -> tuple[pa.StringArray, dict[str, int]]:
+    """Replace personal data in every row by typed placeholders; return the masked array and the number
+    of replacements per type.
+
+    ``person_values`` holds, per row, literal strings known to identify the record's customer (full
+    name, first name, e-mail): each occurrence in that row, case-insensitive and as a whole word, becomes
+    ``[EMAIL]`` when the literal contains ``@``, else ``[PERSON]``. Nulls stay null.
+    """
+    arr = as_string_array(arr)
+    counts = dict.fromkeys(TYPES, 0)
+
+    def mask_candidates(rows: pa.StringArray) -> pa.StringArray:
+        for step in _STEPS:
+            rows = step.apply(rows, counts)
+        return rows
+
+    masked = map_where(arr, pc.match_substring_regex(arr, _ANY_PII), mask_candidates)
+    if person_values is not None:
+        masked = _mask_literals(masked, person_values, counts)
+    return masked, counts
+
+
+def _mask_literals(arr: pa.StringArray, values: pa.ListArray, counts: dict[str, int]) -> pa.StringArray:
+    """Per-row literal replacement. No Arrow kernel takes a different pattern per row, so this is Python,
+    but only over rows whose lower-cased text contains one of its literals (a cheap ``in`` test)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    texts = arr.to_pylist()
+    literals = values.to_pylist()
+    out = texts[:]
+    changed = np.zeros(len(texts), dtype=bool)
+    for i, (text, lits) in enumerate(zip(texts, literals, strict=True)):
+        if not text or not lits:
+            continue
+        lowered = text.lower()
+        present = [lit for lit in lits if lit and lit.strip() and lit.lower() in lowered]
+        if present:
+            out[i] = _replace_literals(text, present, counts)
+            changed[i] = out[i] != text
+    if not changed.any():
+        return arr
+    return pa.array(out, pa.string())
+
+
+def _replace_literals(text: str, literals: list[str], counts: dict[str, int]) -> str:
+    # longest first, so "Maria Lopez" wins over "Maria"; whole words only ("Mariano" keeps its name)
+    ordered = sorted({lit.strip() for lit in literals}, key=len, reverse=True)
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, ordered)) + r")(?!\w)", re.IGNORECASE)
+
+    def placeholder(match: re.Match) -> str:
+        kind = "EMAIL" if "@" in match.group(0) else "PERSON"
+        counts[kind] += 1
+        return PLACEHOLDERS[kind]
+
+    return pattern.sub(placeholder, text)

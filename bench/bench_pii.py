@@ -1,0 +1,336 @@
+"""Benchmark: ``mask_pii`` against Presidio's pattern recognizers on one labelled set.
+
+Builds support-style texts with planted personal values of every contract type (several formats
+each) and clean negatives full of look-alikes (dates, times, prices, order ids, product codes,
+versions, tracking numbers), then measures per type and overall:
+
+- recall: a planted value counts as found when it no longer appears in our output, or when a Presidio
+  span covers it;
+- precision: per document and type, min(predicted, planted) are true positives; the rest of the
+  predictions (placeholders we emitted / Presidio spans) are false positives;
+- documents per second for each.
+
+Presidio runs fully offline: a blank spaCy pipeline saved to a temp dir (no NER, so no PERSON), its
+predefined pattern recognizers restricted to the contract's types. Usage:
+
+    .venv/bin/python bench/bench_pii.py [--docs 20000] [--seed 7] [--presidio-docs N]
+
+Writes bench/results/pii.json and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import string
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+
+from spark_jobs.transforms.pii import TYPES, iban_valid, luhn_valid, mask_pii
+
+RESULTS = Path(__file__).with_name("results") / "pii.json"
+PRESIDIO_TYPES = {
+    "EMAIL_ADDRESS": "EMAIL",
+    "PHONE_NUMBER": "PHONE",
+    "CREDIT_CARD": "CREDIT_CARD",
+    "US_SSN": "SSN",
+    "IBAN_CODE": "IBAN",
+    "IP_ADDRESS": "IP_ADDRESS",
+}
+
+FIRST = ["Maria", "James", "Aisha", "Lukas", "Chloe", "Mateo", "Yuki", "Olivia", "Noah", "Sofia", "Ethan", "Priya"]
+LAST = ["Lopez", "Smith", "Okafor", "Muller", "Dubois", "Rossi", "Tanaka", "Brown", "Novak", "Silva", "Khan", "Berg"]
+DOMAINS = ["example.com", "mail.example.org", "shop-test.net", "inbox.example.co.uk"]
+PRODUCTS = ["RTX-4090", "XPS 13", "Pixel 9 Pro", "WH-1000XM5", "MX Master 3S", "Galaxy S24", "iPad Air M2"]
+
+
+def _digits(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice(string.digits) for _ in range(n))
+
+
+def _luhn_complete(prefix: str, length: int, rng: random.Random) -> str:
+    body = prefix + _digits(rng, length - len(prefix) - 1)
+    return next(body + d for d in string.digits if luhn_valid(body + d))
+
+
+def _group(value: str, sizes: list[int], sep: str) -> str:
+    parts, i = [], 0
+    for size in sizes:
+        parts.append(value[i : i + size])
+        i += size
+    return sep.join(p for p in parts if p)
+
+
+def email(rng: random.Random) -> str:
+    return f"{rng.choice(FIRST).lower()}.{rng.choice(LAST).lower()}{rng.randint(1, 99)}@{rng.choice(DOMAINS)}"
+
+
+def phone(rng: random.Random) -> str:
+    a, b, c = rng.randint(201, 989), rng.randint(200, 999), _digits(rng, 4)
+    return rng.choice(
+        [
+            f"({a}) {b}-{c}",
+            f"{a}-{b}-{c}",
+            f"{a}.{b}.{c}",
+            f"+1 {a} {b} {c}",
+            f"+1-{a}-{b}-{c}",
+            f"1-800-{b}-{c}",
+            f"+1{a}{b}{c}",
+            f"+44 20 {_digits(rng, 4)} {_digits(rng, 4)}",
+            f"+44 (0)20 {_digits(rng, 4)} {_digits(rng, 4)}",
+            f"020 {_digits(rng, 4)} {_digits(rng, 4)}",
+            f"+49 30 {_digits(rng, 6)}",
+            f"+49 151 {_digits(rng, 8)}",
+            f"+33 6 {_digits(rng, 2)} {_digits(rng, 2)} {_digits(rng, 2)} {_digits(rng, 2)}",
+            f"06 {_digits(rng, 2)} {_digits(rng, 2)} {_digits(rng, 2)} {_digits(rng, 2)}",
+            f"+34 612 {_digits(rng, 3)} {_digits(rng, 3)}",
+        ]
+    )
+
+
+def card(rng: random.Random) -> str:
+    prefix, length, grouping = rng.choice(
+        [
+            ("4", 16, [4, 4, 4, 4]),
+            ("4", 13, [4, 4, 4, 1]),
+            ("4", 19, [4, 4, 4, 4, 3]),
+            ("5" + str(rng.randint(1, 5)), 16, [4, 4, 4, 4]),
+            ("2221", 16, [4, 4, 4, 4]),
+            ("3" + rng.choice("47"), 15, [4, 6, 5]),
+            ("6011", 16, [4, 4, 4, 4]),
+            ("36", 14, [4, 6, 4]),
+            ("3528", 16, [4, 4, 4, 4]),
+            ("62", 19, [4, 4, 4, 4, 3]),
+        ]
+    )
+    number = _luhn_complete(prefix, length, rng)
+    return rng.choice([number, _group(number, grouping, " "), _group(number, grouping, "-")])
+
+
+def ssn(rng: random.Random) -> str:
+    area = rng.choice([n for n in range(1, 900) if n != 666])
+    sep = rng.choice(["-", "-", " "])
+    return f"{area:03d}{sep}{rng.randint(1, 99):02d}{sep}{rng.randint(1, 9999):04d}"
+
+
+def iban(rng: random.Random) -> str:
+    country, bban = rng.choice(
+        [
+            ("DE", _digits(rng, 18)),
+            ("GB", "".join(rng.choice(string.ascii_uppercase) for _ in range(4)) + _digits(rng, 14)),
+            ("FR", _digits(rng, 23)),
+            ("ES", _digits(rng, 20)),
+            ("IT", rng.choice(string.ascii_uppercase) + _digits(rng, 22)),
+            ("NL", "".join(rng.choice(string.ascii_uppercase) for _ in range(4)) + _digits(rng, 10)),
+        ]
+    )
+    check = next(f"{c:02d}" for c in range(2, 99) if iban_valid(f"{country}{c:02d}{bban}"))
+    value = f"{country}{check}{bban}"
+    return value if rng.random() < 0.5 else _group(value, [4] * 9, " ")
+
+
+def ip_address(rng: random.Random) -> str:
+    hexes = [f"{rng.randint(0, 0xFFFF):x}" for _ in range(8)]
+    return rng.choice(
+        [
+            ".".join(str(rng.randint(1, 254)) for _ in range(4)),
+            f"192.168.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+            ":".join(hexes),
+            f"2001:db8::{hexes[0]}:{hexes[1]}",
+            f"fe80::{hexes[2]}",
+        ]
+    )
+
+
+def secret(rng: random.Random) -> str:
+    alnum = string.ascii_letters + string.digits
+    token = "".join(rng.choice(alnum) for _ in range(24))
+    return rng.choice(
+        [
+            "AKIA" + "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(16)),
+            "ghp_" + "".join(rng.choice(alnum) for _ in range(36)),
+            "sk-" + token,
+            f"api_key={token}",
+            f"apikey: {token}",
+            f"password: {token[:10]}!",
+            f"secret={token[:16]}",
+        ]
+    )
+
+
+PLANTERS = {"EMAIL": email, "PHONE": phone, "CREDIT_CARD": card, "SSN": ssn, "IBAN": iban,
+            "IP_ADDRESS": ip_address, "SECRET": secret}  # fmt: skip
+CONTEXTS = {
+    "EMAIL": ["please reply to {v} instead", "my other address is {v}."],
+    "PHONE": ["call me back on {v} after 5pm", "my number is {v}."],
+    "CREDIT_CARD": ["I paid with card {v} and was charged twice", "the card ending differently is {v}."],
+    "SSN": ["the form asked for my SSN {v}, is that normal?", "SSN: {v}"],
+    "IBAN": ["please refund to IBAN {v} instead", "bank account {v}."],
+    "IP_ADDRESS": ["the router at {v} drops the connection", "login attempts came from {v}."],
+    "SECRET": ["the app config has {v} in it", "here is what I set: {v}"],
+}
+NEGATIVES = [
+    "Order ORD-{o} placed on 2026-11-{d:02d} at 10:{d:02d} still shows as shipped.",
+    "The {p} I bought for ${price}.99 stopped working after the update to firmware v2.{d}.1.",
+    "Invoice 2026/{o} lists 3 x USB-C cables at €{price},50 each; delivery slot 14:00-16:00 on 22/11/2026.",
+    "Tracking 1Z999AA1{t} has not moved since {d} Nov, the parcel weighs 2.5 kg.",
+    "Model {p} serial SN-{o}-B, warranty until 2027-01-{d:02d}; the box says rev 3.{d}.",
+    "I rated it 4/5. It ran at 60 fps in 4K and the fan peaks at {price} rpm, version 10.0.{o}.",
+    "Can I return the {p} within 30 days? My order number is {o} and it cost {price} USD.",
+]
+
+
+def build_labelled_set(n: int, seed: int = 7, pii_rate: float = 0.3) -> list[tuple[str, list[tuple[str, str]], str]]:
+    """n documents as (text, [(type, planted value)], customer full name)."""
+    rng = random.Random(seed)
+    docs = []
+    for _ in range(n):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        neg = rng.choice(NEGATIVES).format(
+            o=_digits(rng, 7), d=rng.randint(1, 28), price=rng.randint(5, 2999), p=rng.choice(PRODUCTS),
+            t=_digits(rng, 9),
+        )
+        planted: list[tuple[str, str]] = []
+        parts = [neg]
+        if rng.random() < pii_rate:
+            for kind in rng.sample(sorted(PLANTERS), rng.randint(1, 3)):
+                value = PLANTERS[kind](rng)
+                planted.append((kind, value))
+                parts.append(rng.choice(CONTEXTS[kind]).format(v=value))
+            if rng.random() < 0.5:
+                parts.insert(0, f"Hi, this is {first} {last}.")
+                planted.append(("PERSON", f"{first} {last}"))
+        rng.shuffle(parts)
+        docs.append((" ".join(parts), planted, f"{first} {last}"))
+    return docs
+
+
+def _scores(per_doc: list[tuple[list[tuple[str, str]], Counter, set[int]]], types: tuple[str, ...]) -> dict:
+    """per_doc: (planted, predicted count per type, indices of planted values found)."""
+    rows = {}
+    for kind in types:
+        planted = found = predicted = true_pos = 0
+        for values, pred, hit in per_doc:
+            mine = [i for i, (k, _) in enumerate(values) if k == kind]
+            planted += len(mine)
+            found += sum(1 for i in mine if i in hit)
+            predicted += pred[kind]
+            true_pos += min(pred[kind], len(mine))
+        rows[kind] = {
+            "planted": planted,
+            "found": found,
+            "predicted": predicted,
+            "recall": found / planted if planted else None,
+            "precision": true_pos / predicted if predicted else None,
+        }
+    planted = sum(r["planted"] for r in rows.values())
+    predicted = sum(r["predicted"] for r in rows.values())
+    true_pos = sum(min(sum(p[k] for k in types), sum(1 for k, _ in v if k in types)) for v, p, _ in per_doc)
+    rows["overall"] = {
+        "planted": planted,
+        "found": sum(r["found"] for r in rows.values()),
+        "predicted": predicted,
+        "recall": sum(r["found"] for r in rows.values()) / planted if planted else None,
+        "precision": true_pos / predicted if predicted else None,
+    }
+    return rows
+
+
+def run_ours(docs) -> tuple[dict, float]:
+    texts = pa.array([t for t, _, _ in docs])
+    persons = pa.array([[name, name.split()[0]] for _, _, name in docs], pa.list_(pa.string()))
+    start = time.perf_counter()
+    masked, _ = mask_pii(texts, persons)
+    elapsed = time.perf_counter() - start
+    per_doc = []
+    for (text, planted, _), out in zip(docs, masked.to_pylist(), strict=True):
+        pred = Counter({k: out.count(f"[{k}]") for k in TYPES})
+        per_doc.append((planted, pred, {i for i, (_, v) in enumerate(planted) if v not in out}))
+    return _scores(per_doc, TYPES), len(docs) / elapsed
+
+
+def presidio_analyzer(workdir: str):
+    """Presidio's predefined recognizers on a blank spaCy pipeline: no model download, no network."""
+    os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
+    os.environ["TLDEXTRACT_CACHE"] = str(Path(workdir) / "tldextract")
+    import spacy
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    model_dir = Path(workdir) / "blank_en"
+    spacy.blank("en").to_disk(model_dir)
+    nlp_engine = NlpEngineProvider(
+        nlp_configuration={"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": str(model_dir)}]}
+    ).create_engine()
+    registry = RecognizerRegistry()
+    registry.load_predefined_recognizers(nlp_engine=nlp_engine)
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
+
+
+def run_presidio(docs, workdir: str) -> tuple[dict, float]:
+    analyzer = presidio_analyzer(workdir)
+    entities = list(PRESIDIO_TYPES)
+    start = time.perf_counter()
+    results = [analyzer.analyze(text=text, language="en", entities=entities) for text, _, _ in docs]
+    elapsed = time.perf_counter() - start
+    per_doc = []
+    for (text, planted, _), spans in zip(docs, results, strict=True):
+        pred = Counter(PRESIDIO_TYPES[s.entity_type] for s in spans)
+        hit = set()
+        for i, (_, value) in enumerate(planted):
+            begin = text.find(value)
+            if any(s.start <= begin and begin + len(value) <= s.end for s in spans):
+                hit.add(i)
+        per_doc.append((planted, pred, hit))
+    return _scores(per_doc, TYPES), len(docs) / elapsed
+
+
+def _fmt(value: float | None) -> str:
+    return "   n/a" if value is None else f"{value:6.3f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--presidio-docs", type=int, default=None, help="Presidio on the first N docs only")
+    args = parser.parse_args()
+
+    docs = build_labelled_set(args.docs, args.seed)
+    ours, ours_dps = run_ours(docs)
+    with tempfile.TemporaryDirectory() as workdir:
+        presidio, presidio_dps = run_presidio(docs[: args.presidio_docs or len(docs)], workdir)
+
+    print(f"{'type':12} {'ours R':>7} {'ours P':>7} {'presidio R':>11} {'presidio P':>11} {'planted':>8}")
+    for kind in (*TYPES, "overall"):
+        o, p = ours[kind], presidio[kind]
+        print(
+            f"{kind:12} {_fmt(o['recall']):>7} {_fmt(o['precision']):>7} {_fmt(p['recall']):>11}"
+            f" {_fmt(p['precision']):>11} {o['planted']:8d}"
+        )
+    print(f"docs/s: ours {ours_dps:,.0f}, presidio {presidio_dps:,.0f}")
+
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "docs": args.docs,
+                "presidio_docs": args.presidio_docs or args.docs,
+                "seed": args.seed,
+                "ours": {"docs_per_s": round(ours_dps), "scores": ours},
+                "presidio": {"docs_per_s": round(presidio_dps), "scores": presidio},
+            },
+            indent=2,
+        )
+    )
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""What must be true of each lake layer, as Great Expectations suites built in code.
+
+Pure: schemas and thresholds in, ``ExpectationSuite`` out; nothing here reads data. The gate
+(:mod:`expectations.gate`) decides which DataFrame each suite validates and with which row-count
+bounds (those depend on the previous partition).
+
+Regex expectations run in Spark, so with Java regex semantics; ``DETECTION_PATTERNS`` are written
+in the common subset of RE2 and Java for that reason.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+from pyspark.sql.types import StructType
+
+from llmops.config import DataSettings
+from spark_jobs.schemas import (
+    BRONZE,
+    CHANNELS,
+    GOLD_SFT,
+    ORDER_STATUSES,
+    QUARANTINE,
+    REASONS,
+    ROLES,
+    SILVER,
+    SOURCES,
+    TEXT_COLUMNS,
+)
+from spark_jobs.transforms.pii import DETECTION_PATTERNS
+
+ID_COLUMNS = {"tickets": "ticket_id", "faq": "faq_id", "reviews": "review_id", "orders": "order_id"}
+ALLOWED_VALUES = {"tickets": {"channel": CHANNELS}, "orders": {"status": ORDER_STATUSES}}
+GOLD_SPLITS = ("train", "validation", "test")
+GOLD_SOURCES = ("tickets", "faq")
+# build_sft's annotated format; the context may span lines (subject + order facts), hence DOTALL.
+GOLD_TEXT_FORMAT = r"(?s)^\[Context\] .*\n\[Question\] .+\n\[Answer\] .+$"
+# The exploded ``messages.text`` of silver tickets is validated as its own table with these columns.
+MESSAGES_TABLE = "tickets.messages"
+MESSAGES_COLUMNS = ("ticket_id", "role", "text")
+
+
+@dataclass(frozen=True)
+class RowCountBounds:
+    """Allowed row count of a new partition, derived from the previous partition's."""
+
+    previous_rows: int | None
+    min_value: int
+    max_value: int | None
+
+    @classmethod
+    def from_previous(cls, previous_rows: int | None, ratio: tuple[float, float]) -> RowCountBounds:
+        # No (or an empty) previous partition gives no baseline: then only "not empty" is asked.
+        if not previous_rows:
+            return cls(previous_rows, 1, None)
+        low, high = ratio
+        return cls(previous_rows, max(1, math.ceil(low * previous_rows)), math.floor(high * previous_rows))
+
+
+def column_names(schema: StructType, prefix: str = "") -> list[str]:
+    """Column names as GX lists them on Spark: struct fields expanded as ``parent.child``."""
+    names = []
+    for field in schema.fields:
+        name = prefix + field.name
+        names.append(name)
+        if isinstance(field.dataType, StructType):
+            names.extend(column_names(field.dataType, name + "."))
+    return names
+
+
+def required_columns(schema: StructType) -> list[str]:
+    return [f.name for f in schema.fields if not f.nullable]
+
+
+def _suite(name: str, expectations: list[gxe.Expectation]) -> gx.ExpectationSuite:
+    return gx.ExpectationSuite(name=name, expectations=expectations)
+
+
+def _exact_columns(schema: StructType, why: str) -> gxe.Expectation:
+    return gxe.ExpectTableColumnsToMatchSet(column_set=column_names(schema), exact_match=True, meta={"why": why})
+
+
+def _not_null(columns: list[str]) -> list[gxe.Expectation]:
+    return [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in columns]
+
+
+def _row_count(bounds: RowCountBounds) -> gxe.Expectation:
+    return gxe.ExpectTableRowCountToBeBetween(
+        min_value=bounds.min_value, max_value=bounds.max_value, meta={"previous_partition_rows": bounds.previous_rows}
+    )
+
+
+def _unique_id(column: str) -> list[gxe.Expectation]:
+    return [gxe.ExpectColumnValuesToNotBeNull(column=column), gxe.ExpectColumnValuesToBeUnique(column=column)]
+
+
+def no_raw_personal_data(column: str) -> list[gxe.Expectation]:
+    """One expectation per personal-data type, so a failure names the type that leaked."""
+    return [
+        gxe.ExpectColumnValuesToNotMatchRegex(column=column, regex=pattern, meta={"pii_type": kind})
+        for kind, pattern in DETECTION_PATTERNS.items()
+    ]
+
+
+def _text_length(column: str, required: bool, max_chars: int) -> gxe.Expectation:
+    # nulls are skipped by GX; a required text column must not be blank after cleaning either
+    return gxe.ExpectColumnValueLengthsToBeBetween(column=column, min_value=1 if required else None, max_value=max_chars)
+
+
+def bronze_suite(source: str, rows: RowCountBounds) -> gx.ExpectationSuite:
+    schema = BRONZE[source]
+    expectations = [
+        _exact_columns(schema, "bronze schema contract (spark_jobs.schemas.BRONZE)"),
+        *_not_null(required_columns(schema)),
+        gxe.ExpectColumnValuesToBeBetween(column="_line", min_value=1),
+        _row_count(rows),
+    ]
+    if source == "tickets":
+        expectations.append(gxe.ExpectColumnValuesToNotBeNull(column="customer.id"))
+    if source == "reviews":
+        expectations.append(gxe.ExpectColumnValuesToBeBetween(column="rating", min_value=1, max_value=5))
+    for column, allowed in ALLOWED_VALUES.get(source, {}).items():
+        expectations.append(gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(allowed)))
+    return _suite(f"bronze.{source}", expectations)
+
+
+def ingest_stats_suite(source: str, max_quarantine_rate: float) -> gx.ExpectationSuite:
+    """One row of ingest statistics for ``source`` (summary.json next to the partitions' row counts)."""
+    return _suite(
+        f"ingest.{source}",
+        [
+            gxe.ExpectColumnMaxToBeBetween(column="quarantine_rate", max_value=max_quarantine_rate),
+            # every record read is in bronze or quarantine, as written on disk: nothing lost, nothing doubled
+            gxe.ExpectColumnPairValuesToBeEqual(column_A="read", column_B="rows_on_disk"),
+        ],
+    )
+
+
+def quarantine_suite() -> gx.ExpectationSuite:
+    """All sources' quarantine partitions together: every rejected record is traceable and explained."""
+    return _suite(
+        "quarantine.all",
+        [
+            _exact_columns(QUARANTINE, "quarantine schema contract (spark_jobs.schemas.QUARANTINE)"),
+            *_not_null(required_columns(QUARANTINE)),
+            gxe.ExpectColumnValuesToBeInSet(column="source", value_set=list(SOURCES)),
+            gxe.ExpectColumnValuesToBeInSet(column="reason", value_set=sorted(REASONS)),
+        ],
+    )
+
+
+def silver_suite(source: str, rows: RowCountBounds, data: DataSettings) -> gx.ExpectationSuite:
+    schema = SILVER[source]
+    id_column = ID_COLUMNS[source]
+    required = required_columns(schema)
+    expectations = [
+        # exact: no structured personal column (customer.email/name, customer_email) survives bronze
+        _exact_columns(schema, "silver schema contract: no structured personal columns past bronze"),
+        *_unique_id(id_column),
+        *_not_null([c for c in required if c != id_column]),
+        _row_count(rows),
+    ]
+    if "content_hash" in schema.fieldNames():
+        expectations.append(gxe.ExpectColumnValuesToBeUnique(column="content_hash", meta={"why": "exact dedup"}))
+    if "lang" in schema.fieldNames():
+        expectations.append(gxe.ExpectColumnValuesToBeInSet(column="lang", value_set=list(data.languages)))
+    if "is_suspicious" in schema.fieldNames():  # suspicious rows stay in silver, but flagged with their rule
+        expectations.append(
+            gxe.UnexpectedRowsExpectation(
+                description="Every suspicious row names the rule that flagged it",
+                unexpected_rows_query=f"SELECT {id_column} FROM {{batch}} WHERE is_suspicious AND suspicious_rule IS NULL",
+                meta={"columns": ["is_suspicious", "suspicious_rule"]},
+            )
+        )
+    for column, allowed in ALLOWED_VALUES.get(source, {}).items():
+        expectations.append(gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(allowed)))
+    for column in TEXT_COLUMNS[source]:
+        if "." in column:  # nested text (messages.text) is validated in its exploded table
+            continue
+        expectations.append(_text_length(column, column in required, data.max_text_chars))
+        expectations.extend(no_raw_personal_data(column))
+    return _suite(f"silver.{source}", expectations)
+
+
+def silver_messages_suite(data: DataSettings) -> gx.ExpectationSuite:
+    """Silver tickets' messages, one row per message (MESSAGES_COLUMNS)."""
+    return _suite(
+        f"silver.{MESSAGES_TABLE}",
+        [
+            *_not_null(["ticket_id", "role"]),
+            gxe.ExpectColumnValuesToBeInSet(column="role", value_set=list(ROLES)),
+            _text_length("text", False, data.max_text_chars),
+            *no_raw_personal_data("text"),
+        ],
+    )
+
+
+def gold_suite(rows: RowCountBounds, data: DataSettings) -> gx.ExpectationSuite:
+    expectations = [
+        _exact_columns(GOLD_SFT, "gold schema contract (spark_jobs.schemas.GOLD_SFT)"),
+        *_unique_id("example_id"),
+        *_not_null([c for c in required_columns(GOLD_SFT) if c != "example_id"]),
+        _row_count(rows),
+        gxe.ExpectColumnValuesToBeInSet(column="split", value_set=list(GOLD_SPLITS)),
+        gxe.ExpectColumnValuesToBeInSet(column="source", value_set=list(GOLD_SOURCES)),
+        gxe.ExpectColumnValuesToMatchRegex(column="text", regex=GOLD_TEXT_FORMAT),
+        gxe.ExpectColumnValueLengthsToBeBetween(
+            column="instruction", min_value=data.min_question_chars, max_value=data.max_question_chars
+        ),
+        gxe.ExpectColumnValueLengthsToBeBetween(
+            column="output", min_value=data.min_answer_chars, max_value=data.max_answer_chars
+        ),
+        gxe.UnexpectedRowsExpectation(
+            description="The answer (output) must not copy the question (instruction)",
+            unexpected_rows_query=(
+                "SELECT example_id FROM {batch} WHERE lower(trim(output)) = lower(trim(instruction))"
+            ),
+            meta={"columns": ["output", "instruction"]},
+        ),
+    ]
+    for column in ("text", "instruction", "input", "output"):
+        expectations.extend(no_raw_personal_data(column))
+    return _suite("gold.sft", expectations)
+

@@ -1,0 +1,62 @@
+"""Print what a data run produced, stage by stage, with where each report is (end of `make demo`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from llmops import lake
+from llmops.config import settings
+from llmops.pipelines import gate_report
+
+
+def _load(uri: str) -> dict | None:
+    path = lake.local_path(uri)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def rows(lake_root: str, ds: str) -> list[tuple[str, str, str, str]]:
+    reports = lambda *p: lake.join(lake_root, "reports", *p, f"ds={ds}")  # noqa: E731
+    out = []
+    ingest = _load(lake.join(reports("ingest"), "summary.json"))
+    if ingest:
+        srcs = ingest["sources"].values()
+        out.append(("ingest", "ok", f"read {sum(s['read'] for s in srcs)}, bronze {sum(s['bronze'] for s in srcs)}, "
+                    f"quarantined {sum(s['quarantine'] for s in srcs)}", lake.join(reports("ingest"), "summary.json")))
+    for layer, after in (("bronze", None), ("silver", "clean"), ("gold", "build_sft")):
+        if after:
+            summary = _load(lake.join(reports(after), "summary.json"))
+            if summary:
+                figure = (f"silver rows {sum(s.get('silver', 0) for s in summary['sources'].values())}"
+                          if after == "clean" else f"gold examples {summary['gold']} {summary['by_split']}")
+                out.append((after, "ok", figure, lake.join(reports(after), "summary.json")))
+        verdict = _load(lake.join(reports("gates", layer), "verdict.json"))
+        if verdict:
+            failed = [r for t in verdict.get("tables", []) for r in t.get("results", []) if not r.get("success")]
+            out.append((f"gate_{layer}", "PASS" if verdict["passed"] else "FAIL",
+                        f"{len(failed)} failed expectations", gate_report(lake_root, layer, ds)))
+    feast = _load(lake.join(reports("features"), "summary.json"))
+    if feast:
+        out.append(("feast", "ok", ", ".join(f"{k}={v}" for k, v in feast.items() if not isinstance(v, dict))[:70],
+                    lake.join(reports("features"), "summary.json")))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="llmops.summary")
+    parser.add_argument("--ds", required=True)
+    parser.add_argument("--lake-root", default=settings().paths.lake_root)
+    args = parser.parse_args(argv)
+    table = rows(args.lake_root, args.ds)
+    if not table:
+        print(f"no reports for ds={args.ds} under {args.lake_root}")
+        return 1
+    print(f"\n{'stage':<12} {'status':<6} {'result':<60} report")
+    for stage, status, figure, report in table:
+        print(f"{stage:<12} {status:<6} {figure[:60]:<60} {report}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""The whole llmops_data DAG through `airflow dags test`, on generated data with planted defects.
+
+One module-scoped run (plus a rerun and a bad batch) feeds every assertion, because each DAG run
+costs about a minute of Spark work on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pyarrow.dataset as pads
+import pytest
+
+from tests.airflow_env import BIN, airflow_env
+
+pytestmark = pytest.mark.slow
+
+DS = "2026-11-20"
+BAD_DS = "2026-11-21"
+RECORDS = 3000
+TEXT_COLUMNS = {"tickets": ("subject", "resolution"), "faq": ("page_title", "question", "answer"),
+                "reviews": ("title", "body")}
+ID = {"tickets": "ticket_id", "faq": "faq_id", "reviews": "review_id"}
+
+
+def _airflow(env: dict, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "airflow"), *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _table(lake: Path, layer: str, table: str, ds: str):
+    return pads.dataset(lake / layer / table / f"ds={ds}", format="parquet").to_table().to_pylist()
+
+
+class Run:
+    def __init__(self, tmp: Path):
+        self.home, self.lake, self.raw = tmp / "airflow", tmp / "lake", tmp / "raw"
+        self.home.mkdir()
+        self.env = airflow_env(self.home, lake=self.lake, raw=self.raw)
+        proc = _airflow(self.env, "db", "migrate")
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+    def dags_test(self, ds: str, conf: dict) -> subprocess.CompletedProcess:
+        return _airflow(self.env, "dags", "test", "llmops_data", ds, "-c", json.dumps({"ds": ds, **conf}))
+
+    def task_states(self, ds: str) -> dict[str, str]:
+        runs = json.loads(_airflow(self.env, "dags", "list-runs", "llmops_data", "-o", "json").stdout)
+        run_id = next(r["run_id"] for r in runs if r["logical_date"].startswith(ds))
+        proc = _airflow(self.env, "tasks", "states-for-dag-run", "llmops_data", run_id, "-o", "json")
+        return {t["task_id"]: t["state"] for t in json.loads(proc.stdout)}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    r = Run(tmp_path_factory.mktemp("e2e"))
+    r.first = r.dags_test(DS, {"sample_records": RECORDS})
+    assert r.first.returncode == 0, r.first.stdout[-6000:] + r.first.stderr[-6000:]
+    r.manifest = json.loads((r.raw / "_manifests" / f"ds={DS}" / "manifest.json").read_text())
+    r.silver = {s: _table(r.lake, "silver", s, DS) for s in ("tickets", "faq", "reviews", "orders")}
+    r.gold = _table(r.lake, "gold", "sft", DS)
+    return r
+
+
+def _texts(row: dict, source: str) -> list[str]:
+    texts = [row[c] or "" for c in TEXT_COLUMNS[source]]
+    if source == "tickets":
+        texts += [m["text"] or "" for m in row["messages"]]
+    return texts
+
+
+def test_quarantine_equals_planted_malformed(run):
+    planted = {(m["source"], m["file"], m["line"], m["reason"]) for m in run.manifest["malformed"]}
+    got = set()
+    for source in ("tickets", "faq", "reviews", "orders"):
+        for q in _table(run.lake, "quarantine", source, DS):
+            got.add((source, q["_source_file"], q["_line"], q["reason"]))
+    assert got == planted
+
+
+def test_records_reconcile_per_source(run):
+    summary = json.loads((run.lake / "reports" / "ingest" / f"ds={DS}" / "summary.json").read_text())
+    for source, counts in run.manifest["counts"].items():
+        got = summary["sources"][source]
+        assert got["read"] == counts["records"] == got["bronze"] + got["quarantine"]
+
+
+def test_personal_data_recall_and_nothing_raw_past_bronze(run):
+    by_id = {s: {r[ID[s]]: r for r in run.silver[s]} for s in ID}
+    checked = masked = 0
+    for item in run.manifest["pii"]:
+        row = by_id.get(item["source"], {}).get(item["record_id"])
+        if row is None:  # removed by the language filter or dedup: nothing of it is in silver
+            continue
+        checked += 1
+        masked += all(item["value"] not in t for t in _texts(row, item["source"]))
+    assert checked > 50
+    assert masked / checked >= 0.99, f"recall {masked / checked:.4f} over {checked} planted values"
+    gold_text = "\n".join(g["text"] for g in run.gold)
+    leaked = [i["value"] for i in run.manifest["pii"] if i["value"] in gold_text]
+    assert leaked == []
+    for source, rows in run.silver.items():
+        columns = set(rows[0]) if rows else set()
+        assert not columns & {"customer", "customer_email", "email", "name"}, source
+
+
+def test_duplicates_removed(run):
+    for kind in ("near_duplicates", "exact_duplicates"):
+        assert run.manifest[kind], kind
+        for pair in run.manifest[kind]:
+            ids = {r[ID[pair["source"]]] for r in run.silver[pair["source"]]}
+            assert not {pair["original_id"], pair["duplicate_id"]} <= ids or (
+                pair["original_id"] == pair["duplicate_id"]
+                and sum(r[ID[pair["source"]]] == pair["original_id"] for r in run.silver[pair["source"]]) == 1
+            ), pair
+    for source, rows in run.silver.items():
+        hashes = [r["content_hash"] for r in rows if "content_hash" in r]
+        assert len(hashes) == len(set(hashes)), source
+
+
+def test_injections_flagged_and_kept_out_of_gold(run):
+    gold_ids = {sid for g in run.gold for sid in g["source_ids"]}
+    flagged = 0
+    for item in run.manifest["injections"]:
+        row = next((r for r in run.silver.get(item["source"], []) if r[ID[item["source"]]] == item["record_id"]), None)
+        if row is not None:
+            flagged += row["is_suspicious"]
+            assert row[ID[item["source"]]] not in gold_ids
+    assert flagged > 0
+
+
+def test_gold_format_and_split(run):
+    assert len(run.gold) > 100
+    assert {g["split"] for g in run.gold} == {"train", "validation", "test"}
+    for g in run.gold:
+        assert g["text"].startswith("[Context] ") and "\n[Question] " in g["text"] and "\n[Answer] " in g["text"]
+
+
+def test_features_materialized_and_online(run):
+    from llmops.config import load_settings
+    from llmops.feature_store import read_online
+
+    cfg = load_settings("local", environ={"LLMOPS__PATHS__LAKE_ROOT": f"file://{run.lake}"})
+    example = run.gold[0]["example_id"]
+    online = read_online([example], ["llm_training_features:seq_len"], cfg=cfg)
+    assert online["seq_len"][0] and online["seq_len"][0] > 0
+
+
+def test_rerun_same_date_gives_same_rows(run):
+    again = run.dags_test(DS, {"sample_records": RECORDS})
+    assert again.returncode == 0, again.stdout[-4000:]
+    for source, rows in run.silver.items():
+        now = _table(run.lake, "silver", source, DS)
+        key = ID.get(source, "order_id")
+        assert sorted(r[key] for r in now) == sorted(r[key] for r in rows), source
+    gold_now = _table(run.lake, "gold", "sft", DS)
+    assert sorted(g["example_id"] for g in gold_now) == sorted(g["example_id"] for g in run.gold)
+    assert len({g["example_id"] for g in gold_now}) == len(gold_now)
+
+
+def test_bad_batch_fails_the_gate_and_stops_downstream(run):
+    from llmops.sample_data import generate
+
+    generate(f"file://{run.raw}", BAD_DS, 1500, seed=11, malformed_rate=0.5)
+    proc = run.dags_test(BAD_DS, {"sample_records": 0})
+    assert proc.returncode != 0
+    states = run.task_states(BAD_DS)
+    assert states["ingest"] == "success"
+    assert states["gate_bronze"] == "failed"
+    for task in ("clean", "gate_silver", "build_sft", "gate_gold", "featurize", "feast_materialize"):
+        assert states[task] == "upstream_failed", (task, states[task])
+    assert not (run.lake / "silver" / "tickets" / f"ds={BAD_DS}").exists()
+    verdict = json.loads((run.lake / "reports" / "gates" / "bronze" / f"ds={BAD_DS}" / "verdict.json").read_text())
+    assert verdict["passed"] is False
+    assert "quarantine" in json.dumps(verdict)
+    log_text = proc.stdout + proc.stderr
+    assert "FAIL" in log_text
+
+
+def test_cli_runs_same_steps_and_names_the_failed_gate(run):
+    proc = subprocess.run(
+        [str(BIN / "llmops"), "data", "run", "--raw-root", f"file://{run.raw}", "--lake-root", f"file://{run.lake}",
+         "--ds", BAD_DS],
+        env=run.env, capture_output=True, text=True, timeout=900,
+    )
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "gate_bronze" in proc.stderr
+
+
+def test_cli_rejects_a_bad_date(run):
+    proc = subprocess.run([str(BIN / "llmops"), "data", "run", "--ds", "2026-02-30"], env=run.env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "YYYY-MM-DD" in proc.stderr
+
