@@ -20,6 +20,9 @@ export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 $(BIN)/.installed: requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	# the Spark provider's pyspark-client (4.2, no 4.3 exists) overwrites pyspark 4.3's Python files and
+	# breaks every Python UDF: put pyspark's own files back last
+	$(BIN)/pip install --quiet --disable-pip-version-check --force-reinstall --no-deps pyspark==4.3.0
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 

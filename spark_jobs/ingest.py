@@ -70,7 +70,7 @@ def raw_files(spark: SparkSession, raw_root: str, source: str, ds: str) -> list[
         if status.isFile() and not name.startswith(("_", ".")):
             files.append(status.getPath().toString())
         else:  # Hadoop's convention: _SUCCESS, .crc and folders are not data
-            log.warning("%s: skipping %s (hidden file or folder)", source, status.getPath().toString())
+            log.info("%s: skipping %s (hidden file or folder)", source, status.getPath().toString())
     return sorted(files)
 
 
@@ -118,12 +118,15 @@ def ingest_source(spark: SparkSession, raw_root: str, source: str, ds: str) -> t
     return split_parsed(parse_files(spark, raw_files(spark, raw_root, source, ds), source).persist())
 
 
-def check_reconciled(source: str, read: int, bronze: int, quarantined: int) -> None:
-    if read != bronze + quarantined:
-        raise ReconciliationError(
-            f"{source}: {read} records read but {bronze} in bronze + {quarantined} in quarantine "
-            f"= {bronze + quarantined}"
-        )
+def reconciliation_problem(source: str, counts: dict[str, Any]) -> str | None:
+    """Why ``counts`` (one source's summary entry) break ``read = bronze + quarantine``, or None."""
+    stored = counts["bronze"] + counts["quarantine"]
+    if counts["read"] == stored:
+        return None
+    return (
+        f"{source}: {counts['read']} records read but {counts['bronze']} in bronze + "
+        f"{counts['quarantine']} in quarantine = {stored}"
+    )
 
 
 def _ingest_one(spark: SparkSession, raw_root: str, lake_root: str, source: str, ds: str) -> dict[str, Any]:
@@ -146,26 +149,26 @@ def _ingest_one(spark: SparkSession, raw_root: str, lake_root: str, source: str,
         parsed.unpersist()
     # Count what was published, not what was computed: this also catches a lossy write.
     bronze_rows = read_partition(spark, lake_root, "bronze", source, ds).count()
-    quarantined = read_partition(spark, lake_root, "quarantine", source, ds).count()
+    quarantine_rows = read_partition(spark, lake_root, "quarantine", source, ds).count()
     return {
         "files": len(files),
-        "records_read": read,
+        "read": read,
         "bronze": bronze_rows,
-        "quarantined": quarantined,
-        "quarantine_rate": quarantined / read if read else 0.0,
+        "quarantine": quarantine_rows,
+        "quarantine_rate": quarantine_rows / read if read else 0.0,
         "reasons": {reason: reasons.get(reason, 0) for reason in REASONS},
     }
 
 
 def _log_table(ds: str, counts: dict[str, dict[str, Any]]) -> None:
-    short = {r: r.split("_")[0][:9] for r in REASONS}
-    head = f"{'source':<8} {'files':>5} {'read':>9} {'bronze':>9} {'quarant.':>9} {'rate':>7}  "
-    lines = [f"ingest ds={ds}", head + " ".join(f"{short[r]:>9}" for r in REASONS)]
+    head = f"{'source':<8} {'files':>5} {'read':>9} {'bronze':>9} {'quarantine':>10} {'rate':>7}"
+    lines = [f"ingest ds={ds}", " ".join([head, *REASONS])]
     for source, c in counts.items():
-        lines.append(
-            f"{source:<8} {c['files']:>5} {c['records_read']:>9} {c['bronze']:>9} {c['quarantined']:>9} "
-            f"{c['quarantine_rate']:>7.2%}  " + " ".join(f"{c['reasons'][r]:>9}" for r in REASONS)
+        row = (
+            f"{source:<8} {c['files']:>5} {c['read']:>9} {c['bronze']:>9} {c['quarantine']:>10} "
+            f"{c['quarantine_rate']:>7.2%}"
         )
+        lines.append(" ".join([row, *(f"{c['reasons'][r]:>{len(r)}}" for r in REASONS)]))
     log.info("\n".join(lines))
 
 
@@ -205,23 +208,18 @@ def run(raw_root: str, lake_root: str, ds: str, sources: Sequence[str] = SOURCES
     spark = get_spark("llmops-ingest")
     counts = {source: _ingest_one(spark, raw_root, lake_root, source, ds) for source in sources}
     _log_table(ds, counts)
-    read = sum(c["records_read"] for c in counts.values())
-    quarantined = sum(c["quarantined"] for c in counts.values())
-    problems = []
-    for source, c in counts.items():
-        try:
-            check_reconciled(source, c["records_read"], c["bronze"], c["quarantined"])
-        except ReconciliationError as exc:
-            problems.append(str(exc))
+    read = sum(c["read"] for c in counts.values())
+    quarantine = sum(c["quarantine"] for c in counts.values())
+    problems = [problem for source, c in counts.items() if (problem := reconciliation_problem(source, c))]
     summary = {
         "ds": ds,
         "raw_root": raw_root,
         "lake_root": lake_root,
         "sources": counts,
-        "records_read": read,
+        "read": read,
         "bronze": sum(c["bronze"] for c in counts.values()),
-        "quarantined": quarantined,
-        "quarantine_rate": quarantined / read if read else 0.0,
+        "quarantine": quarantine,
+        "quarantine_rate": quarantine / read if read else 0.0,
         "reconciled": not problems,
         "problems": problems,
     }
@@ -272,8 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.info(
         "ingest ds=%s ok: %d records, %d quarantined",
         args.ds,
-        summary["records_read"],
-        summary["quarantined"],
+        summary["read"],
+        summary["quarantine"],
     )
     return 0
 

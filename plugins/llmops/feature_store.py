@@ -26,6 +26,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 from feast import Entity, FeatureService, FeatureStore, FeatureView, RepoConfig
@@ -39,7 +41,7 @@ log = logging.getLogger(__name__)
 
 REPO_PATH = PROJECT_ROOT / "feature_repo"
 SERVICE = "sft_training"
-FEATURE_TABLES = ("llm_training_features", "record_stats")
+TRAINING_VIEW = "llm_training_features"  # view and features table of the same name
 ONLINE_CHECK_SAMPLE = 200
 
 
@@ -149,29 +151,40 @@ def read_online(
     return fs.get_online_features(features=refs, entity_rows=rows).to_dict()
 
 
-def _partition_ids(lake_root: str, table: str, ds: str) -> list[str]:
-    part = _reader_path(lake.partition_uri(lake_root, "features", table, ds))
-    return pq.read_table(part, columns=["example_id"]).column("example_id").to_pylist()
+def _partition(lake_root: str, ds: str) -> pa.Table:
+    uri = lake.partition_uri(lake_root, "features", TRAINING_VIEW, ds)
+    return pq.read_table(_reader_path(uri), columns=["example_id", "event_timestamp"])
 
 
 def run_apply_and_materialize(lake_root: str, ds: str) -> dict:
-    """Apply, materialize up to the end of ``ds``, then read a sample of its examples back online."""
+    """Apply, materialize up to the end of ``ds``, then read a sample of its examples back online.
+
+    Incremental materialization only looks at event times after the previous run's end. Rows of this
+    partition older than that (late arrivals, a backfilled day) are materialized first over their own
+    window; newer rows then overwrite them, so the online store still ends with each example's latest.
+    """
     cfg = with_lake_root(settings(), lake_root)
     end = dt.datetime.combine(dt.date.fromisoformat(lake.check_ds(ds)), dt.time(), dt.UTC)
     end += dt.timedelta(days=1)
+    part = _partition(lake_root, ds)
     started = time.perf_counter()
-    apply(cfg)
+    fs = apply(cfg)
     applied = time.perf_counter()
+    previous_end = fs.get_feature_view(TRAINING_VIEW).most_recent_end_time
+    oldest = pc.min(part.column("event_timestamp")).as_py()
+    late = previous_end is not None and oldest is not None and oldest < previous_end
+    if late:
+        fs.materialize(start_date=oldest, end_date=previous_end)
     materialize(cfg, end)
     materialized = time.perf_counter()
-    ids = _partition_ids(lake_root, FEATURE_TABLES[0], ds)
-    sample = ids[:ONLINE_CHECK_SAMPLE]
-    online = read_online(sample, ["llm_training_features:seq_len"], cfg) if sample else {"seq_len": []}
+    sample = part.column("example_id").to_pylist()[:ONLINE_CHECK_SAMPLE]
+    online = read_online(sample, [f"{TRAINING_VIEW}:seq_len"], cfg) if sample else {"seq_len": []}
     summary = {
         "ds": ds,
         "end": end.isoformat(),
         "online_store": cfg.feast.online_store,
-        "partition_rows": len(ids),
+        "partition_rows": part.num_rows,
+        "late_rows_window": [oldest.isoformat(), previous_end.isoformat()] if late else None,
         "online_checked": len(sample),
         "online_found": sum(v is not None for v in online["seq_len"]),
         "apply_s": round(applied - started, 3),

@@ -18,8 +18,20 @@ PII_TYPES = ("EMAIL", "PHONE", "CREDIT_CARD", "SSN", "IBAN", "IP_ADDRESS", "SECR
 _UPPER_DIGITS = string.ascii_uppercase + string.digits
 _ALNUM = string.ascii_letters + string.digits
 _PASSWORD_CHARS = _ALNUM + "!#$%*_-"
-_MAIL_DOMAINS = ("gmail.com", "outlook.com", "yahoo.co.uk", "web.de", "gmx.net", "orange.fr", "icloud.com",
-                 "proton.me", "mailbox.org", "hotmail.es", "fastmail.com", "t-online.de")
+_MAIL_DOMAINS = (
+    "gmail.com",
+    "outlook.com",
+    "yahoo.co.uk",
+    "web.de",
+    "gmx.net",
+    "orange.fr",
+    "icloud.com",
+    "proton.me",
+    "mailbox.org",
+    "hotmail.es",
+    "fastmail.com",
+    "t-online.de",
+)
 _MAIL_NAMES = ("alex", "sam", "jordan", "casey", "robin", "kim", "nico", "toni", "lou", "dana", "kai", "noa")
 _MAIL_WORDS = ("billing", "orders", "home", "family", "office", "shop", "gadgets", "music")
 
@@ -84,8 +96,14 @@ def card_number(rng: random.Random, fmt: str) -> str:
 
 
 # IBAN basic bank account number layouts: "n" digit, "a" upper-case letter, "c" letter or digit
-_IBAN_BBAN = {"DE": "n" * 18, "GB": "aaaa" + "n" * 14, "FR": "n" * 10 + "c" * 11 + "nn",
-              "ES": "n" * 20, "NL": "aaaa" + "n" * 10, "IT": "a" + "n" * 10 + "c" * 12}
+_IBAN_BBAN = {
+    "DE": "n" * 18,
+    "GB": "aaaa" + "n" * 14,
+    "FR": "n" * 10 + "c" * 11 + "nn",
+    "ES": "n" * 20,
+    "NL": "aaaa" + "n" * 10,
+    "IT": "a" + "n" * 10 + "c" * 12,
+}
 
 
 def iban_valid(iban: str) -> bool:
@@ -155,7 +173,9 @@ def email(rng: random.Random, fmt: str) -> str:
     if fmt == "plus_tag":
         return f"{name}{_digits(rng, 3)}+{pick(rng, _MAIL_WORDS)}@{domain}"
     if fmt == "subdomain":
-        return f"{name}_{pick(rng, _MAIL_WORDS)}@mail.{pick(rng, ('example.org', 'home-lab.net', 'kappa.io'))}"
+        return (
+            f"{name}_{pick(rng, _MAIL_WORDS)}@mail.{pick(rng, ('example.org', 'home-lab.net', 'kappa.io'))}"
+        )
     raise ValueError(f"unknown e-mail format {fmt!r}")
 
 
@@ -176,16 +196,32 @@ def secret(rng: random.Random, fmt: str) -> str:
 # PERSON (the customer's name) and the customer's own e-mail come from the record itself.
 FACTORIES: dict[tuple[str, str], Callable[[random.Random], str]] = {
     **{("EMAIL", f): (lambda rng, f=f: email(rng, f)) for f in ("dotted", "plus_tag", "subdomain")},
-    **{("PHONE", f): (lambda rng, f=f: phone(rng, f)) for f in (
-        "us_parens", "us_dashes", "us_dots", "us_intl", "uk_london", "uk_mobile_national", "de_intl", "fr_intl")},
+    **{
+        ("PHONE", f): (lambda rng, f=f: phone(rng, f))
+        for f in (
+            "us_parens",
+            "us_dashes",
+            "us_dots",
+            "us_intl",
+            "uk_london",
+            "uk_mobile_national",
+            "de_intl",
+            "fr_intl",
+        )
+    },
     **{("CREDIT_CARD", f): (lambda rng, f=f: card_number(rng, f)) for f in _CARDS},
     ("SSN", "dashes"): lambda rng: ssn(rng, "-"),
     ("SSN", "spaces"): lambda rng: ssn(rng, " "),
-    **{("IBAN", f"{c}_{'grouped' if g else 'plain'}"): (lambda rng, c=c, g=g: iban(rng, c, g))
-       for c in _IBAN_BBAN for g in (False, True)},
+    **{
+        ("IBAN", f"{c}_{'grouped' if g else 'plain'}"): (lambda rng, c=c, g=g: iban(rng, c, g))
+        for c in _IBAN_BBAN
+        for g in (False, True)
+    },
     ("IP_ADDRESS", "ipv4"): ipv4,
     ("IP_ADDRESS", "ipv6_full"): lambda rng: ipv6(rng, False),
     ("IP_ADDRESS", "ipv6_compressed"): lambda rng: ipv6(rng, True),
-    **{("SECRET", f): (lambda rng, f=f: secret(rng, f)) for f in (
-        "aws_access_key", "github_token", "api_key_assignment", "password_assignment")},
+    **{
+        ("SECRET", f): (lambda rng, f=f: secret(rng, f))
+        for f in ("aws_access_key", "github_token", "api_key_assignment", "password_assignment")
+    },
 }

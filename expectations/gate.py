@@ -1,0 +1,315 @@
+"""Run the Great Expectations gate of one lake layer for one logical date.
+
+    python -m expectations.gate --layer bronze|silver|gold --lake-root URI --ds YYYY-MM-DD
+
+Exit code 0: every expectation passed; 1: the gate failed (fail closed: nothing downstream may
+run); 2: the gate could not run (bad arguments, missing partition, a GX error).
+
+Each run publishes, atomically, ``<lake>/reports/gates/<layer>/ds=<ds>/`` holding
+``verdict.json`` (machine-readable), ``data_docs/index.html`` (GX Data Docs) and ``gx/`` (the GX
+file context: suites and raw validation results), so a rerun replaces the previous report whole.
+Silver and gold reports never quote failing values (they could be the personal data the gate
+caught); they name the failing rows' ids instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import great_expectations as gx
+from great_expectations.checkpoint import UpdateDataDocsAction
+from great_expectations.data_context.types.base import ProgressBarsConfig
+from llmops import lake
+from llmops.config import DataSettings, Settings, settings
+from pyspark.errors import AnalysisException
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
+
+from expectations import suites
+from expectations.verdict import GateVerdict, TableOutcome, format_table, outcomes
+from spark_jobs.schemas import SOURCES
+from spark_jobs.session import get_spark
+
+log = logging.getLogger("expectations.gate")
+
+LAYERS = ("bronze", "silver", "gold")
+_SITE = "gate"
+_SAMPLE = 5  # failing rows (ids, and values in bronze) kept per expectation
+# the ingest summary's per-source count of records read (the brief's name, then spark_jobs.ingest's)
+_READ_KEYS = ("read", "records_read")
+
+INGEST_STATS = StructType(
+    [
+        StructField("source", StringType(), False),
+        StructField("read", LongType(), False),
+        StructField("quarantine_rate", DoubleType(), False),
+        StructField("rows_on_disk", LongType(), False),  # bronze + quarantine rows as written
+    ]
+)
+
+
+class GateError(RuntimeError):
+    """The gate cannot validate: an input is missing or unreadable."""
+
+
+@dataclass(frozen=True)
+class GateTable:
+    """One DataFrame to validate against one suite; ``index_columns`` identify a failing row."""
+
+    name: str
+    df: DataFrame
+    suite: gx.ExpectationSuite
+    index_columns: tuple[str, ...]
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def read_table(spark: SparkSession, lake_root: str, layer: str, table: str, ds: str) -> DataFrame:
+    uri = lake.partition_uri(lake_root, layer, table, ds)
+    try:
+        return spark.read.parquet(uri)
+    except AnalysisException as exc:
+        raise GateError(f"cannot read partition {uri}: {str(exc).splitlines()[0]}") from exc
+
+
+def row_bounds(
+    spark: SparkSession, lake_root: str, layer: str, table: str, ds: str, data: DataSettings
+) -> suites.RowCountBounds:
+    """Row-count bounds for ``ds`` from the newest earlier partition of the same table."""
+    previous = lake.previous_partition(lake.table_uri(lake_root, layer, table), ds)
+    rows = read_table(spark, lake_root, layer, table, previous).count() if previous else None
+    return suites.RowCountBounds.from_previous(rows, data.row_count_ratio)
+
+
+def read_ingest_summary(lake_root: str, ds: str) -> dict:
+    path = lake.local_path(lake.join(lake_root, "reports", "ingest", f"ds={ds}", "summary.json"))
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise GateError(f"cannot read the ingest summary {path}: {exc}") from exc
+
+
+def ingest_stats_frame(spark: SparkSession, source: str, summary: dict, rows_on_disk: int) -> DataFrame:
+    """One row: the ingest summary's figures for ``source`` next to what bronze+quarantine hold."""
+    entry = summary.get("sources", {}).get(source, {})
+    read = next((entry[k] for k in _READ_KEYS if k in entry), None)
+    if read is None or "quarantine_rate" not in entry:
+        raise GateError(f"the ingest summary has no records read / quarantine_rate for source {source!r}")
+    row = (source, int(read), float(entry["quarantine_rate"]), rows_on_disk)
+    return spark.createDataFrame([row], INGEST_STATS)
+
+
+def explode_messages(tickets: DataFrame) -> DataFrame:
+    """One row per ticket message (ticket_id, role, text), so message text is a plain column."""
+    return tickets.select("ticket_id", F.explode("messages").alias("m")).select(
+        "ticket_id", "m.role", "m.text"
+    )
+
+
+def bronze_tables(spark: SparkSession, lake_root: str, ds: str, data: DataSettings) -> list[GateTable]:
+    summary = read_ingest_summary(lake_root, ds)
+    tables, stats, quarantines = [], [], []
+    for source in SOURCES:
+        bronze = read_table(spark, lake_root, "bronze", source, ds)
+        quarantine = read_table(spark, lake_root, "quarantine", source, ds)
+        rows = row_bounds(spark, lake_root, "bronze", source, ds, data)
+        id_column = suites.ID_COLUMNS[source]
+        tables.append(GateTable(source, bronze, suites.bronze_suite(source, rows), (id_column,)))
+        on_disk = bronze.count() + quarantine.count()
+        stats.append(
+            GateTable(
+                f"ingest.{source}",
+                ingest_stats_frame(spark, source, summary, on_disk),
+                suites.ingest_stats_suite(source, data.max_quarantine_rate),
+                ("source",),
+            )
+        )
+        quarantines.append(quarantine)
+    union = quarantines[0]
+    for q in quarantines[1:]:
+        union = union.unionByName(q)
+    quarantine_table = GateTable(
+        "quarantine", union, suites.quarantine_suite(), ("source", "_source_file", "_line")
+    )
+    return [*tables, *stats, quarantine_table]
+
+
+def silver_tables(spark: SparkSession, lake_root: str, ds: str, data: DataSettings) -> list[GateTable]:
+    tables = []
+    for source in SOURCES:
+        df = read_table(spark, lake_root, "silver", source, ds)
+        rows = row_bounds(spark, lake_root, "silver", source, ds, data)
+        tables.append(
+            GateTable(source, df, suites.silver_suite(source, rows, data), (suites.ID_COLUMNS[source],))
+        )
+        if source == "tickets":
+            messages = explode_messages(df)
+            tables.append(
+                GateTable(suites.MESSAGES_TABLE, messages, suites.silver_messages_suite(data), ("ticket_id",))
+            )
+    return tables
+
+
+def gold_tables(spark: SparkSession, lake_root: str, ds: str, data: DataSettings) -> list[GateTable]:
+    df = read_table(spark, lake_root, "gold", "sft", ds)
+    rows = row_bounds(spark, lake_root, "gold", "sft", ds, data)
+    return [GateTable("sft", df, suites.gold_suite(rows, data), ("example_id",))]
+
+
+TABLES: dict[str, Callable[[SparkSession, str, str, DataSettings], list[GateTable]]] = {
+    "bronze": bronze_tables,
+    "silver": silver_tables,
+    "gold": gold_tables,
+}
+
+
+# ---------------------------------------------------------------- Great Expectations
+
+
+def _context(root: Path):
+    """A fresh file context under ``root`` whose only Data Docs site is ``root/data_docs``."""
+    context = gx.get_context(mode="file", project_root_dir=str(root))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context.variables.save()
+    for site in list(context.get_config().data_docs_sites or {}):
+        context.delete_data_docs_site(site)
+    context.add_data_docs_site(
+        _SITE,
+        {
+            "class_name": "SiteBuilder",
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(root / "data_docs"),
+            },
+        },
+    )
+    return context
+
+
+def _result_format(layer: str, index_columns: tuple[str, ...]) -> dict:
+    return {
+        "result_format": "SUMMARY",
+        "partial_unexpected_count": _SAMPLE,
+        "unexpected_index_column_names": list(index_columns),
+        # past bronze a failing value may be the very personal data the gate caught: report ids only
+        "exclude_unexpected_values": layer != "bronze",
+        "return_unexpected_index_query": False,
+    }
+
+
+def validate_table(context, layer: str, table: GateTable) -> TableOutcome:
+    """One checkpoint per table: validate, store the result, update the Data Docs."""
+    name = f"{layer}.{table.name}"  # GX store keys may not contain "/"
+    source = context.data_sources.add_or_update_spark(layer)
+    batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("partition")
+    suite = context.suites.add(table.suite)
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=name, data=batch, suite=suite)
+    )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=name,
+            validation_definitions=[definition],
+            actions=[UpdateDataDocsAction(name="data_docs", site_names=[_SITE])],
+            result_format=_result_format(layer, table.index_columns),
+        )
+    )
+    started = time.monotonic()
+    try:
+        result = checkpoint.run(batch_parameters={"dataframe": table.df})  # GX caches the frame
+        rows = table.df.count()
+    finally:
+        table.df.unpersist()
+    (validation,) = result.run_results.values()
+    log.info("validated %s (%d rows) in %.1f s", name, rows, time.monotonic() - started)
+    return TableOutcome(table.name, rows, bool(validation.success), outcomes(validation))
+
+
+# ---------------------------------------------------------------- the gate
+
+
+def run_gate(
+    spark: SparkSession, layer: str, lake_root: str, ds: str, cfg: Settings | None = None
+) -> GateVerdict:
+    """Validate ``layer`` for ``ds``, publish the report folder, log the table, return the verdict.
+
+    Raises GateError (after publishing an error verdict) when the gate cannot run.
+    """
+    if layer not in TABLES:
+        raise ValueError(f"unknown layer {layer!r}; expected one of {LAYERS}")
+    cfg = cfg or settings()
+    lake.check_ds(ds)
+    reports = f"gates/{layer}"
+    target = lake.partition_uri(lake_root, "reports", reports, ds)
+    staging = lake.staging_uri(lake_root, "reports", reports, ds)
+    staging_dir = lake.local_path(staging)
+    verdict = GateVerdict(layer, ds, passed=False, data_docs_url=lake.join(target, "data_docs", "index.html"))
+    failure: Exception | None = None
+    try:
+        tables = TABLES[layer](spark, lake_root, ds, cfg.data)
+        context = _context(staging_dir)
+        for table in tables:
+            verdict.tables.append(validate_table(context, layer, table))
+        errors = [f"{t}: {e.name}({e.column}): {e.error}" for t, e in verdict.failures() if e.error]
+        verdict.error = "; ".join(errors) or None
+        verdict.passed = not errors and all(t.success for t in verdict.tables)
+    except Exception as exc:  # noqa: BLE001 - any failure to validate must still leave an error verdict
+        failure = exc
+        verdict.error = f"{type(exc).__name__}: {exc}"
+    if not (staging_dir / "data_docs" / "index.html").exists():
+        verdict.data_docs_url = None
+    _publish(verdict, staging_dir, staging, target)
+    *table_lines, summary = format_table(verdict)
+    for line in table_lines:
+        log.info(line)
+    (log.info if verdict.passed else log.error)(summary)
+    if failure is not None:
+        raise GateError(verdict.error) from failure
+    return verdict
+
+
+def _publish(verdict: GateVerdict, staging_dir: Path, staging: str, target: str) -> None:
+    staging_dir.mkdir(parents=True, exist_ok=True)
+    (staging_dir / "verdict.json").write_text(verdict.to_json())
+    try:
+        lake.publish_partition(staging, target)
+    finally:
+        shutil.rmtree(staging_dir, ignore_errors=True)
+
+
+def _ds(value: str) -> str:
+    try:
+        return lake.check_ds(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="python -m expectations.gate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--layer", required=True, choices=LAYERS)
+    parser.add_argument("--lake-root", required=True, help="lake URI, e.g. file:///abs/path/lake")
+    parser.add_argument("--ds", required=True, type=_ds, help="logical date, YYYY-MM-DD")
+    args = parser.parse_args(argv)  # bad arguments exit 2 here
+    try:
+        spark = get_spark(f"llmops-gate-{args.layer}")
+        verdict = run_gate(spark, args.layer, args.lake_root, args.ds)
+    except Exception as exc:  # noqa: BLE001 - fail closed with one clear line
+        print(f"gate: error: {exc}", file=sys.stderr)
+        return 2
+    return verdict.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

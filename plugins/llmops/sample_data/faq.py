@@ -1,0 +1,140 @@
+"""FAQ HTML pages: one question/answer pair per heading (h2, h3 or dt), wrapped in real-world noise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import random
+
+from llmops.sample_data import texts_faq as txt
+from llmops.sample_data import texts_planted as planted
+from llmops.sample_data.catalog import SHOP, Product, Slots
+from llmops.sample_data.grammar import pick, render_one
+from llmops.sample_data.model import PiiItem
+from llmops.sample_data.pii import FACTORIES
+
+P_PII = 0.025
+POISON = "\x00"  # stands where a broken page gets its invalid bytes
+
+_STYLE = (
+    "body{font-family:Arial,sans-serif;margin:0}.faq h2,.faq h3{color:#1a1a2e}"
+    'nav ul{display:flex;gap:1rem}a[href^="http"]::after{content:"\\2197"}'
+)
+_SCRIPT = (
+    "window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}"
+    "if(window.innerWidth<600&&document.cookie.indexOf('consent=1')<0){gtag('event','faq_view');}"
+)
+
+
+class FaqFactory:
+    source = "faq"
+
+    def __init__(self, rng: random.Random, day: dt.date, products: tuple[Product, ...]):
+        self.rng, self.day, self.products = rng, day, products
+        combos = [k for k in FACTORIES if k[0] in planted.FAQ_PII_SENTENCES]
+        rng.shuffle(combos)
+        self._pii_combos = itertools.cycle(combos)
+
+    def page(
+        self, n_pairs: int, missing: frozenset[int] = frozenset(), poison: bool = False
+    ) -> tuple[str, list[tuple[int, PiiItem]]]:
+        """A page of ``n_pairs`` headings; those at the 1-based indices in ``missing`` get no answer.
+
+        Returns the HTML and the personal data planted, by heading index. With ``poison`` the first
+        answer starts with POISON, for the caller to swap for bytes that are not UTF-8.
+        """
+        rng = self.rng
+        product = pick(rng, self.products)
+        policy = rng.random() < 0.4
+        if policy:
+            title, questions, answers, items = txt.POLICY_TOPICS[pick(rng, tuple(txt.POLICY_TOPICS))]
+            title_slots = None
+        else:
+            questions, answers, items = txt.PRODUCT_QUESTIONS, txt.PRODUCT_ANSWERS, txt.PRODUCT_STEPS
+            title_slots = Slots(rng, self.day, product, self.products)
+            title = render_one(rng, txt.PRODUCT_TITLES, title_slots)
+        style = pick(rng, ("h2", "h3", "dl"))
+        out = [self._head(title, style)]
+        planted_pii: list[tuple[int, PiiItem]] = []
+        seen: set[str] = set()
+        for index in range(1, n_pairs + 1):
+            slots = Slots(rng, self.day, product, self.products)
+            question = render_one(rng, questions, slots)
+            for _ in range(3):  # a page does not ask the same question twice
+                if question not in seen:
+                    break
+                question = render_one(rng, questions, slots)
+            seen.add(question)
+            out.append(
+                f"<dt>{question}</dt>"
+                if style == "dl"
+                else f'<{style} id="q{index}">{question}</{style}>'
+                if rng.random() < 0.5
+                else f'<{style} class="question">{question}</{style}>'
+            )
+            if index in missing:
+                continue
+            sentences = [render_one(rng, answers, slots) for _ in range(1 + int(rng.random() * 3))]
+            sentences = list(dict.fromkeys(sentences))
+            if poison and index == 1:
+                sentences[0] = POISON + sentences[0]
+            if rng.random() < P_PII and not poison:
+                kind = next(self._pii_combos)
+                item = PiiItem("answer", kind[0], kind[1], FACTORIES[kind](rng))
+                slots["v"] = item.value
+                sentences.append(render_one(rng, planted.FAQ_PII_SENTENCES[item.type], slots))
+                planted_pii.append((index, item))
+            out.append(self._answer(slots, sentences, items, ordered=not policy, dl=style == "dl"))
+            if rng.random() < 0.08:
+                out.append(f"<script>gtag('event','faq_open',{{id:{index}}});</script>")
+        out.append(self._foot(style))
+        return "\n".join(out), planted_pii
+
+    def _answer(self, slots: Slots, sentences: list[str], items, ordered: bool, dl: bool) -> str:
+        rng = self.rng
+        paragraphs = [" ".join(sentences)] if rng.random() < 0.5 else sentences
+        html = "".join(f"<p>{p}</p>" for p in paragraphs)
+        if rng.random() < 0.4:
+            chosen = list(
+                dict.fromkeys(render_one(rng, items, slots) for _ in range(2 + int(rng.random() * 3)))
+            )
+            tag = "ol" if ordered else "ul"
+            html += f"<{tag}>" + "".join(f"<li>{c}</li>" for c in chosen) + f"</{tag}>"
+        if rng.random() < 0.2:
+            html += f'<p class="note">{render_one(rng, txt.NOTES, slots)}</p>'
+        if rng.random() < 0.3:
+            html = html.replace(" and ", " &amp; ", 1).replace(" ", "&nbsp;", 1)
+        if dl:
+            return f"<dd>{html}</dd>"
+        return f'<div class="answer">{html}</div>' if rng.random() < 0.4 else html
+
+    def _head(self, title: str, style: str) -> str:
+        rng = self.rng
+        nav = "".join(
+            f'<li><a href="/{n.lower().replace(" ", "-")}">{n}</a></li>'
+            for n in txt.NAV_LINKS
+            if rng.random() < 0.8
+        )
+        banner = (
+            '<div class="cookie-banner">We use cookies &amp; similar tech. <button>OK</button></div>\n'
+            if rng.random() < 0.3
+            else ""
+        )
+        return (
+            f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f"<title>{title} &ndash; {SHOP} Help</title>\n"
+            f"<style>{_STYLE}</style>\n<script>{_SCRIPT}</script>\n"
+            f"</head>\n<body>\n<!-- help centre template v{1 + int(rng.random() * 4)} -->\n"
+            f'<nav class="top"><ul>{nav}</ul></nav>\n{banner}<main class="faq">\n<h1>{title}</h1>\n'
+            + ("<dl>" if style == "dl" else "")
+        )
+
+    def _foot(self, style: str) -> str:
+        rng = self.rng
+        return (
+            ("</dl>\n" if style == "dl" else "") + "</main>\n<footer>"
+            f"<h3>{pick(rng, txt.FOOTER_HEADINGS)}</h3><p>&copy; {self.day.year} {SHOP} Ltd. "
+            'All rights reserved.</p><ul><li><a href="/privacy">Privacy</a></li>'
+            '<li><a href="/imprint">Imprint</a></li></ul></footer>\n'
+            '<script async src="/static/analytics.js"></script>\n</body>\n</html>\n'
+        )

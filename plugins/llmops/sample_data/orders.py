@@ -1,0 +1,62 @@
+"""Orders: one CSV row per order, header per the contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from llmops.sample_data.catalog import Customer, Product, order_id
+from llmops.sample_data.grammar import pick
+from llmops.sample_data.model import Clock
+from spark_jobs.schemas import ORDERS_HEADER
+
+HEADER_LINE = ",".join(ORDERS_HEADER).encode()
+_STATUSES = (
+    ("placed",) * 30 + ("shipped",) * 30 + ("delivered",) * 30 + ("returned",) * 5 + ("cancelled",) * 5
+)
+
+
+def csv_line(fields: list[str] | tuple[str, ...]) -> str:
+    """One RFC 4180 row (CRLF-terminated); quotes only the fields that need it."""
+    out = []
+    for f in fields:
+        if any(c in f for c in ',"\r\n'):
+            f = '"' + f.replace('"', '""') + '"'
+        out.append(f)
+    return ",".join(out) + "\r\n"
+
+
+class OrderFactory:
+    source = "orders"
+    id_field = "order_id"
+
+    def __init__(
+        self, rng: random.Random, day: dt.date, products: tuple[Product, ...], customers: tuple[Customer, ...]
+    ):
+        self.rng, self.day, self.products, self.customers = rng, day, products, customers
+        self.clock = Clock(day)
+        self._seq = 0
+
+    def new_id(self) -> str:
+        self._seq += 1
+        return order_id(self.day, self._seq)
+
+    def row(self, record_id: str) -> list[str]:
+        rng = self.rng
+        customer, product = pick(rng, self.customers), pick(rng, self.products)
+        qty = 1 if rng.random() < 0.85 else 2 + int(rng.random() * 3)
+        name = (
+            product.name
+            if rng.random() < 0.85
+            else f"{product.name}, {pick(rng, ('black', 'white', 'silver'))}"
+        )
+        shipping = 0.0 if product.price * qty >= 50 else 4.99
+        return [
+            record_id,
+            customer.customer_id,
+            customer.email if rng.random() < 0.92 else "",
+            name,
+            pick(rng, _STATUSES),
+            self.clock.iso(int(rng.random() * 86_400), rng),
+            f"{product.price * qty + shipping:.2f}",
+        ]

@@ -1,0 +1,140 @@
+"""Product reviews: a rating, a title and a body whose tone follows the rating."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import random
+
+from llmops.sample_data import texts_i18n as i18n
+from llmops.sample_data import texts_planted as planted
+from llmops.sample_data import texts_reviews as txt
+from llmops.sample_data.catalog import Product, Slots
+from llmops.sample_data.grammar import pick, render_one
+from llmops.sample_data.model import Built, Clock, PiiItem
+from llmops.sample_data.pii import FACTORIES
+
+P_FOREIGN, P_PII, P_INJECTION, P_EXTRA = 0.053, 0.053, 0.0105, 0.1
+_RATINGS = (5,) * 40 + (4,) * 25 + (3,) * 12 + (2,) * 8 + (1,) * 15
+_TONE = {5: "positive", 4: "positive", 3: "mixed", 2: "negative", 1: "negative"}
+
+
+def _aspects(product: Product) -> tuple[str, ...]:
+    skip = {"battery"} if not product.battery else set()
+    if not product.wireless:
+        skip.add("connection")
+    if product.noun not in (
+        "earbuds",
+        "headphones",
+        "speaker",
+        "soundbar",
+        "TV",
+        "laptop",
+        "tablet",
+        "phone",
+    ):
+        skip.add("sound")
+    return tuple(a for a in txt.ASPECTS if a not in skip)
+
+
+class ReviewFactory:
+    source = "reviews"
+    id_field = "review_id"
+
+    def __init__(self, rng: random.Random, day: dt.date, products: tuple[Product, ...]):
+        self.rng, self.day, self.products = rng, day, products
+        self.clock = Clock(day)
+        self._prefix = f"REV-{day:%Y%m%d}-"
+        self._seq = 0
+        combos = list(FACTORIES)
+        rng.shuffle(combos)
+        self._pii_combos = itertools.cycle(combos)
+        self._aspects = {p.product_id: _aspects(p) for p in products}
+
+    def new_id(self) -> str:
+        self._seq += 1
+        return f"{self._prefix}{self._seq:07d}"
+
+    def build(self, record_id: str, plain: bool = False) -> Built:
+        rng = self.rng
+        product = pick(rng, self.products)
+        slots = Slots(rng, self.day, product, self.products)
+        rating = pick(rng, _RATINGS)
+        built = Built({})
+        r = 1.0 if plain else rng.random()
+        if r < P_FOREIGN:
+            built.lang = pick(rng, i18n.LANGUAGES)
+            title, body = self._foreign(slots, built.lang, rating)
+        else:
+            title, body = self._english(slots, product, rating)
+            if r < P_FOREIGN + P_PII:
+                title, body = self._plant_pii(slots, built, title, body)
+        if not plain and rng.random() < P_INJECTION:
+            rule = pick(rng, tuple(planted.INJECTIONS))
+            text = render_one(rng, planted.INJECTIONS[rule])
+            body = f"{body} {text}"
+            built.injection = (rule, "body", text)
+        record = {"review_id": record_id, "product_id": product.product_id, "rating": rating}
+        if title is not None:
+            record["title"] = title
+        record["body"] = body
+        record["created_at"] = self.clock.iso(int(rng.random() * 86_400), rng)
+        lang = self._declared_lang(built.lang)
+        if lang is not None:
+            record["lang"] = lang
+        if rng.random() < P_EXTRA:
+            record["verified_purchase"] = rng.random() < 0.8
+            record["helpful_votes"] = int(rng.random() * 40)
+        built.record = record
+        return built
+
+    def _declared_lang(self, lang: str) -> str | None:
+        """The ``lang`` field as shops fill it: usually right, sometimes absent, sometimes wrong."""
+        r = self.rng.random()
+        if r < 0.15:
+            return None
+        if lang != "en" and r < 0.3:
+            return "en"
+        return "en-US" if lang == "en" and r < 0.2 else lang
+
+    def _english(self, slots: Slots, product: Product, rating: int) -> tuple[str | None, str]:
+        rng = self.rng
+        tone = _TONE[rating]
+        aspects = list(self._aspects[product.product_id])
+        rng.shuffle(aspects)
+        sentences = [render_one(rng, txt.INTROS[tone], slots)]
+        for i, aspect in enumerate(aspects[: 2 + int(rng.random() * 3)]):
+            praise, complaints = txt.ASPECTS[aspect]
+            good = {
+                "positive": i < 2 or rng.random() < 0.7,
+                "negative": i >= 2 and rng.random() < 0.3,
+                "mixed": i % 2 == 0,
+            }[tone]
+            sentences.append(render_one(rng, praise if good else complaints, slots))
+        if rng.random() < 0.75:
+            sentences.append(render_one(rng, txt.VERDICTS[tone], slots))
+        title = render_one(rng, txt.TITLES[tone], slots) if rng.random() < 0.88 else None
+        return title, " ".join(sentences)
+
+    def _foreign(self, slots: Slots, lang: str, rating: int) -> tuple[str | None, str]:
+        rng = self.rng
+        tone = "negative" if rating <= 3 else "positive"
+        t = i18n.REVIEW[lang]
+        body = t["body"][tone]
+        sentences = [body[0], *([s for s in body[1:3] if rng.random() < 0.7] or [body[1]]), body[3]]
+        title = render_one(rng, t["title"][tone], slots) if rng.random() < 0.9 else None
+        return title, " ".join(s.render(rng, slots) for s in sentences)
+
+    def _plant_pii(self, slots: Slots, built: Built, title: str | None, body: str) -> tuple[str | None, str]:
+        rng = self.rng
+        for kind in itertools.islice(self._pii_combos, 1 if rng.random() < 0.85 else 2):
+            item = PiiItem("body", kind[0], kind[1], FACTORIES[kind](rng))
+            slots["v"] = item.value
+            title_free = all(i.field != "title" for i in built.pii)
+            if item.type in planted.PII_SUBJECTS and title_free and rng.random() < 0.1:
+                item.field, title = "title", render_one(rng, planted.PII_SUBJECTS[item.type], slots)
+            else:
+                sentence = render_one(rng, planted.PII_SENTENCES[item.type], slots)
+                body = f"{body} {sentence}" if rng.random() < 0.5 else f"{sentence} {body}"
+            built.pii.append(item)
+        return title, body
