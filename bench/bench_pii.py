@@ -44,8 +44,8 @@ PRESIDIO_TYPES = {
     "IP_ADDRESS": "IP_ADDRESS",
 }
 
-FIRST = ["Maria", "James", "Aisha", "Lukas", "Chloe", "Mateo", "Yuki", "Olivia", "Noah", "Sofia", "Ethan", "Priya"]
-LAST = ["Lopez", "Smith", "Okafor", "Muller", "Dubois", "Rossi", "Tanaka", "Brown", "Novak", "Silva", "Khan", "Berg"]
+FIRST = ["Maria", "James", "Aisha", "Lukas", "Chloe", "Mateo", "Yuki", "Olivia", "Noah", "Sofia", "Ethan"]
+LAST = ["Lopez", "Smith", "Okafor", "Muller", "Dubois", "Rossi", "Tanaka", "Brown", "Novak", "Silva", "Khan"]
 DOMAINS = ["example.com", "mail.example.org", "shop-test.net", "inbox.example.co.uk"]
 PRODUCTS = ["RTX-4090", "XPS 13", "Pixel 9 Pro", "WH-1000XM5", "MX Master 3S", "Galaxy S24", "iPad Air M2"]
 
@@ -164,8 +164,50 @@ def secret(rng: random.Random) -> str:
     )
 
 
-PLANTERS = {"EMAIL": email, "PHONE": phone, "CREDIT_CARD": card, "SSN": ssn, "IBAN": iban,
-            "IP_ADDRESS": ip_address, "SECRET": secret}  # fmt: skip
+OWN = {"EMAIL": email, "PHONE": phone, "CREDIT_CARD": card, "SSN": ssn, "IBAN": iban,
+       "IP_ADDRESS": ip_address, "SECRET": secret}  # fmt: skip
+FAKER_LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "nl_NL", "it_IT")
+FAKER_CARDS = ("visa16", "visa13", "visa19", "mastercard", "amex", "discover", "diners", "jcb16", "jcb15")
+
+
+def faker_planters(seed: int) -> dict[str, list]:
+    """Values from Faker (formats written by other people than the masker's author), per type."""
+    from faker import Faker
+
+    fakes = {}
+    for i, locale in enumerate(FAKER_LOCALES):
+        fakes[locale] = Faker(locale)
+        fakes[locale].seed_instance(seed + i)
+    us = fakes["en_US"]
+    return {
+        "EMAIL": [lambda rng: rng.choice([us.email, us.free_email, us.company_email])()],
+        "PHONE": [lambda rng: fakes[rng.choice(FAKER_LOCALES[:6])].phone_number()],
+        "CREDIT_CARD": [lambda rng: us.credit_card_number(card_type=rng.choice(FAKER_CARDS))],
+        "SSN": [lambda rng: us.ssn()],
+        "IBAN": [lambda rng: fakes[rng.choice(("de_DE", "en_GB", "fr_FR", "es_ES", "nl_NL", "it_IT"))].iban()],
+        "IP_ADDRESS": [lambda rng: rng.choice([us.ipv4, us.ipv4_private, us.ipv6])()],
+        "SECRET": [lambda rng: f"password: {us.password(length=12)}", lambda rng: f"api_key={us.sha1()}"],
+    }
+
+
+def sample_data_planters() -> dict[str, list]:
+    """Values from the project's sample-data generator, when it is installed."""
+    try:
+        from llmops.sample_data.pii import FACTORIES
+    except ImportError:
+        return {}
+    planters: dict[str, list] = {}
+    for (kind, _), factory in sorted(FACTORIES.items()):
+        planters.setdefault(kind, []).append(factory)
+    return planters
+
+
+def planters(seed: int) -> dict[str, list]:
+    """Per type, every value source: our own formats, Faker's, and the sample-data generator's."""
+    sources = [{kind: [own] for kind, own in OWN.items()}, faker_planters(seed), sample_data_planters()]
+    return {kind: [p for source in sources for p in source.get(kind, [])] for kind in OWN}
+
+
 CONTEXTS = {
     "EMAIL": ["please reply to {v} instead", "my other address is {v}."],
     "PHONE": ["call me back on {v} after 5pm", "my number is {v}."],
@@ -186,21 +228,24 @@ NEGATIVES = [
 ]
 
 
-def build_labelled_set(n: int, seed: int = 7, pii_rate: float = 0.3) -> list[tuple[str, list[tuple[str, str]], str]]:
+def build_labelled_set(
+    n: int, seed: int = 7, pii_rate: float = 0.3
+) -> list[tuple[str, list[tuple[str, str]], str]]:
     """n documents as (text, [(type, planted value)], customer full name)."""
     rng = random.Random(seed)
+    sources = planters(seed)
     docs = []
     for _ in range(n):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         neg = rng.choice(NEGATIVES).format(
             o=_digits(rng, 7), d=rng.randint(1, 28), price=rng.randint(5, 2999), p=rng.choice(PRODUCTS),
             t=_digits(rng, 9),
-        )
+        )  # fmt: skip
         planted: list[tuple[str, str]] = []
         parts = [neg]
         if rng.random() < pii_rate:
-            for kind in rng.sample(sorted(PLANTERS), rng.randint(1, 3)):
-                value = PLANTERS[kind](rng)
+            for kind in rng.sample(sorted(OWN), rng.randint(1, 3)):
+                value = rng.choice(sources[kind])(rng)
                 planted.append((kind, value))
                 parts.append(rng.choice(CONTEXTS[kind]).format(v=value))
             if rng.random() < 0.5:

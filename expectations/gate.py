@@ -15,6 +15,7 @@ caught); they name the failing rows' ids instead.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import shutil
@@ -99,14 +100,16 @@ def read_ingest_summary(lake_root: str, ds: str) -> dict:
         raise GateError(f"cannot read the ingest summary {path}: {exc}") from exc
 
 
-def ingest_stats_frame(spark: SparkSession, source: str, summary: dict, rows_on_disk: int) -> DataFrame:
-    """One row: the ingest summary's figures for ``source`` next to what bronze+quarantine hold."""
-    entry = summary.get("sources", {}).get(source, {})
-    read = next((entry[k] for k in _READ_KEYS if k in entry), None)
-    if read is None or "quarantine_rate" not in entry:
-        raise GateError(f"the ingest summary has no records read / quarantine_rate for source {source!r}")
-    row = (source, int(read), float(entry["quarantine_rate"]), rows_on_disk)
-    return spark.createDataFrame([row], INGEST_STATS)
+def ingest_stats_frame(spark: SparkSession, summary: dict, rows_on_disk: dict[str, int]) -> DataFrame:
+    """One row per source: the ingest summary's figures next to what bronze + quarantine hold."""
+    rows = []
+    for source, on_disk in rows_on_disk.items():
+        entry = summary.get("sources", {}).get(source, {})
+        read = next((entry[k] for k in _READ_KEYS if k in entry), None)
+        if read is None or "quarantine_rate" not in entry:
+            raise GateError(f"the ingest summary has no records read / quarantine_rate for source {source!r}")
+        rows.append((source, int(read), float(entry["quarantine_rate"]), on_disk))
+    return spark.createDataFrame(rows, INGEST_STATS)
 
 
 def explode_messages(tickets: DataFrame) -> DataFrame:
@@ -118,30 +121,25 @@ def explode_messages(tickets: DataFrame) -> DataFrame:
 
 def bronze_tables(spark: SparkSession, lake_root: str, ds: str, data: DataSettings) -> list[GateTable]:
     summary = read_ingest_summary(lake_root, ds)
-    tables, stats, quarantines = [], [], []
+    tables, quarantines, on_disk = [], [], {}
     for source in SOURCES:
         bronze = read_table(spark, lake_root, "bronze", source, ds)
         quarantine = read_table(spark, lake_root, "quarantine", source, ds)
         rows = row_bounds(spark, lake_root, "bronze", source, ds, data)
-        id_column = suites.ID_COLUMNS[source]
-        tables.append(GateTable(source, bronze, suites.bronze_suite(source, rows), (id_column,)))
-        on_disk = bronze.count() + quarantine.count()
-        stats.append(
-            GateTable(
-                f"ingest.{source}",
-                ingest_stats_frame(spark, source, summary, on_disk),
-                suites.ingest_stats_suite(source, data.max_quarantine_rate),
-                ("source",),
-            )
+        tables.append(
+            GateTable(source, bronze, suites.bronze_suite(source, rows), (suites.ID_COLUMNS[source],))
         )
         quarantines.append(quarantine)
-    union = quarantines[0]
-    for q in quarantines[1:]:
-        union = union.unionByName(q)
-    quarantine_table = GateTable(
-        "quarantine", union, suites.quarantine_suite(), ("source", "_source_file", "_line")
+        on_disk[source] = bronze.count() + quarantine.count()
+    stats = ingest_stats_frame(spark, summary, on_disk)
+    tables.append(
+        GateTable("ingest", stats, suites.ingest_stats_suite(data.max_quarantine_rate), ("source",))
     )
-    return [*tables, *stats, quarantine_table]
+    union = functools.reduce(DataFrame.unionByName, quarantines)
+    tables.append(
+        GateTable("quarantine", union, suites.quarantine_suite(), ("source", "_source_file", "_line"))
+    )
+    return tables
 
 
 def silver_tables(spark: SparkSession, lake_root: str, ds: str, data: DataSettings) -> list[GateTable]:

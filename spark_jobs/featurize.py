@@ -68,13 +68,8 @@ def encode_batch(tokenizer, batch: pa.RecordBatch, max_seq_len: int) -> pa.Recor
     Each example is rendered with the tokenizer's chat template (which already holds BOS/EOS), then
     encoded without further special tokens and truncated to ``max_seq_len`` ids.
     """
-    cols = batch.to_pydict()
-    conversations = [
-        chat_messages(system, instruction, context, answer)
-        for system, instruction, context, answer in zip(
-            cols["system"], cols["instruction"], cols["input"], cols["output"], strict=True
-        )
-    ]
+    columns = (batch.column(name).to_pylist() for name in ("system", "instruction", "input", "output"))
+    conversations = [chat_messages(*fields) for fields in zip(*columns, strict=True)]
     texts = tokenizer.apply_chat_template(conversations, tokenize=False) if conversations else []
     ids = tokenizer(texts, add_special_tokens=False, truncation=True, max_length=max_seq_len)["input_ids"]
     input_ids = _list_array(ids)

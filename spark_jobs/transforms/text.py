@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -50,8 +51,14 @@ def normalize(arr: pa.Array | pa.ChunkedArray) -> pa.StringArray:
     """Unicode NFKC, then every run of whitespace to one space, trimmed. Null stays null."""
     arr = as_string_array(arr)
     # ASCII text is already NFKC: normalise only the rows that hold other characters.
-    arr = map_where(arr, pc.invert(pc.string_is_ascii(arr)), lambda rows: pc.utf8_normalize(rows, "NFKC"))
+    arr = map_where(arr, pc.invert(pc.string_is_ascii(arr)), _nfkc)
     return map_where(arr, pc.match_substring_regex(arr, _WS_TO_FIX), _collapse_whitespace)
+
+
+def _nfkc(rows: pa.StringArray) -> pa.StringArray:
+    # Not pc.utf8_normalize: in pyarrow 25 it skips the composition step, so its "NFKC" is NFKD
+    # (apache/arrow#51225, fixed upstream by apache/arrow#51237).
+    return pa.array([unicodedata.normalize("NFKC", text) for text in rows.to_pylist()], pa.string())
 
 
 def _collapse_whitespace(rows: pa.StringArray) -> pa.StringArray:

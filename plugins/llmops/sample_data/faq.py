@@ -47,12 +47,12 @@ class FaqFactory:
         product = pick(rng, self.products)
         policy = rng.random() < 0.4
         if policy:
-            title, questions, answers, items = txt.POLICY_TOPICS[pick(rng, tuple(txt.POLICY_TOPICS))]
-            title_slots = None
+            topic = pick(rng, tuple(txt.POLICY_TOPICS))
+            title, questions, answers, items = txt.POLICY_TOPICS[topic]
+            examples = txt.POLICY_EXAMPLES[topic]
         else:
             questions, answers, items = txt.PRODUCT_QUESTIONS, txt.PRODUCT_ANSWERS, txt.PRODUCT_STEPS
-            title_slots = Slots(rng, self.day, product, self.products)
-            title = render_one(rng, txt.PRODUCT_TITLES, title_slots)
+            title = render_one(rng, txt.PRODUCT_TITLES, Slots(rng, self.day, product, self.products))
         style = pick(rng, ("h2", "h3", "dl"))
         out = [self._head(title, style)]
         planted_pii: list[tuple[int, PiiItem]] = []
@@ -74,8 +74,13 @@ class FaqFactory:
             )
             if index in missing:
                 continue
-            sentences = [render_one(rng, answers, slots) for _ in range(1 + int(rng.random() * 3))]
-            sentences = list(dict.fromkeys(sentences))
+            if policy:  # policy pages share topics: a worked example with a product keeps answers apart
+                slots = Slots(rng, self.day, pick(rng, self.products), self.products)
+            sentences = list(
+                dict.fromkeys(render_one(rng, answers, slots) for _ in range(2 + int(rng.random() * 2)))
+            )
+            if policy and rng.random() < 0.8:
+                sentences.append(render_one(rng, examples, slots))
             if poison and index == 1:
                 sentences[0] = POISON + sentences[0]
             if rng.random() < P_PII and not poison:

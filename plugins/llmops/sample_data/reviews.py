@@ -121,7 +121,8 @@ class ReviewFactory:
         tone = "negative" if rating <= 3 else "positive"
         t = i18n.REVIEW[lang]
         body = t["body"][tone]
-        sentences = [body[0], *([s for s in body[1:3] if rng.random() < 0.7] or [body[1]]), body[3]]
+        remarks = [s for s in body[1:6] if rng.random() < 0.6] or [pick(rng, body[1:6])]
+        sentences = [body[0], *remarks, *([body[6]] if rng.random() < 0.85 else [])]
         title = render_one(rng, t["title"][tone], slots) if rng.random() < 0.9 else None
         return title, " ".join(s.render(rng, slots) for s in sentences)
 

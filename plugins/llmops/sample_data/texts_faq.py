@@ -132,6 +132,36 @@ POLICY_TOPICS = {
         ),
     ),
 }
+# worked examples naming a product: a policy answer quotes one so that pages on the same topic differ
+POLICY_EXAMPLES = {
+    "shipping": templates(
+        "For example, [a|the] {product} ordered [on|before noon on] {weekday} [usually |]reaches {country} "
+        "[within {days} days|by {weekday}] with {carrier}.",
+        "[A typical order|An order] such as the {product} ({price}) [ships|travels] with {carrier} and can "
+        "be "
+        "tracked [from the moment it leaves|once it leaves] our warehouse.",
+    ),
+    "returns": templates(
+        "For example, [returning|sending back] [a|the] {product} bought for {price} [gets you|means] the "
+        "full "
+        "{price} back [within {days} days|once it arrives].",
+        "[Say|Suppose] you [return|send back] the {product} from {country}: [print the {carrier} label|drop "
+        "it "
+        "at a {carrier} point] and [track the refund|watch the status] in your account.",
+    ),
+    "warranty": templates(
+        "For example, the {product} is covered for [two years|24 months] and [a battery fault|a dead pixel|a "
+        "broken port] is [repaired|fixed] [within {days} working days|free of charge].",
+        "[Claims|A claim] for the {product} [need|needs] the serial number and the invoice of {price} [from "
+        "your account|as a PDF].",
+    ),
+    "payments": templates(
+        "For example, the {product} at {price} can be paid [in {n} monthly instalments|by card or PayPal|by "
+        "invoice within {days} days].",
+        "[An order|A purchase] of {price} [such as the {product}|for the {product}] [shows|appears] on your "
+        "statement as {shop} [within {hours} hours|the same day].",
+    ),
+}
 
 PRODUCT_TITLES = templates(
     "{product}: [help|questions] &amp; answers",

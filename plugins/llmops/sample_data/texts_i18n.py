@@ -147,81 +147,140 @@ TICKET = {
     },
 }
 
+# Review bodies: sentence 0 opens, 1-5 are optional remarks (kept in order), 6 is the verdict.
 REVIEW = {
     "es": {
         "title": {
-            "positive": templates("[Muy buena compra|Excelente producto|Lo recomiendo|Muy contento]"),
-            "negative": templates("[Decepcionante|No lo recomiendo|Mala calidad|Dejó de funcionar]"),
+            "positive": templates(
+                "[Muy buena compra|Excelente producto|Lo recomiendo|Muy contento|Genial][| sin duda|]"
+            ),
+            "negative": templates(
+                "[Decepcionante|No lo recomiendo|Mala calidad|Dejó de funcionar|No vale la pena]"
+            ),
         },
         "body": {
             "positive": templates(
-                "[Compré|Pedí] el {product} [para el trabajo|para mi hijo|como regalo] y estoy [muy "
-                "|]contento.",
-                "[El sonido|La batería|La calidad de construcción] es [excelente|muy buena|mejor de lo que "
-                "esperaba] y [llegó|el envío llegó] en {days} días.",
-                "La configuración con mi {device} fue [muy fácil|rápida] y [funciona|va] [perfectamente|sin "
-                "problemas].",
-                "[Lo recomiendo|Volvería a comprarlo] sin [ninguna |]duda.",
+                "[Compré|Pedí|Me regalaron] el {product} [para el trabajo|para mi hijo|como regalo|para "
+                "viajar|"
+                "hace {days} días] y [estoy|estamos] [muy |bastante |]contentos con la compra.",
+                "[El sonido es excelente|El diseño es muy bonito|El acabado es de muy buena calidad|Los "
+                "materiales "
+                "son muy buenos][ y se nota la calidad| para este precio|].",
+                "[La batería dura {n} días|La conexión con mi {device} es muy estable|La pantalla se ve "
+                "genial]"
+                "[ sin problemas| en el día a día|].",
+                "[El envío|El paquete] llegó en {days} días [y bien embalado|sin ningún problema|antes de lo "
+                "previsto].",
+                "La configuración con mi {device} fue [muy fácil|rápida|cuestión de minutos] y [funciona|va] "
+                "[perfectamente|sin problemas].",
+                "Por {price} [es una compra excelente|vale cada céntimo|no he encontrado nada mejor].",
+                "[Lo recomiendo|Volvería a comprarlo|Cinco estrellas] sin [ninguna |]duda.",
             ),
             "negative": templates(
-                "El {product} [dejó de funcionar|se rompió] [a los {days} días|después de una semana].",
-                "[La batería|El sonido|La conexión con mi {device}] es [malísima|muy mala|un desastre] y el "
-                "servicio [no responde|tarda mucho en contestar].",
+                "El {product} [dejó de funcionar|se rompió|empezó a fallar] [a los {days} días|después de "
+                "una "
+                "semana|al primer mes].",
+                "[El sonido es malísimo|El acabado es muy malo|El plástico cruje al tocarlo|El diseño es "
+                "incómodo].",
+                "[La batería no dura ni {n} horas|La conexión con mi {device} se corta cada rato|La pantalla "
+                "parpadea todo el tiempo].",
+                "El servicio al cliente [no responde|tarda {days} días en contestar|no me da ninguna "
+                "solución].",
+                "[El envío|El paquete] tardó {days} días y [llegó abollado|la caja venía rota].",
                 "Por {price} esperaba [mucho más|una calidad mejor|que durara más].",
-                "No [lo recomiendo|vale lo que cuesta], lo voy a devolver.",
+                "No [lo recomiendo|vale lo que cuesta], [lo voy a devolver|ya pedí la devolución].",
             ),
         },
     },
     "de": {
         "title": {
-            "positive": templates("[Sehr guter Kauf|Tolles Produkt|Klare Empfehlung|Sehr zufrieden]"),
+            "positive": templates(
+                "[Sehr guter Kauf|Tolles Produkt|Klare Empfehlung|Sehr zufrieden|Top][| für den Preis|]"
+            ),
             "negative": templates(
-                "[Enttäuschend|Nicht zu empfehlen|Schlechte Qualität|Nach kurzer Zeit defekt]"
+                "[Enttäuschend|Nicht zu empfehlen|Schlechte Qualität|Nach kurzer Zeit defekt|Finger weg]"
             ),
         },
         "body": {
             "positive": templates(
-                "Ich habe den {product} [für die Arbeit|für meinen Sohn|als Geschenk] gekauft und bin [sehr "
-                "|]"
-                "zufrieden.",
-                "[Der Klang|Der Akku|Die Verarbeitung] ist [hervorragend|sehr gut|besser als erwartet] und "
-                "die "
-                "Lieferung hat nur {days} Tage gedauert.",
-                "Die Einrichtung mit meinem {device} war [ganz einfach|schnell erledigt] und alles [läuft|"
-                "funktioniert] [einwandfrei|ohne Probleme].",
-                "[Ich würde ihn wieder kaufen|Klare Kaufempfehlung] und [gebe|vergebe] gerne alle Sterne.",
+                "Ich habe mir [vor {days} Tagen|letzten Monat|für die Arbeit|als Geschenk] {product} gekauft "
+                "und "
+                "bin [sehr |ziemlich |]zufrieden.",
+                "[Der Klang|Die Verarbeitung|Das Design] ist [hervorragend|sehr gut|besser als erwartet] und "
+                "[wirkt hochwertig|macht einen soliden Eindruck].",
+                "[Der Akku hält problemlos {n} Tage|Die Verbindung mit meinem {device} ist stabil|Das "
+                "Display ist "
+                "schön hell][ im Alltag| ohne Probleme|].",
+                "Die Lieferung hat nur {days} Tage gedauert[ und alles war gut verpackt| und kam "
+                "pünktlich|].",
+                "Die Einrichtung mit meinem {device} war [ganz einfach|schnell erledigt|in fünf Minuten "
+                "fertig] und "
+                "alles [läuft|funktioniert] [einwandfrei|ohne Probleme].",
+                "Für {price} [ist das ein sehr guter Preis|bekommt man hier richtig viel|gibt es nichts "
+                "Besseres].",
+                "[Ich würde es wieder kaufen|Klare Kaufempfehlung|Fünf Sterne von mir][ ohne zu zögern|].",
             ),
             "negative": templates(
-                "Der {product} ist [nach {days} Tagen|nach einer Woche] [kaputt gegangen|ausgefallen].",
-                "[Der Akku|Der Klang|Die Verbindung mit meinem {device}] ist [miserabel|sehr schlecht|eine "
-                "Katastrophe] und der Kundendienst [antwortet nicht|braucht ewig].",
-                "Für {price} habe ich [viel mehr|eine bessere Qualität] erwartet.",
-                "Ich kann ihn nicht empfehlen und schicke ihn zurück.",
+                "Mein {product} ist [nach {days} Tagen|nach einer Woche|schon im ersten Monat] [kaputt "
+                "gegangen|"
+                "ausgefallen].",
+                "[Der Klang|Die Verarbeitung] ist [miserabel|sehr schlecht|eine Katastrophe] und [wirkt "
+                "billig|"
+                "knarzt bei jeder Bewegung].",
+                "[Der Akku hält keine {n} Stunden|Die Verbindung mit meinem {device} bricht ständig ab|Das "
+                "Display "
+                "flackert dauernd].",
+                "Der Kundendienst [antwortet nicht|braucht {days} Tage für eine Antwort|hilft überhaupt "
+                "nicht].",
+                "Die Lieferung hat {days} Tage gedauert und [der Karton war beschädigt|das Paket war "
+                "eingedrückt].",
+                "Für {price} habe ich [viel mehr|eine bessere Qualität|deutlich mehr] erwartet.",
+                "[Ich kann es nicht empfehlen|Finger weg][ und schicke es zurück| und habe es schon "
+                "zurückgeschickt|].",
             ),
         },
     },
     "fr": {
         "title": {
-            "positive": templates("[Très bon achat|Excellent produit|Je recommande|Très satisfait]"),
-            "negative": templates("[Décevant|À éviter|Mauvaise qualité|Tombé en panne]"),
+            "positive": templates(
+                "[Très bon achat|Excellent produit|Je recommande|Très satisfait|Parfait][| pour le prix|]"
+            ),
+            "negative": templates("[Décevant|À éviter|Mauvaise qualité|Tombé en panne|Pas à la hauteur]"),
         },
         "body": {
             "positive": templates(
-                "J'ai acheté le {product} [pour le travail|pour mon fils|comme cadeau] et je suis [très |]"
-                "satisfait.",
-                "[Le son|La batterie|La finition] est [excellente|très bonne|meilleure que prévu] et la "
-                "livraison "
-                "n'a pris que {days} jours.",
-                "L'installation avec mon {device} a été [très simple|rapide] et tout [marche|fonctionne] "
-                "[parfaitement|sans problème].",
+                "J'ai acheté le {product} [pour le travail|pour mon fils|comme cadeau|pour voyager|il y a "
+                "{days} "
+                "jours] et je suis [très |plutôt |]satisfait.",
+                "[Le son est excellent|Le design est très réussi|La finition est impeccable|Les matériaux "
+                "sont de "
+                "bonne qualité][ pour ce prix| au quotidien|].",
+                "[La batterie tient {n} jours|La connexion avec mon {device} est stable|L'écran est très "
+                "lumineux]"
+                "[ sans problème| même en voyage|].",
+                "La livraison n'a pris que {days} jours[ et le colis était bien emballé| et tout était en "
+                "parfait "
+                "état|].",
+                "L'installation avec mon {device} a été [très simple|rapide|réglée en cinq minutes] et tout "
+                "[marche|fonctionne] [parfaitement|sans problème].",
+                "Pour {price}, [c'est un excellent rapport qualité-prix|on ne trouve pas mieux|c'est une "
+                "très bonne "
+                "affaire].",
                 "Je le [recommande|rachèterais] sans [aucune |]hésitation.",
             ),
             "negative": templates(
-                "Le {product} est tombé en panne [au bout de {days} jours|après une semaine].",
-                "[La batterie|Le son|La connexion avec mon {device}] est [catastrophique|très mauvaise|"
-                "décevante] et le service client [ne répond pas|met des jours à répondre].",
-                "Pour {price}, je m'attendais à [beaucoup mieux|une meilleure qualité].",
-                "Je ne le recommande pas et je vais le renvoyer.",
+                "Le {product} est tombé en panne [au bout de {days} jours|après une semaine|dès le premier "
+                "mois].",
+                "[Le son est très décevant|La finition est bas de gamme|Le plastique craque au moindre "
+                "contact|Le "
+                "design est raté].",
+                "[La batterie ne tient pas {n} heures|La connexion avec mon {device} coupe sans "
+                "arrêt|L'écran "
+                "scintille tout le temps].",
+                "Le service client [ne répond pas|met {days} jours à répondre|ne propose aucune solution].",
+                "La livraison a pris {days} jours et [le carton était abîmé|le colis était écrasé].",
+                "Pour {price}, je m'attendais à [beaucoup mieux|une meilleure qualité|plus de fiabilité].",
+                "Je ne le recommande pas[ et je vais le renvoyer| et j'ai déjà demandé un remboursement|].",
             ),
         },
     },
