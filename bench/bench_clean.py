@@ -219,15 +219,8 @@ def bench_size(spark, cfg, args, size: int) -> tuple[dict, list[dict], dict | No
     for stage in STAGES:
         label = f"size={size} {stage}"
         if stage == "pandas_baseline" and args.pandas_max_size is not None and size > args.pandas_max_size:
-            progress(f"{label}: skipped (size > --pandas-max-size {args.pandas_max_size})")
-            rows.append(
-                {
-                    "metric": stage,
-                    "size": size,
-                    "seconds": None,
-                    "skipped": f"size > --pandas-max-size {args.pandas_max_size}",
-                }
-            )
+            rows.append(skipped_row(stage, size, f"size > --pandas-max-size {args.pandas_max_size}"))
+            progress(f"{label}: skipped ({rows[-1]['skipped']})")
             continue
         figures = measure(
             label, getattr(stages, stage), stage != "pandas_baseline", args.repeats, args.cheap_seconds
@@ -238,6 +231,11 @@ def bench_size(spark, cfg, args, size: int) -> tuple[dict, list[dict], dict | No
     if agree:
         progress(f"size={size}: spark vs pandas survivors {agree}")
     return setup_figures, rows, agree
+
+
+def skipped_row(metric: str, size: int, why: str) -> dict:
+    """A stage that was not run: no number, and the reason."""
+    return {"metric": metric, "size": size, "seconds": None, "skipped": why}
 
 
 def add_ratios(rows: list[dict], size: int) -> None:

@@ -211,8 +211,9 @@ def clean_frame(table: pa.Table, source: str) -> tuple[pd.DataFrame, pa.ListArra
         main = _join_lines(df["title"], df["body"])
         flagged = [df["title"], df["body"]]
     rule = pd.Series(None, index=df.index, dtype=object)
-    for column in flagged:
-        rule = rule.fillna(first_injection_rule(column))
+    for column in flagged:  # the first text with a hit names the rule
+        todo = rule.isna()
+        rule[todo] = first_injection_rule(column[todo])
     df["suspicious_rule"] = rule
     df["is_suspicious"] = rule.notna()
     df["lang"] = detect_language(main)
@@ -221,8 +222,13 @@ def clean_frame(table: pa.Table, source: str) -> tuple[pd.DataFrame, pa.ListArra
 
 
 def order_key(df: pd.DataFrame, source: str) -> pd.Series:
-    """The job's ``_order``: created_at (microseconds, UTC) | id | content_hash."""
-    parts = [df[ID_COLUMN[source]], df["content_hash"]]
+    """The job's ``_order``: created_at (microseconds, UTC) | id | content_hash | file | line (12 digits)."""
+    parts = [
+        df[ID_COLUMN[source]],
+        df["content_hash"],
+        df["_source_file"],
+        df["_line"].astype(str).str.zfill(12),
+    ]
     if "created_at" in df:
         parts.insert(0, df["created_at"].dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S.%f"))
     return parts[0].str.cat(parts[1:], sep="|")
@@ -232,20 +238,21 @@ def near_duplicate_keys(
     texts: pd.Series, keys: pd.Series, threshold: float, num_perm: int, bands: int, shingle_words: int
 ) -> pd.Series:
     """``dup_of`` indexed by the key of every row that near-duplicates an earlier row (as the job's
-    ``near_duplicates``: each bucket's member is checked against the bucket's smallest key)."""
+    ``near_duplicates``: each bucket's members are checked against the bucket's smallest key)."""
     shingles, offsets = shingle_hashes(pa.array(texts.tolist(), pa.string()), shingle_words)
     bh = band_hashes(minhash(shingles, offsets, num_perm), bands)
     n = len(texts)
+    keys = keys.to_numpy()
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(keys, kind="stable")] = np.arange(n)  # integers group faster than key strings
     members = pd.DataFrame(
-        {"row": np.repeat(np.arange(n), bands), "band": np.tile(np.arange(bands), n), "bh": bh.ravel()}
+        {"rank": np.repeat(rank, bands), "band": np.tile(np.arange(bands), n), "bh": bh.ravel()}
     )
-    members["key"] = keys.to_numpy()[members["row"]]
-    bucket = members.groupby(["band", "bh"])["key"]
+    bucket = members.groupby(["band", "bh"])["rank"]
     members["head"] = bucket.transform("min")
-    members = members[(bucket.transform("size") > 1) & (members["key"] != members["head"])]
-    pairs = members[["row", "key", "head"]].drop_duplicates(["key", "head"])
-    row_of = pd.Series(np.arange(n), index=keys.to_numpy())
-    pairs = pairs.assign(head_row=row_of.loc[pairs["head"].to_numpy()].to_numpy())
+    members = members[(bucket.transform("size") > 1) & (members["rank"] != members["head"])]
+    pairs = members[["rank", "head"]].drop_duplicates()
+    row_of_rank = np.argsort(rank)
     sets: dict[int, set] = {}
 
     def shingle_set(row: int) -> set:
@@ -254,10 +261,11 @@ def near_duplicate_keys(
         return sets[row]
 
     pairs["jaccard"] = [
-        jaccard(shingle_set(a), shingle_set(b)) for a, b in zip(pairs["row"], pairs["head_row"], strict=True)
+        jaccard(shingle_set(row_of_rank[a]), shingle_set(row_of_rank[b]))
+        for a, b in zip(pairs["rank"], pairs["head"], strict=True)
     ]
-    verified = pairs[pairs["jaccard"] >= threshold]
-    return verified.groupby("key")["head"].min()
+    verified = pairs[pairs["jaccard"] >= threshold].groupby("rank")["head"].min()
+    return pd.Series(keys[row_of_rank[verified.to_numpy()]], index=keys[row_of_rank[verified.index]])
 
 
 def clean_source(table: pa.Table, source: str, languages: list[str], data_cfg) -> pa.Table:

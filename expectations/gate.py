@@ -15,6 +15,7 @@ caught); they name the failing rows' ids instead.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import json
 import logging
@@ -36,15 +37,17 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
 
 from expectations import suites
-from expectations.verdict import GateVerdict, TableOutcome, format_table, outcomes
+from expectations.verdict import ExpectationOutcome, GateVerdict, TableOutcome, format_table, outcomes
 from spark_jobs.schemas import SOURCES
 from spark_jobs.session import get_spark
+from spark_jobs.transforms.pii import DETECTION_PATTERNS
 
 log = logging.getLogger("expectations.gate")
 
 LAYERS = ("bronze", "silver", "gold")
 _SITE = "gate"
-_SAMPLE = 5  # failing rows (ids, and values in bronze) kept per expectation
+_DATASOURCE = "lake"
+_SAMPLE = 5  # failing values (bronze) or row ids (later layers) kept per expectation
 # the ingest summary's per-source count of records read (the brief's name, then spark_jobs.ingest's)
 _READ_KEYS = ("read", "records_read")
 
@@ -64,12 +67,18 @@ class GateError(RuntimeError):
 
 @dataclass(frozen=True)
 class GateTable:
-    """One DataFrame to validate against one suite; ``index_columns`` identify a failing row."""
+    """One DataFrame to validate against one suite.
+
+    Reports name failing rows by ``id_columns``. They quote failing values only when
+    ``quote_values``: past bronze a failing value may be the very personal data the gate caught,
+    while bronze reports are bronze-restricted like bronze itself.
+    """
 
     name: str
     df: DataFrame
     suite: gx.ExpectationSuite
-    index_columns: tuple[str, ...]
+    id_columns: tuple[str, ...] = ()
+    quote_values: bool = False
 
 
 # ---------------------------------------------------------------- inputs
@@ -126,19 +135,15 @@ def bronze_tables(spark: SparkSession, lake_root: str, ds: str, data: DataSettin
         bronze = read_table(spark, lake_root, "bronze", source, ds)
         quarantine = read_table(spark, lake_root, "quarantine", source, ds)
         rows = row_bounds(spark, lake_root, "bronze", source, ds, data)
-        tables.append(
-            GateTable(source, bronze, suites.bronze_suite(source, rows), (suites.ID_COLUMNS[source],))
-        )
+        tables.append(GateTable(source, bronze, suites.bronze_suite(source, rows), quote_values=True))
         quarantines.append(quarantine)
         on_disk[source] = bronze.count() + quarantine.count()
     stats = ingest_stats_frame(spark, summary, on_disk)
     tables.append(
-        GateTable("ingest", stats, suites.ingest_stats_suite(data.max_quarantine_rate), ("source",))
+        GateTable("ingest", stats, suites.ingest_stats_suite(data.max_quarantine_rate), ("source",), True)
     )
     union = functools.reduce(DataFrame.unionByName, quarantines)
-    tables.append(
-        GateTable("quarantine", union, suites.quarantine_suite(), ("source", "_source_file", "_line"))
-    )
+    tables.append(GateTable("quarantine", union, suites.quarantine_suite(), quote_values=True))
     return tables
 
 
@@ -175,16 +180,18 @@ TABLES: dict[str, Callable[[SparkSession, str, str, DataSettings], list[GateTabl
 
 
 def _context(root: Path):
-    """A fresh file context under ``root`` whose only Data Docs site is ``root/data_docs``."""
+    """A fresh file context under ``root``: one Spark datasource, one Data Docs site (``root/data_docs``)."""
     context = gx.get_context(mode="file", project_root_dir=str(root))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     context.variables.save()
+    context.data_sources.add_spark(_DATASOURCE)
     for site in list(context.get_config().data_docs_sites or {}):
         context.delete_data_docs_site(site)
     context.add_data_docs_site(
         _SITE,
         {
             "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             "store_backend": {
                 "class_name": "TupleFilesystemStoreBackend",
@@ -195,22 +202,29 @@ def _context(root: Path):
     return context
 
 
-def _result_format(layer: str, index_columns: tuple[str, ...]) -> dict:
-    return {
+def _result_format(table: GateTable) -> dict:
+    # SUMMARY: observed values, unexpected counts, and a sample of failing values and/or row ids
+    result_format = {
         "result_format": "SUMMARY",
         "partial_unexpected_count": _SAMPLE,
-        "unexpected_index_column_names": list(index_columns),
-        # past bronze a failing value may be the very personal data the gate caught: report ids only
-        "exclude_unexpected_values": layer != "bronze",
-        "return_unexpected_index_query": False,
+        "exclude_unexpected_values": not table.quote_values,
     }
+    if table.id_columns:
+        result_format |= {
+            "unexpected_index_column_names": list(table.id_columns),
+            "return_unexpected_index_query": False,
+        }
+    return result_format
 
 
 def validate_table(context, layer: str, table: GateTable) -> TableOutcome:
     """One checkpoint per table: validate, store the result, update the Data Docs."""
     name = f"{layer}.{table.name}"  # GX store keys may not contain "/"
-    source = context.data_sources.add_or_update_spark(layer)
-    batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("partition")
+    batch = (
+        context.data_sources.get(_DATASOURCE)
+        .add_dataframe_asset(name)
+        .add_batch_definition_whole_dataframe("partition")
+    )
     suite = context.suites.add(table.suite)
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=name, data=batch, suite=suite)
@@ -220,18 +234,37 @@ def validate_table(context, layer: str, table: GateTable) -> TableOutcome:
             name=name,
             validation_definitions=[definition],
             actions=[UpdateDataDocsAction(name="data_docs", site_names=[_SITE])],
-            result_format=_result_format(layer, table.index_columns),
+            result_format=_result_format(table),
         )
     )
     started = time.monotonic()
     try:
         result = checkpoint.run(batch_parameters={"dataframe": table.df})  # GX caches the frame
         rows = table.df.count()
+        (validation,) = result.run_results.values()
+        found = [_with_pii_types(table.df, e) for e in outcomes(validation)]
     finally:
         table.df.unpersist()
-    (validation,) = result.run_results.values()
     log.info("validated %s (%d rows) in %.1f s", name, rows, time.monotonic() - started)
-    return TableOutcome(table.name, rows, bool(validation.success), outcomes(validation))
+    return TableOutcome(table.name, rows, bool(validation.success), found)
+
+
+def pii_types_found(df: DataFrame, column: str) -> dict[str, int]:
+    """How many values of ``column`` match each personal-data pattern, for the types that match."""
+    hits = [
+        F.sum(F.col(column).rlike(pattern).cast("int")).alias(kind)
+        for kind, pattern in DETECTION_PATTERNS.items()
+    ]
+    return {kind: n for kind, n in df.select(*hits).first().asDict().items() if n}
+
+
+def _with_pii_types(df: DataFrame, outcome: ExpectationOutcome) -> ExpectationOutcome:
+    # one regex-list expectation per column keeps the gate fast; name the leaked types only on failure
+    if outcome.success or outcome.error or "pii_types" not in outcome.threshold:
+        return outcome
+    return dataclasses.replace(
+        outcome, observed={**outcome.observed, "types": pii_types_found(df, outcome.column)}
+    )
 
 
 # ---------------------------------------------------------------- the gate
@@ -264,7 +297,7 @@ def run_gate(
         verdict.passed = not errors and all(t.success for t in verdict.tables)
     except Exception as exc:  # noqa: BLE001 - any failure to validate must still leave an error verdict
         failure = exc
-        verdict.error = f"{type(exc).__name__}: {exc}"
+        verdict.error = str(exc) if isinstance(exc, GateError) else f"{type(exc).__name__}: {exc}"
     if not (staging_dir / "data_docs" / "index.html").exists():
         verdict.data_docs_url = None
     _publish(verdict, staging_dir, staging, target)

@@ -19,16 +19,14 @@ class ExpectationOutcome:
     expectation: str  # GX expectation type, e.g. expect_column_values_to_not_be_null
     column: str | None
     observed: Any
-    threshold: dict[str, Any]  # the expectation's kwargs and meta (pii_type, previous_partition_rows, ...)
+    threshold: dict[str, Any]  # the expectation's kwargs and meta (pii_types, previous_partition_rows, ...)
     success: bool
     description: str | None = None
     error: str | None = None  # the expectation itself raised (missing column, bad regex...)
 
     @property
     def name(self) -> str:
-        """Short human name: the type, qualified where the type alone is ambiguous."""
-        if "pii_type" in self.threshold:
-            return f"{self.expectation}[{self.threshold['pii_type']}]"
+        """Short human name: the description where one was given (custom SQL checks), else the type."""
         return self.description or self.expectation
 
 
@@ -131,14 +129,15 @@ def outcomes(validation_result: Any) -> list[ExpectationOutcome]:
 
 def _short_observed(observed: Any) -> str:
     if isinstance(observed, dict) and "unexpected" in observed:
-        return f"{observed['unexpected']}/{observed['of']} unexpected"
+        types = ",".join(observed.get("types", {}))
+        return f"{observed['unexpected']}/{observed['of']} unexpected" + (f" ({types})" if types else "")
     return json.dumps(observed, default=str)
 
 
 def _short_threshold(threshold: dict[str, Any]) -> str:
-    shown = {k: v for k, v in threshold.items() if k not in {"regex", "unexpected_rows_query", "why"}}
-    if "pii_type" in threshold:
-        return f"no raw {threshold['pii_type']}"
+    if "pii_types" in threshold:
+        return "no raw " + ",".join(threshold["pii_types"])
+    shown = {k: v for k, v in threshold.items() if k not in {"unexpected_rows_query", "why"}}
     return ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in shown.items() if v is not None)
 
 

@@ -86,7 +86,11 @@ def clean_text_fields(df: DataFrame, source: str, counts: Accumulator | None = N
 def _order_key(source: str) -> F.Column:
     ts, ident = _ORDER_KEY[source]
     parts = [F.date_format(ts, "yyyy-MM-dd'T'HH:mm:ss.SSSSSS")] if ts else []
-    return F.concat_ws("|", *parts, F.col(ident), F.col("content_hash"))
+    # lineage last: a record re-delivered under the same id and content still gets a key of its own (the
+    # earliest file and line wins); without it exact_dedup's survivor is arbitrary and the removed copy is
+    # missing from the exact_duplicate rows, whose anti-join matches it to the survivor's key
+    lineage = [F.col("_source_file"), F.lpad(F.col("_line").cast("string"), 12, "0")]
+    return F.concat_ws("|", *parts, F.col(ident), F.col("content_hash"), *lineage)
 
 
 def clean_source(

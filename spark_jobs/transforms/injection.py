@@ -16,36 +16,62 @@ from spark_jobs.transforms import as_string_array
 
 _OVERRIDE_VERB = r"(?:ignore|disregard|forget|override|bypass|skip)"
 _INSTRUCTION_NOUN = r"(?:instructions?|prompts?|rules|directions|directives|guidelines|guardrails|commands)"
+_QUOTE_OR_THAT = r"(?:that\b|[\"'“])"
 
-INJECTION_RULES: dict[str, str] = {
-    # ignore all previous instructions / disregard the above prompt / forget your rules / override the system prompt
-    "ignore_instructions": rf"(?i)\b{_OVERRIDE_VERB}\s+(?:(?:all|any|the|your|my|of|these|those|every)\s+)*"
-    rf"(?:(?:previous|prior|above|earlier|preceding|former|original|initial|system|safety|existing)\s+)*"
-    rf"{_INSTRUCTION_NOUN}\b|\bnew\s+(?:system\s+)?instructions?\s*:",
-    # reveal / print / repeat your system prompt, show the hidden instructions
-    "reveal_system_prompt": r"(?i)\b(?:reveal|print|show|display|output|repeat|leak|dump|share|tell\s+me|what\s+(?:is|are))"
-    r"\b[^.?!\n]{0,40}?\b(?:system|initial|hidden|original|secret|developer)\s+(?:prompt|instructions?|message)s?\b",
-    # SYSTEM: you are now ..., you are now DAN / an unrestricted AI, pretend to be ..., act as an unfiltered ...
-    "role_override": r"(?i)\bsystem\s*:\s*you\s+are\b|\byou\s+are\s+now\s+(?:DAN\b|in\s+\w+\s+mode|free\s+from"
-    r"|no\s+longer\s+bound|an?\s+(?:unrestricted|unfiltered|uncensored|jailbroken|evil|different|new)\b)"
-    r"|\bpretend\s+(?:to\s+be|you\s+are)\s+(?:an?\s+)?(?:AI|assistant|model|chatbot|DAN|system)\b"
-    r"|\bact\s+as\s+(?:an?\s+)?(?:unrestricted|unfiltered|uncensored|jailbroken|evil)\b",
+# rule name -> alternatives; every rule is case-insensitive
+_RULES: dict[str, list[str]] = {
+    # ignore all previous instructions / disregard the above prompt / forget your rules / new instructions:
+    "ignore_instructions": [
+        rf"\b{_OVERRIDE_VERB}\s+(?:(?:all|any|the|your|my|of|these|those|every)\s+)*"
+        r"(?:(?:previous|prior|above|earlier|preceding|former|original|initial|system|safety|existing)\s+)*"
+        rf"{_INSTRUCTION_NOUN}\b",
+        r"\bnew\s+(?:system\s+)?instructions?\s*:",
+    ],
+    # reveal / print / repeat your system prompt, what is your hidden prompt
+    "reveal_system_prompt": [
+        r"\b(?:reveal|print|show|display|output|repeat|leak|dump|share|tell\s+me|what\s+(?:is|are))\b"
+        r"[^.?!\n]{0,40}?\b(?:system|initial|hidden|original|secret|developer)\s+(?:prompt|instructions?|message)s?\b",
+    ],
+    # SYSTEM: you are now ..., you are now DAN, pretend you are an AI, act as an unfiltered ...
+    "role_override": [
+        r"\bsystem\s*:\s*you\s+are\b",
+        r"\byou\s+are\s+now\s+(?:DAN\b|in\s+\w+\s+mode|free\s+from|no\s+longer\s+bound"
+        r"|an?\s+(?:unrestricted|unfiltered|uncensored|jailbroken|evil|different|new)\b)",
+        r"\bpretend\s+(?:to\s+be|you\s+are)\s+(?:an?\s+)?(?:AI|assistant|model|chatbot|DAN|system)\b",
+        r"\bact\s+as\s+(?:an?\s+)?(?:unrestricted|unfiltered|uncensored|jailbroken|evil)\b",
+    ],
     # DAN-style jailbreak personas
-    "jailbreak_persona": r"(?i)\bdo\s+anything\s+now\b|\bjailbr(?:eak|oken)\b|\bDAN\s+mode\b"
-    r"|\b(?:enable|enter|activate)\s+(?:developer|god|jailbreak)\s+mode\b",
+    "jailbreak_persona": [
+        r"\bdo\s+anything\s+now\b",
+        r"\bjailbr(?:eak|oken)\b",
+        r"\bDAN\s+mode\b",
+        r"\b(?:enable|enter|activate)\s+(?:developer|god|jailbreak)\s+mode\b",
+    ],
     # chat-template control tokens smuggled into text
-    "chat_template_tokens": r"(?i)<\|\s*(?:im_start|im_end|system|user|assistant|endoftext|eot_id|begin_of_text"
-    r"|start_header_id|end_header_id)\s*\|>|\[/?INST\]|<</?SYS>>",
+    "chat_template_tokens": [
+        r"<\|\s*(?:im_start|im_end|system|user|assistant|endoftext|eot_id|begin_of_text|start_header_id"
+        r"|end_header_id)\s*\|>",
+        r"\[/?INST\]",
+        r"<</?SYS>>",
+    ],
     # explicit injection markers
-    "injection_marker": r"(?i)\b(?:BEGIN|END)\s+(?:PROMPT\s+)?INJECTION\b",
-    # poisoning: instructions to always give a fixed answer, or to answer a trigger in a fixed way
-    "fixed_answer": r"(?i)(?:^|[.!?:;,]\s*|\b(?:and|must|will|should|to|now|on)\s+)always\s+(?:answer|reply|respond|say)"
-    r"\s+(?:with\s+)?(?:that\b|[\"'“])|\bwhen(?:ever)?\s+(?:you\s+are\s+|someone\s+|a\s+user\s+|anyone\s+)?"
-    r"ask(?:ed|s)\b[^.\n]{0,80}?\b(?:always\s+)?(?:say|answer|reply|respond)\s+(?:with\s+)?(?:that\b|[\"'“])"
-    r"|\bregardless\s+of\s+(?:the\s+)?(?:question|input|what\s+(?:is|was)\s+asked)\b",
-    # a long base64-looking blob (an encoded payload), or an instruction to decode and follow one
-    "encoded_payload": r"(?i)[a-z0-9+/]{100,}={0,2}|\bdecode\b[^.\n]{0,40}?\b(?:and\s+)?(?:follow|execute|run|obey)\b",
+    "injection_marker": [r"\b(?:BEGIN|END)\s+(?:PROMPT\s+)?INJECTION\b"],
+    # poisoning: always give a fixed answer, answer a trigger a fixed way, answer regardless of the question
+    "fixed_answer": [
+        r"(?:^|[.!?:;,]\s*|\b(?:and|must|will|should|to|now|on)\s+)always\s+(?:answer|reply|respond|say)\s+"
+        rf"(?:with\s+)?{_QUOTE_OR_THAT}",
+        r"\bwhen(?:ever)?\s+(?:you\s+are\s+|someone\s+|a\s+user\s+|anyone\s+)?ask(?:ed|s)\b[^.\n]{0,80}?"
+        rf"\b(?:always\s+)?(?:say|answer|reply|respond)\s+(?:with\s+)?{_QUOTE_OR_THAT}",
+        r"\bregardless\s+of\s+(?:the\s+)?(?:question|input|what\s+(?:is|was)\s+asked)\b",
+    ],
+    # a long base64-looking blob (an encoded payload), or an instruction to decode one and follow it
+    "encoded_payload": [
+        r"[a-z0-9+/]{100,}={0,2}",
+        r"\bdecode\b[^.\n]{0,40}?\b(?:and\s+)?(?:follow|execute|run|obey)\b",
+    ],
 }
+INJECTION_RULES: dict[str, str] = {name: "(?i)" + "|".join(alts) for name, alts in _RULES.items()}
+"""Rule name -> case-insensitive regex (RE2 and Java syntax), in the order ``flag_injection`` reports them."""
 
 # One scan over every row finds the rows any rule can match; the rules then run on those rows only.
 _ANY_RULE = "|".join(f"(?:{pattern})" for pattern in INJECTION_RULES.values())

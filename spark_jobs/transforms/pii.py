@@ -4,7 +4,7 @@
 lookaround, no backreferences, scoped ``(?i:...)`` flags) so one text serves the vectorised
 masking here (pyarrow.compute / RE2) and the Great Expectations gates in Spark (Java).
 
-Masking order (``MASK_ORDER``), and why: secrets first (tokens and assignment values hold digit
+Masking order (``_STEP_GROUPS``), and why: secrets first (tokens and assignment values hold digit
 runs and ``@``), then e-mails (local parts hold digits and names), IBANs (their digit groups look
 like cards and phones), cards, SSNs, IP addresses, phones last (the loosest digit patterns), and
 finally the record's own name/e-mail literals (after e-mails, so ``maria.lopez@x.com`` is masked
@@ -15,13 +15,16 @@ What is masked, per type:
   Stripe, OpenAI ``sk-``, Google ``AIza``, npm, JWTs, Bearer tokens, private-key blocks) whole;
   ``key=value`` / ``key: value`` assignments (api_key, apikey, secret, password, token, ...) keep
   the key and replace the VALUE: ``password: [SECRET]``. A ``key: value`` with a colon counts only
-  when the value holds a digit or symbol or is quoted (``password: please reset it`` is prose).
-- CREDIT_CARD: 13-19 digits starting 2-6 or 1800 (JCB), plain or grouped by spaces/dashes, Luhn-valid only.
+  when the value is quoted or holds a digit, a symbol or a case change (``password: please reset
+  it`` is prose).
+- CREDIT_CARD: 13-19 digits with a card network's prefix for that length (``card_number_valid``), plain or
+  grouped by spaces/dashes, Luhn-valid only (a 15-digit IMEI passes Luhn but has no network prefix).
 - IBAN: country code + check digits + the country's BBAN length, plain or grouped in fours,
   mod-97-valid only.
 - PHONE: North-American (``(415) 555-0132``, ``415.555.0132``, ``1-800-...``), international with
-  ``+`` and separators or E.164, national with trunk ``0`` (``020 7946 0958``, ``06 12 34 56 78``).
-  A bare 10-digit run is NOT masked (indistinguishable from ids).
+  ``+`` and separators or E.164, national with trunk ``0`` (``020 7946 0958``, ``06 12 34 56 78``),
+  parenthesised area/country codes, extensions. Bare digit runs only as 10 North-American digits
+  (``4155550132``) or 9-12 digits after a trunk ``0``; other bare runs (9- or 11-digit ids) are not.
 - IP_ADDRESS: any valid dotted-quad IPv4 (so a version string ``1.2.3.4`` is masked too: the
   format is the same), IPv6 full and ``::``-compressed.
 - SSN: ``AAA-GG-SSSS`` / spaces, with a valid area (not 000/666/9xx), group and serial.
@@ -44,13 +47,12 @@ from spark_jobs.transforms import as_string_array, map_where
 
 TYPES = ("EMAIL", "PHONE", "CREDIT_CARD", "SSN", "IBAN", "IP_ADDRESS", "SECRET", "PERSON")
 PLACEHOLDERS = {t: f"[{t}]" for t in TYPES}
-MASK_ORDER = ("SECRET", "EMAIL", "IBAN", "CREDIT_CARD", "SSN", "IP_ADDRESS", "PHONE", "PERSON")
 
 # IBAN total length per country (ISO 13616 registry), grouped by length to keep the regex short.
 _IBAN_LENGTHS = {
-    15: "NO", 16: "BE", 18: "DK|FI|FO|GL|NL", 19: "MK|SI", 20: "AT|BA|EE|KZ|LT|LU|XK",
-    21: "CH|HR|LI|LV", 22: "BG|BH|CR|DE|GB|GE|IE|ME|RS", 23: "AE|GI|IL", 24: "AD|CZ|ES|MD|PK|RO|SA|SE|SK|TN|VG",
-    25: "PT", 26: "IS|TR", 27: "FR|GR|IT|MC|MR|SM", 28: "AL|AZ|CY|DO|GT|HU|LB|PL", 29: "BR|EG|PS|QA|UA",
+    15: "NO", 16: "BE", 18: "DK|FI|FO|GL|NL", 19: "MK|SI", 20: "AT|BA|EE|KZ|LT|LU|XK", 21: "CH|HR|LI|LV",
+    22: "BG|BH|CR|DE|GB|GE|IE|ME|RS", 23: "AE|GI|IL", 24: "AD|CZ|ES|MD|PK|RO|SA|SE|SK|TN|VG", 25: "PT",
+    26: "IS|TR", 27: "FR|GR|IT|MC|MR|SM", 28: "AL|AZ|CY|DO|GT|HU|LB|PL", 29: "BR|EG|PS|QA|UA",
     30: "JO|KW|MU", 31: "MT",
 }  # fmt: skip
 
@@ -65,6 +67,33 @@ def _iban_pattern() -> str:
     return r"\b(?:" + "|".join(alternatives) + r")\b"
 
 
+def _card_pattern() -> str:
+    """Card numbers by network prefix and length, plain or grouped by spaces/dashes: Visa 13, Diners 14
+    (4-6-4), Amex/JCB 15 (4-6-5, 4-4-4-3), and 16-19 digits starting 2-6 (4-4-4-4 plus 1-3). A 15-digit
+    IMEI (35...) is none of these, though it passes Luhn."""
+    sep = "[ -]"
+    plain = ["4[0-9]{12}", "3[0689][0-9]{12}", "(?:3[47][0-9]{2}|1800|2131)[0-9]{11}", "[2-6][0-9]{15,18}"]
+    grouped = [
+        f"4[0-9]{{3}}(?:{sep}[0-9]{{4}}){{2}}{sep}[0-9]",
+        f"(?:3[47][0-9]{{2}}|1800|2131)(?:{sep}[0-9]{{4}}){{2}}{sep}[0-9]{{3}}",
+        f"[2-6][0-9]{{3}}(?:{sep}[0-9]{{4}}){{3}}(?:{sep}[0-9]{{1,3}})?",
+        f"3[47][0-9]{{2}}{sep}[0-9]{{6}}{sep}[0-9]{{5}}",
+        f"3[0689][0-9]{{2}}{sep}[0-9]{{6}}{sep}[0-9]{{4}}",
+    ]
+    return r"\b(?:" + "|".join(plain + grouped) + r")\b"
+
+
+def card_number_valid(digits: str) -> bool:
+    """The network prefix/length table of ``_card_pattern``, then Luhn."""
+    n = len(digits)
+    plausible = {
+        13: digits[0] == "4",
+        14: digits[:2] in ("30", "36", "38", "39"),
+        15: digits[:2] in ("34", "37") or digits[:4] in ("1800", "2131"),
+    }.get(n, 16 <= n <= 19 and digits[0] in "23456")
+    return plausible and luhn_valid(digits)
+
+
 _H = "[0-9A-Fa-f]{1,4}"
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 # key names of secret assignments, optionally prefixed (db_password, aws_secret_access_key)
@@ -76,7 +105,10 @@ _SYMBOL = "[0-9!@#$%^&*_+=~-]|[a-z][A-Z]|[A-Z]{2}[a-z]"
 # `key = value`: any value; `key: value`: a quoted value, or one holding a digit, a symbol or a lower-to-upper
 # case change (random strings have them, prose does not).
 # The first value character may not be `[`, so an already masked `password: [SECRET]` is not a value.
-_ASSIGN_EQ_KEY, _ASSIGN_EQ_VALUE = _SECRET_KEY + r"=\s*", r"(?:\"[^\"\s\[][^\"\n]*\"?|'[^'\s\[][^'\n]*'?|[^\s\"',;\[][^\s\"',;]*)"
+_ASSIGN_EQ_KEY, _ASSIGN_EQ_VALUE = (
+    _SECRET_KEY + r"=\s*",
+    r"(?:\"[^\"\s\[][^\"\n]*\"?|'[^'\s\[][^'\n]*'?|[^\s\"',;\[][^\s\"',;]*)",
+)
 _ASSIGN_COLON_KEY = _SECRET_KEY + r":\s*"
 _ASSIGN_COLON_VALUE = rf"(?:\"[^\"\s\[][^\"\n]*\"?|'[^'\s\[][^'\n]*'?|[^\s\"',;\[]*(?:{_SYMBOL})[^\s\"',;]*)"
 _SECRET_TOKENS = [
@@ -97,16 +129,20 @@ _SECRET_TOKENS = [
 # Phone shapes; each may end in an extension (x638, ext. 12). Bare digit runs count only in two shapes
 # that ids rarely take: 10 digits with a North-American area and exchange (first digits 2-9), and 9-12
 # digits with a national trunk 0 (0130177548, 010889957).
-_PHONE_GROUPS = r"(?:[0-9]{6,14}|[0-9]{1,5}(?:[ .-][0-9]{2,8}){2,5}|[0-9]{1,5}[ .-][0-9]{4,10})"
+_PHONE_GROUPS_SPACED = r"(?:[0-9]{1,5}(?:[ .-][0-9]{2,8}){2,5}|[0-9]{1,5}[ .-][0-9]{4,10})"
+_PHONE_GROUPS = rf"(?:[0-9]{{6,14}}|{_PHONE_GROUPS_SPACED})"
 _PHONES = [
-    # North American: +1 415 555 0132, 001-415-555-0132, (415) 555-0132, 415-555-0132, 415.555.0132, 4155550132
+    # North American: +1 415 555 0132, 001-415-555-0132, (415) 555-0132, 415-555-0132, 415.555.0132,
+    # 4155550132
     r"\B\+1[ .-]?\(?[0-9]{3}\)?[ .-]?[0-9]{3}[ .-]?[0-9]{4}",
     r"\b(?:001|1)[ .-]\(?[0-9]{3}\)?[ .-]?[0-9]{3}[ .-]?[0-9]{4}",
     r"\B\([0-9]{3}\)[ .-]?[0-9]{3}[ .-]?[0-9]{4}",
     r"\b[0-9]{3}[ .-][0-9]{3}[ .-][0-9]{4}",
     r"\b[2-9][0-9]{2}[2-9][0-9]{6}",
-    # international, + or 00: +44 20 7946 0958, +49 30 901820, +33 (0)1 23 45 67 89, +39 0123661016, 0044 20 ...
-    rf"(?:\B\+|\b00)[1-9][0-9]{{0,2}}[ .-]?(?:\(0?[0-9]{{0,5}}\)[ .-]?)?{_PHONE_GROUPS}",
+    # international: +44 20 7946 0958, +49 30 901820, +33 (0)1 23 45 67 89, +39 0123661016; with the 00
+    # prefix only when spaced (0044 20 7946 0958), as ids like 112-0035520-0035520 hold 00-runs
+    rf"\B\+[1-9][0-9]{{0,2}}[ .-]?(?:\(0?[0-9]{{0,5}}\)[ .-]?)?{_PHONE_GROUPS}",
+    rf"\b00[1-9][0-9]{{0,2}}[ .-](?:\(0?[0-9]{{0,5}}\)[ .-]?)?{_PHONE_GROUPS_SPACED}",
     # country or area code in parentheses: (351) 200 085 509, (11) 3314-7084
     rf"\B\(\+?[1-9][0-9]{{1,2}}\)[ .-]?{_PHONE_GROUPS}",
     # national with trunk prefix 0: (0113) 496 0360, 020 7946 0958, 0190/1234567, 06 12 34 56 78, 0130177548
@@ -120,10 +156,7 @@ _PHONE_EXTENSION = r"(?:,? ?(?i:x|ext\.?|extension) ?[0-9]{1,6})?"
 DETECTION_PATTERNS: dict[str, str] = {
     "EMAIL": r"[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}\b",
     "PHONE": "|".join(f"(?:{p}){_PHONE_EXTENSION}\\b" for p in _PHONES),
-    # a card-network first digit (2-6, or JCB's 1800), 13-19 digits plain, or grouped 4-4-4-4(-3) / Amex 4-6-5 /
-    # Diners 4-6-4
-    "CREDIT_CARD": r"\b(?:[2-6][0-9]{3}|1800)(?:[0-9]{9,15}\b|(?:[ -][0-9]{4}){2}[ -][0-9]{1,4}(?:[ -][0-9]{1,3})?\b)"
-    r"|\b3[0-9]{3}[ -][0-9]{6}[ -][0-9]{4,5}\b",
+    "CREDIT_CARD": _card_pattern(),
     # a valid area (not 000, 666, 9xx), group (not 00) and serial (not 0000)
     "SSN": r"\b(?:00[1-9]|0[1-9][0-9]|[1-578][0-9]{2}|6[0-57-9][0-9]|66[0-57-9])[- ](?:0[1-9]|[1-9][0-9])[- ]"
     r"(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})\b",
@@ -168,7 +201,7 @@ def _card_replacement(value: str) -> str | None:
         digits = "".join(groups[0:end:2])
         if len(digits) < 13:
             break
-        if luhn_valid(digits):
+        if card_number_valid(digits):
             return PLACEHOLDERS["CREDIT_CARD"] + "".join(groups[end:])
     return None
 
@@ -177,7 +210,7 @@ def _iban_replacement(value: str) -> str | None:
     return PLACEHOLDERS["IBAN"] if iban_valid(value) else None
 
 
-_MARK = "\x00"  # brackets each RE2 match for Python's checksum pass; never part of real text
+_MARK = "\x00"  # brackets each RE2 match for Python's checksum pass (rows already holding it take re)
 
 
 class _Step:
@@ -186,7 +219,11 @@ class _Step:
     checksum the bracketed spans (``verify`` returns the replacement, or None to keep the value)."""
 
     def __init__(
-        self, kind: str, pattern: str, rewrite: str | None = None, verify: Callable[[str], str | None] | None = None
+        self,
+        kind: str,
+        pattern: str,
+        rewrite: str | None = None,
+        verify: Callable[[str], str | None] | None = None,
     ):
         self.kind, self.pattern, self.verify = kind, pattern, verify
         self.rewrite = rewrite or PLACEHOLDERS[kind]
@@ -194,15 +231,18 @@ class _Step:
 
     def apply(self, rows: pa.StringArray, counts: dict[str, int]) -> pa.StringArray:
         replace = self._replace_verified if self.verify else self._replace
-        return map_where(rows, pc.match_substring_regex(rows, self.pattern), lambda hits: replace(hits, counts))
+        return map_where(
+            rows, pc.match_substring_regex(rows, self.pattern), lambda hits: replace(hits, counts)
+        )
 
     def _replace(self, hits: pa.StringArray, counts: dict[str, int]) -> pa.StringArray:
         masked = pc.replace_substring_regex(hits, self.pattern, self.rewrite)
         # placeholders after minus before: a literal count is ~10x cheaper than counting regex matches
         placeholder = PLACEHOLDERS[self.kind]
-        counts[self.kind] += pc.sum(pc.count_substring(masked, placeholder)).as_py() - pc.sum(
-            pc.count_substring(hits, placeholder)
-        ).as_py()
+        counts[self.kind] += (
+            pc.sum(pc.count_substring(masked, placeholder)).as_py()
+            - pc.sum(pc.count_substring(hits, placeholder)).as_py()
+        )
         return masked
 
     def _replace_verified(self, hits: pa.StringArray, counts: dict[str, int]) -> pa.StringArray:
@@ -224,7 +264,7 @@ class _Step:
         return replacement
 
 
-# Steps in masking order (MASK_ORDER), in two groups. Each group's scan runs once over every row and its
+# Steps in masking order, in two groups. Each group's scan runs once over every row and its
 # steps only over the rows the scan picked. Two scans, not one: a union of all the patterns overflows
 # RE2's DFA cache and runs ~3x slower than both scans together.
 _STEP_GROUPS = (
@@ -290,6 +330,8 @@ def _mask_literals(arr: pa.StringArray, values: pa.ListArray, counts: dict[str, 
     pair) on lower-cased text; only rows with a hit go on to whole-word replacement in Python."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
+    if len(values) != len(arr):
+        raise ValueError(f"person_values has {len(values)} rows, the text {len(arr)}")
     literals = pc.utf8_lower(pc.utf8_trim_whitespace(values.flatten()))
     parents = pc.list_parent_indices(values)
     usable = pc.fill_null(pc.greater(pc.utf8_length(literals), 0), False)
@@ -306,8 +348,11 @@ def _mask_literals(arr: pa.StringArray, values: pa.ListArray, counts: dict[str, 
     mask[rows] = True
 
     def replace(hits: pa.StringArray) -> pa.StringArray:
-        texts = [_replace_literals(t, lowered[r], present[r], counts) for r, t in zip(rows, hits.to_pylist())]
-        return pa.array(texts, pa.string())
+        texts = hits.to_pylist()
+        return pa.array(
+            [_replace_literals(t, lowered[r], present[r], counts) for r, t in zip(rows, texts, strict=True)],
+            pa.string(),
+        )
 
     return map_where(arr, pa.array(mask), replace)
 

@@ -21,7 +21,9 @@ _NOISE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 # Block-level tags end a line; other tags vanish without a trace.
-_BLOCK = re.compile(r"</?(?:p|br|li|div|h[1-6]|dd|dt|tr|ul|ol|dl|table|section|article|blockquote)\b[^>]*>", re.I)
+_BLOCK = re.compile(
+    r"</?(?:p|br|li|div|h[1-6]|dd|dt|tr|ul|ol|dl|table|section|article|blockquote)\b[^>]*>", re.I
+)
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _BLANK_LINES = re.compile(r"[ \t]*\n[\s]*")
 

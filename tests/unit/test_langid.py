@@ -82,12 +82,26 @@ def test_placeholders_and_markup_leftovers_do_not_change_the_answer():
 
 
 def test_short_or_signal_free_text_is_unknown():
-    texts = ["ok", "Thanks!", "Merci", "[EMAIL] [PHONE]", "RTX-4090 4K 120Hz", "ORD-0012345 2026-11-22", "", None]
+    texts = [
+        "ok",
+        "Thanks!",
+        "Merci",
+        "[EMAIL] [PHONE]",
+        "RTX-4090 4K 120Hz",
+        "ORD-0012345 2026-11-22",
+        "",
+        None,
+    ]
     assert detect_language(pa.array(texts, pa.string())).to_pylist() == ["unknown"] * len(texts)
 
 
 def test_short_support_messages_still_get_a_language_when_two_function_words_agree():
-    texts = ["Is the order shipped?", "Wo ist meine Bestellung?", "Où est ma commande ?", "Dov'è il mio ordine?"]
+    texts = [
+        "Is the order shipped?",
+        "Wo ist meine Bestellung?",
+        "Où est ma commande ?",
+        "Dov'è il mio ordine?",
+    ]
     assert detect_language(pa.array(texts)).to_pylist() == ["en", "de", "fr", "it"]
 
 

@@ -77,7 +77,10 @@ POSITIVES = [
     ("SECRET", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
     ("SECRET", "xoxb-123456789012-abcdefghijkl"),
     ("SECRET", "AIzaSyA1234567890abcdefghijklmnopqrstuv"),
-    ("SECRET", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
+    (
+        "SECRET",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    ),
 ]
 # key/value assignments keep the key and lose the value
 ASSIGNMENTS = [
@@ -98,11 +101,12 @@ NEGATIVES = [
     "Product codes RTX-4090, WH-1000XM5, SKU 12-3456-7, firmware v2.3.1, build 10.0.19045",
     "Tracking 1Z999AA10123456784 and USPS 9400 1000 0000 0000 0000 00 are moving.",
     "Long digit runs 1234567812345678 and 99887766554433221100.",
+    "IMEI 352099001761481 (passes Luhn, but no card network has 15 digits starting 35).",
     "SSN-like but invalid: 000-12-3456, 666-12-3456, 912-34-5678, 123-00-4567.",
     "My password: please reset it. The token expired. Our API key policy changed.",
     "Times 12:30, 08:15:00; score 4/5; 60 fps at 4K; ratio 16:9; +20% faster; rated +5.",
     "Reference number 123456789 and ticket #98765.",
-    "Placeholders [EMAIL] [PHONE] [CREDIT_CARD] [SSN] [IBAN] [IP_ADDRESS] [SECRET] [PERSON] stay as they are.",
+    "Placeholders [EMAIL] [PHONE] [CREDIT_CARD] [SSN] [IBAN] [IP_ADDRESS] [SECRET] [PERSON] stay as is.",
     "password: [SECRET] and api_key=[SECRET] are already masked.",
 ]
 
@@ -157,8 +161,8 @@ def test_masking_order_keeps_values_whole():
     )
     out, counts = masked(text)
     assert out == "mail [EMAIL], IBAN [IBAN], card [CREDIT_CARD] 123, key [SECRET], call [PHONE]"
-    assert counts == {
-        "EMAIL": 1, "PHONE": 1, "CREDIT_CARD": 1, "SSN": 0, "IBAN": 1, "IP_ADDRESS": 0, "SECRET": 1, "PERSON": 0,
+    assert {kind: n for kind, n in counts.items() if n} == {
+        "EMAIL": 1, "PHONE": 1, "CREDIT_CARD": 1, "IBAN": 1, "SECRET": 1,
     }  # fmt: skip
 
 
@@ -200,7 +204,9 @@ def test_detection_patterns_find_every_raw_value_and_nothing_else():
         assert re.search(DETECTION_PATTERNS[kind], f"a {value} b", re.ASCII), (kind, value)
     for kind, pattern in DETECTION_PATTERNS.items():
         assert not any(_re2_hits(pattern, NEGATIVES)), kind
-    masked_texts, _ = mask_pii(pa.array([f"a {value} b" for _, value in POSITIVES] + [t for t, _ in ASSIGNMENTS]))
+    masked_texts, _ = mask_pii(
+        pa.array([f"a {value} b" for _, value in POSITIVES] + [t for t, _ in ASSIGNMENTS])
+    )
     for kind, pattern in DETECTION_PATTERNS.items():
         assert not any(_re2_hits(pattern, masked_texts.to_pylist())), kind
 
@@ -209,7 +215,9 @@ def test_detection_patterns_mean_the_same_in_java(spark):
     texts = [f"a {value} b" for _, value in POSITIVES] + [t for t, _ in ASSIGNMENTS] + NEGATIVES
     df = spark.createDataFrame([(t,) for t in texts], "text string")
     kinds = sorted(DETECTION_PATTERNS)
-    rows = df.selectExpr("text", *[f"text rlike '{_sql_literal(DETECTION_PATTERNS[k])}' as {k}" for k in kinds])
+    rows = df.selectExpr(
+        "text", *[f"text rlike '{_sql_literal(DETECTION_PATTERNS[k])}' as {k}" for k in kinds]
+    )
     java = {row["text"]: {k: row[k] for k in kinds} for row in rows.collect()}
     for kind in kinds:
         assert [java[t][kind] for t in texts] == _re2_hits(DETECTION_PATTERNS[kind], texts), kind

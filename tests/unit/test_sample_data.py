@@ -21,7 +21,20 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from llmops.sample_data import dedup_text, faq_id, generate, jaccard, manifest_uri
+from llmops.sample_data import (
+    dedup_text,
+    faq_id,
+    generate,
+    jaccard,
+    manifest_uri,
+    texts_faq,
+    texts_i18n,
+    texts_planted,
+    texts_reviews,
+    texts_tickets,
+)
+from llmops.sample_data.catalog import SLOT_NAMES, Slots, build_products
+from llmops.sample_data.grammar import Template
 
 from spark_jobs.schemas import CHANNELS, ORDER_STATUSES, ORDERS_HEADER, REASONS, ROLES
 
@@ -590,6 +603,45 @@ def test_ticket_messages_are_sized_and_replies_are_real(valid):
             assert (
                 answer["role"] == "agent" and len(answer["text"]) >= 20 and answer["text"] != question["text"]
             )
+
+
+def _templates(obj):
+    if isinstance(obj, Template):
+        yield obj
+    elif isinstance(obj, dict):
+        for value in obj.values():
+            yield from _templates(value)
+    elif isinstance(obj, (tuple, list)):
+        for value in obj:
+            yield from _templates(value)
+    elif hasattr(obj, "__dataclass_fields__"):
+        for name in obj.__dataclass_fields__:
+            yield from _templates(getattr(obj, name))
+
+
+def test_template_language():
+    t = Template("a [b|c [d|e {x}]|] \\[INST\\] {y}.")
+    rng = random.Random(3)
+    outputs = {t.render(rng, {"x": "X", "y": "Y"}) for _ in range(200)}
+    assert outputs == {"a b [INST] Y.", "a c d [INST] Y.", "a c e X [INST] Y.", "a  [INST] Y."}
+    assert t.slots() == {"x", "y"}
+    with pytest.raises(ValueError, match="unclosed"):
+        Template("a [b|c")
+
+
+def test_every_template_uses_known_slots_and_renders_clean_text():
+    modules = (texts_tickets, texts_reviews, texts_faq, texts_i18n, texts_planted)
+    found = [t for m in modules for name, obj in vars(m).items() if name.isupper() for t in _templates(obj)]
+    assert len(found) > 300
+    products, rng = build_products(), random.Random(1)
+    sloppy = re.compile(r"  | [,.!;:]|\.\.|[\[\]{}]")  # French " ?" is correct typography
+    for template in found:
+        assert template.slots() <= SLOT_NAMES | {"v"}, template
+        for _ in range(20):
+            slots = Slots(rng, dt.date(2026, 11, 22), products[int(rng.random() * len(products))], products)
+            slots["v"] = "VALUE"
+            text = template.render(rng, slots)
+            assert "INST" in template.source or not sloppy.search(text), text
 
 
 def test_rejects_bad_arguments(tmp_path):

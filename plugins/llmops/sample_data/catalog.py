@@ -356,7 +356,7 @@ def _model(rng: random.Random) -> str:
     return f"{letter}{number}{suffix}"
 
 
-def build_products(count: int = 480) -> tuple[Product, ...]:
+def build_products(count: int = 2000) -> tuple[Product, ...]:
     """The catalogue: fixed across days and seeds, like a real shop's (product ids must stay stable)."""
     rng = random.Random("llmops-sample-catalog")
     products, names = [], set()
@@ -415,11 +415,12 @@ class Slots(dict):
     """Template slot values for one record, each drawn on first use: a record renders only a few
     templates, and drawing every value up front cost more than rendering them."""
 
-    __slots__ = ("rng", "day", "product", "products")
+    __slots__ = ("rng", "day", "product", "products", "_earlier_day")
 
     def __init__(self, rng: random.Random, day: dt.date, product: Product, products: tuple[Product, ...]):
         super().__init__(product=product.name, noun=product.noun, brand=product.brand, shop=SHOP)
         self.rng, self.day, self.product, self.products = rng, day, product, products
+        self._earlier_day: dt.date | None = None
 
     def __missing__(self, key: str) -> str:
         value = _SLOT_MAKERS[key](self)
@@ -427,9 +428,10 @@ class Slots(dict):
         return value
 
     def _earlier(self) -> dt.date:
-        if "_earlier" not in self:
-            self["_earlier"] = past_day(self.rng, self.day)
-        return self["_earlier"]
+        """The one earlier day a record talks about (order date, delivery date...)."""
+        if self._earlier_day is None:
+            self._earlier_day = past_day(self.rng, self.day)
+        return self._earlier_day
 
     def _color2(self) -> str:
         i = COLORS.index(self["color"])

@@ -45,42 +45,31 @@ class FaqFactory:
         """
         rng = self.rng
         product = pick(rng, self.products)
-        policy = rng.random() < 0.4
-        if policy:
-            topic = pick(rng, tuple(txt.POLICY_TOPICS))
-            title, questions, answers, items = txt.POLICY_TOPICS[topic]
-            examples = txt.POLICY_EXAMPLES[topic]
+        if rng.random() < 0.4:  # a policy page: its topic first, then questions from the other topics
+            topic = txt.POLICY_TOPICS[pick(rng, tuple(txt.POLICY_TOPICS))]
+            others = [(t, i) for t in txt.POLICY_TOPICS.values() if t is not topic for i in t.intents]
+            intents = [(topic, i) for i in self._shuffled(topic.intents)] + self._shuffled(others)
+            title = topic.title
         else:
-            questions, answers, items = txt.PRODUCT_QUESTIONS, txt.PRODUCT_ANSWERS, txt.PRODUCT_STEPS
+            topic = txt.PRODUCT_TOPIC
+            intents = [(topic, i) for i in self._shuffled(topic.intents)]
             title = render_one(rng, txt.PRODUCT_TITLES, Slots(rng, self.day, product, self.products))
         style = pick(rng, ("h2", "h3", "dl"))
         out = [self._head(title, style)]
         planted_pii: list[tuple[int, PiiItem]] = []
-        seen: set[str] = set()
         for index in range(1, n_pairs + 1):
-            slots = Slots(rng, self.day, product, self.products)
-            question = render_one(rng, questions, slots)
-            for _ in range(3):  # a page does not ask the same question twice
-                if question not in seen:
-                    break
-                question = render_one(rng, questions, slots)
-            seen.add(question)
-            out.append(
-                f"<dt>{question}</dt>"
-                if style == "dl"
-                else f'<{style} id="q{index}">{question}</{style}>'
-                if rng.random() < 0.5
-                else f'<{style} class="question">{question}</{style}>'
-            )
+            topic, intent = intents[(index - 1) % len(intents)]
+            # policy answers quote a worked example naming some product: it keeps pages on one topic apart
+            example = pick(rng, self.products) if topic.examples else product
+            slots = Slots(rng, self.day, example, self.products)
+            question = render_one(rng, intent.questions, slots)
+            out.append(self._heading(style, index, question))
             if index in missing:
                 continue
-            if policy:  # policy pages share topics: a worked example with a product keeps answers apart
-                slots = Slots(rng, self.day, pick(rng, self.products), self.products)
-            sentences = list(
-                dict.fromkeys(render_one(rng, answers, slots) for _ in range(2 + int(rng.random() * 2)))
-            )
-            if policy and rng.random() < 0.8:
-                sentences.append(render_one(rng, examples, slots))
+            chosen = rng.sample(intent.answers, 2 if len(intent.answers) > 1 and rng.random() < 0.8 else 1)
+            sentences = [render_one(rng, (t,), slots) for t in chosen]
+            if topic.examples and rng.random() < 0.85:
+                sentences.append(render_one(rng, topic.examples, slots))
             if poison and index == 1:
                 sentences[0] = POISON + sentences[0]
             if rng.random() < P_PII and not poison:
@@ -89,23 +78,36 @@ class FaqFactory:
                 slots["v"] = item.value
                 sentences.append(render_one(rng, planted.FAQ_PII_SENTENCES[item.type], slots))
                 planted_pii.append((index, item))
-            out.append(self._answer(slots, sentences, items, ordered=not policy, dl=style == "dl"))
+            out.append(
+                self._answer(slots, sentences, topic.steps, ordered=not topic.examples, dl=style == "dl")
+            )
             if rng.random() < 0.08:
                 out.append(f"<script>gtag('event','faq_open',{{id:{index}}});</script>")
         out.append(self._foot(style))
         return "\n".join(out), planted_pii
 
-    def _answer(self, slots: Slots, sentences: list[str], items, ordered: bool, dl: bool) -> str:
+    def _heading(self, style: str, index: int, question: str) -> str:
+        if style == "dl":
+            return f"<dt>{question}</dt>"
+        attribute = f'id="q{index}"' if self.rng.random() < 0.5 else 'class="question"'
+        return f"<{style} {attribute}>{question}</{style}>"
+
+    def _shuffled(self, items) -> list:
+        items = list(items)
+        self.rng.shuffle(items)
+        return items
+
+    def _answer(self, slots: Slots, sentences: list[str], steps, ordered: bool, dl: bool) -> str:
         rng = self.rng
         paragraphs = [" ".join(sentences)] if rng.random() < 0.5 else sentences
         html = "".join(f"<p>{p}</p>" for p in paragraphs)
-        if rng.random() < 0.4:
-            chosen = list(
-                dict.fromkeys(render_one(rng, items, slots) for _ in range(2 + int(rng.random() * 3)))
+        if rng.random() < 0.35:
+            items = dict.fromkeys(
+                render_one(rng, (t,), slots) for t in rng.sample(steps, 2 + int(rng.random() * 3))
             )
             tag = "ol" if ordered else "ul"
-            html += f"<{tag}>" + "".join(f"<li>{c}</li>" for c in chosen) + f"</{tag}>"
-        if rng.random() < 0.2:
+            html += f"<{tag}>" + "".join(f"<li>{c}</li>" for c in items) + f"</{tag}>"
+        if rng.random() < 0.4:
             html += f'<p class="note">{render_one(rng, txt.NOTES, slots)}</p>'
         if rng.random() < 0.3:
             html = html.replace(" and ", " &amp; ", 1).replace(" ", "&nbsp;", 1)

@@ -23,6 +23,7 @@ from llmops.sample_data.duplicates import OriginalsPool, near_duplicate
 from llmops.sample_data.faq import POISON, FaqFactory
 from llmops.sample_data.grammar import pick
 from llmops.sample_data.manifest import Manifest, faq_id
+from llmops.sample_data.model import RecordFactory
 from llmops.sample_data.orders import HEADER_LINE, OrderFactory, csv_line
 from llmops.sample_data.reviews import ReviewFactory
 from llmops.sample_data.tickets import TicketFactory
@@ -68,8 +69,40 @@ def _dump(record: dict) -> bytes:
     return json.dumps(record, ensure_ascii=False).encode()
 
 
+def _write_duplicate(
+    r: float,
+    rng: random.Random,
+    pool: OriginalsPool,
+    factory: RecordFactory,
+    writer: PartWriter,
+    manifest: Manifest,
+) -> bool:
+    """An exact (``r < P_EXACT``) or near duplicate of a pooled record; False when none could be made."""
+    drawn = pool.draw()
+    if drawn is None:
+        return False
+    source, id_field = factory.source, factory.id_field
+    original, original_line, original_file = drawn
+    original_id = original[id_field]
+    if r < P_EXACT and original_file < writer.file_index and rng.random() < 0.5:
+        writer.write(original_line)  # re-delivered: same id, same bytes, a later file
+        manifest.add_exact(source, original_id, original_id, "redelivery")
+        return True
+    new_id = factory.new_id()
+    if r < P_EXACT:
+        writer.write(_dump({**original, id_field: new_id}))
+        manifest.add_exact(source, original_id, new_id, "new_id")
+        return True
+    near = near_duplicate(rng, source, original, new_id, id_field)
+    if near is None:
+        return False
+    writer.write(_dump(near[0]))
+    manifest.add_near(source, original_id, new_id, near[1])
+    return True
+
+
 def _json_source(
-    factory,
+    factory: RecordFactory,
     n: int,
     writer: PartWriter,
     manifest: Manifest,
@@ -79,9 +112,8 @@ def _json_source(
 ) -> None:
     """Tickets or reviews: valid records with planted items, duplicates, and malformed lines."""
     source, id_field = factory.source, factory.id_field
-    plan = (
-        _malformed_plan(rng, n, max(len({v[0] for v in variants}), round(rate * n)), variants) if rate else {}
-    )
+    k = max(len({v[0] for v in variants}), round(rate * n))
+    plan = _malformed_plan(rng, n, k, variants) if rate else {}
     pool = OriginalsPool(rng)
     for i in range(n):
         variant = plan.get(i)
@@ -92,28 +124,9 @@ def _json_source(
             manifest.add_malformed(source, uri, line, reason, detail)
             continue
         r = rng.random()
-        drawn = pool.draw() if r < P_EXACT + P_NEAR else None
-        if drawn is not None:
-            original, original_line, original_file = drawn
-            original_id = original[id_field]
-            if r < P_EXACT:
-                if rng.random() < 0.5 and original_file < writer.file_index:
-                    writer.write(original_line)
-                    manifest.add_exact(source, original_id, original_id, "redelivery")
-                else:
-                    new_id = factory.new_id()
-                    writer.write(_dump({**original, id_field: new_id}))
-                    manifest.add_exact(source, original_id, new_id, "new_id")
-                continue
-            new_id = factory.new_id()
-            near = near_duplicate(rng, source, original, new_id, id_field)
-            if near is not None:
-                writer.write(_dump(near[0]))
-                manifest.add_near(source, original_id, new_id, near[1])
-                continue
-            built = factory.build(new_id)
-        else:
-            built = factory.build(factory.new_id())
+        if r < P_EXACT + P_NEAR and _write_duplicate(r, rng, pool, factory, writer, manifest):
+            continue
+        built = factory.build(factory.new_id())
         line = _dump(built.record)
         file_index = writer.file_index
         writer.write(line)

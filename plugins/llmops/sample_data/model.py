@@ -6,6 +6,7 @@ import datetime as dt
 import random
 import re
 from dataclasses import dataclass, field
+from typing import Protocol
 
 _WORD = re.compile(r"\w+")
 
@@ -30,6 +31,19 @@ class Built:
     def plain(self) -> bool:
         """Eligible as the original of a duplicate: English, no planted items, no markup."""
         return not self.pii and self.lang == "en" and self.injection is None and not self.html
+
+
+class RecordFactory(Protocol):
+    """Builds the valid records of one JSON source (tickets, reviews)."""
+
+    source: str
+    id_field: str
+
+    def new_id(self) -> str: ...
+
+    def build(self, record_id: str, plain: bool = False) -> Built:
+        """A valid record; ``plain`` ones carry nothing planted (the base of a malformed line)."""
+        ...
 
 
 def word_count(text: str) -> int:

@@ -103,6 +103,8 @@ class ReviewFactory:
         aspects = list(self._aspects[product.product_id])
         rng.shuffle(aspects)
         sentences = [render_one(rng, txt.INTROS[tone], slots)]
+        if rng.random() < 0.75:
+            sentences.append(render_one(rng, txt.USAGE, slots))
         for i, aspect in enumerate(aspects[: 2 + int(rng.random() * 3)]):
             praise, complaints = txt.ASPECTS[aspect]
             good = {

@@ -1,40 +1,104 @@
-"""FAQ pages: topics, questions and answer building blocks.
+"""FAQ pages: per topic, intents that pair question phrasings with the sentences that answer them.
 
-Policy topics repeat on many pages, product topics name a product, so answers draw on several pools
-of sentences with slots (days price carrier country hours n product noun brand accessory device
-version) to stay far apart in word 3-gram Jaccard.
+Slots: days price carrier country hours n product noun brand accessory device version weekday shop.
+Policy topics repeat on many pages, so their answers quote a worked example naming a product; with the
+slots that keeps pairs far apart in word 3-gram Jaccard.
 """
 
 from __future__ import annotations
 
-from llmops.sample_data.grammar import templates
+from dataclasses import dataclass
 
-# topic -> (page title, questions, answer sentences, list items)
+from llmops.sample_data.grammar import Template, templates
+
+
+@dataclass(frozen=True)
+class Intent:
+    questions: tuple[Template, ...]
+    answers: tuple[Template, ...]  # an answer uses one or two of these
+
+
+@dataclass(frozen=True)
+class Topic:
+    title: str
+    intents: tuple[Intent, ...]
+    steps: tuple[Template, ...]  # list items (<ul>/<ol>) an answer may carry
+    examples: tuple[Template, ...] = ()  # policy topics: a worked example naming a product
+
+
+def _intent(questions: tuple[str, ...], answers: tuple[str, ...]) -> Intent:
+    return Intent(templates(*questions), templates(*answers))
+
+
 POLICY_TOPICS = {
-    "shipping": (
+    "shipping": Topic(
         "Shipping &amp; delivery",
-        templates(
-            "How long does [standard|express|next-day] delivery to {country} take?",
-            "Can I change the delivery address after [ordering|my order has shipped]?",
-            "Which carriers deliver [{noun}|large|heavy] orders to {country}?",
-            "Do you deliver to [parcel lockers|pickup points|PO boxes] in {country}?",
-            "What happens if I miss the {carrier} delivery?",
-            "[Is|Why is] shipping [free|not free] for orders under {price}?",
-        ),
-        templates(
-            "[Standard|Regular] delivery to {country} [takes|usually takes] {days} working days, [express|"
-            "priority] [arrives|gets there] in [one to two|two] days.",
-            "Orders placed before {hours}:00 [ship|leave our warehouse] the same day[, weekends excluded|].",
-            "{carrier} [tries|attempts] delivery [twice|up to three times] and then [keeps the parcel|holds "
-            "it] "
-            "at the nearest [pickup point|depot] for {days} days.",
-            "You can [change|update] the address [in your account|on the order page] [until the parcel|as "
-            "long "
-            "as the order] [is handed to|has not reached] {carrier}.",
-            "Shipping is free [above|for orders over] {price}; below that we charge a flat [fee|rate] [that "
-            "you see at checkout|shown in the basket].",
-            "[Bulky items|Large items such as TVs] travel with a [freight|two-person] service that [calls|"
-            "phones] you [the day before|to book a slot].",
+        (
+            _intent(
+                ("How long does [standard|express|next-day] delivery to {country} take?",),
+                (
+                    "[Standard|Regular] delivery to {country} takes {days} working days, [express|priority] "
+                    "[arrives|gets there] in [one to two|two] days.",
+                    "Orders placed before {hours}:00 [ship|leave our warehouse] the same day[, weekends "
+                    "excluded|].",
+                ),
+            ),
+            _intent(
+                ("Can I change the delivery address after [ordering|my order has shipped]?",),
+                (
+                    "You can [change|update] the address [in your account|on the order page] [until the "
+                    "parcel|as "
+                    "long as the order] [is handed to|has not reached] {carrier}.",
+                    "[Once|After] the parcel [ships|has left], [ask|contact] {carrier} [to redirect it|for a "
+                    "redirection] with the tracking number from your e-mail.",
+                ),
+            ),
+            _intent(
+                ("Which carriers deliver [{noun}|large|heavy] orders to {country}?",),
+                (
+                    "[Most|Small] orders to {country} travel with {carrier} and arrive in {days} working "
+                    "days.",
+                    "[Bulky items|Large items such as TVs] go with a [freight|two-person] service that "
+                    "[calls|phones] "
+                    "you [the day before|to book a slot].",
+                ),
+            ),
+            _intent(
+                ("Do you deliver to [parcel lockers|pickup points|PO boxes] in {country}?",),
+                (
+                    "Yes, {carrier} [delivers to|serves] [lockers|pickup points] in {country} for parcels "
+                    "under "
+                    "{n}0 kg; [choose|pick] one at checkout.",
+                    "[PO boxes|Post office boxes] only take [small parcels|letters], so [TVs and "
+                    "monitors|large "
+                    "items] always go to [a street address|your door].",
+                ),
+            ),
+            _intent(
+                (
+                    "What happens if I miss the {carrier} delivery?",
+                    "[Nobody was home|I was out], where is my parcel?",
+                ),
+                (
+                    "{carrier} [tries|attempts] delivery [twice|up to three times] and then [keeps the "
+                    "parcel|holds "
+                    "it] at the nearest [pickup point|depot] for {days} days.",
+                    "[A card|A notice] in your letterbox or an e-mail from {carrier} [tells you|says] where "
+                    "[to "
+                    "collect it|the parcel is waiting].",
+                ),
+            ),
+            _intent(
+                ("[Is|Why is] shipping [free|not free] for orders under {price}?",),
+                (
+                    "Shipping is free [above|for orders over] {price}; below that we charge a flat "
+                    "[fee|rate] "
+                    "[that you see at checkout|shown in the basket].",
+                    "[Members|Customers with a {shop} Plus account] get free shipping on [every order|all "
+                    "orders] "
+                    "[from the first cent|with no minimum].",
+                ),
+            ),
         ),
         templates(
             "Track the parcel with the link in your confirmation e-mail",
@@ -43,30 +107,73 @@ POLICY_TOPICS = {
             "Choose a [locker|pickup point] near you",
             "Keep your phone nearby on delivery day",
         ),
-    ),
-    "returns": (
-        "Returns &amp; refunds",
         templates(
-            "How many days do I have to return [a|an opened|a used] {noun}?",
-            "Is the return [free|paid] when I send back [a|the] {noun} from {country}?",
-            "When do I get my [money|refund] back [after a return|for a returned {noun}]?",
-            "Can I return [an item|a {noun}] [bought in a sale|without the original box|that was a gift]?",
-            "How do I [print|get] a return label for {carrier}?",
+            "For example, [a|the] {product} ordered [on|before noon on] {weekday} [usually |]reaches "
+            "{country} "
+            "[within {days} days|by {weekday}] with {carrier}.",
+            "[A typical order|An order] such as the {product} ({price}) [ships|travels] with {carrier} and "
+            "can be "
+            "tracked [from the moment it leaves|once it leaves] our warehouse.",
         ),
-        templates(
-            "You [have|get] {days} days from delivery to return [any item|most items], [opened or not|even "
-            "if "
-            "opened].",
-            "Returns from {country} are [free|free of charge] with the prepaid {carrier} label[ from your "
-            "account|].",
-            "[The refund|Your refund] is [issued|sent] within {days} days after the parcel [reaches|arrives "
-            "at] "
-            "our warehouse.",
-            "[Sale items|Discounted items] follow the same [rules|return policy]; [gifts|presents] are "
-            "refunded "
-            "as a voucher[ to the recipient|].",
-            "[We|Our team] [inspect|check] every returned {noun} and [refund|pay back] the full {price} if "
-            "[nothing is missing|all accessories are in the box].",
+    ),
+    "returns": Topic(
+        "Returns &amp; refunds",
+        (
+            _intent(
+                ("How many days do I have to return [a|an opened|a used] {noun}?",),
+                (
+                    "You [have|get] {days} days from delivery to return [any item|most items], [opened or "
+                    "not|even "
+                    "if opened].",
+                    "[Opened|Used] items [must|should] come back [with all accessories|in the original box] "
+                    "[to get the full refund|for a full refund].",
+                ),
+            ),
+            _intent(
+                ("Is the return [free|paid] when I send back [a|the] {noun} from {country}?",),
+                (
+                    "Returns from {country} are [free|free of charge] with the prepaid {carrier} label[ from "
+                    "your "
+                    "account|].",
+                    "[Only|Just] [bulky items|large items] need a [collection|pickup], which we "
+                    "[book|arrange] "
+                    "[for you|free of charge] within {days} days.",
+                ),
+            ),
+            _intent(
+                ("When do I get my [money|refund] back [after a return|for a returned {noun}]?",),
+                (
+                    "[The refund|Your refund] is [issued|sent] within {days} days after the parcel "
+                    "[reaches|arrives "
+                    "at] our warehouse.",
+                    "[Banks|Card issuers] need [another|up to] {n} working days to show the refund on your "
+                    "statement.",
+                ),
+            ),
+            _intent(
+                (
+                    "Can I return [an item|a {noun}] [bought in a sale|without the original box|that was a "
+                    "gift]?",
+                ),
+                (
+                    "[Sale items|Discounted items] follow the same [rules|return policy]; [gifts|presents] "
+                    "are "
+                    "refunded as a voucher[ to the recipient|].",
+                    "[Without the box|Without the original packaging], pack the {noun} [safely|in any sturdy "
+                    "box]; "
+                    "we may deduct [a small fee|up to {n}0 percent] for missing parts.",
+                ),
+            ),
+            _intent(
+                ("How do I [print|get] a return label for {carrier}?",),
+                (
+                    "[Open|Go to] Orders in your account, [choose|select] the item and [click|press] Return "
+                    "to "
+                    "[print|download] the {carrier} label.",
+                    "No printer? [Show|Use] the QR code at any {carrier} point and they print the label for "
+                    "you.",
+                ),
+            ),
         ),
         templates(
             "Open Orders in your account",
@@ -75,26 +182,66 @@ POLICY_TOPICS = {
             "Pack the item with all accessories",
             "Keep the drop-off receipt until the refund arrives",
         ),
-    ),
-    "warranty": (
-        "Warranty &amp; repairs",
         templates(
-            "How long is the warranty on [a|my] {noun}?",
-            "Does the warranty cover [water damage|a cracked screen|battery wear] on the {noun}?",
-            "How do I [register|claim] the [warranty|extended warranty] for a {brand} product?",
-            "[Who pays|Do I pay] for shipping when I send a {noun} for repair?",
-            "How long does a warranty repair [take|usually take]?",
+            "For example, [returning|sending back] [a|the] {product} bought for {price} [gets you|means] the "
+            "full "
+            "{price} back [within {days} days|once it arrives].",
+            "[Say|Suppose] you [return|send back] the {product} from {country}: [print the {carrier} "
+            "label|drop "
+            "it at a {carrier} point] and [track the refund|watch the status] in your account.",
         ),
-        templates(
-            "Every {noun} comes with a [two-year|24-month] warranty[, extendable to {n} years|].",
-            "[Accidental damage|Water damage and cracked screens] [is|are] not covered, [but|however] we "
-            "offer "
-            "[paid repairs|a repair quote] [at fair prices|within {days} days].",
-            "[Batteries|The battery] [is|are] covered [if capacity drops below|when it holds less than] {n}0 "
-            "percent [within the warranty period|in the first year].",
-            "[Repairs|A repair] [take|takes] [about|roughly] {days} working days [plus shipping|from "
-            "arrival].",
-            "We [pay|cover] shipping both ways [for warranty claims|when the fault is covered].",
+    ),
+    "warranty": Topic(
+        "Warranty &amp; repairs",
+        (
+            _intent(
+                ("How long is the warranty on [a|my] {noun}?",),
+                (
+                    "Every {noun} comes with a [two-year|24-month] warranty[, extendable to {n} years|].",
+                    "The warranty [starts|runs from] the [delivery date|day of delivery] on your invoice, "
+                    "[not|and "
+                    "not] the order date.",
+                ),
+            ),
+            _intent(
+                ("Does the warranty cover [water damage|a cracked screen|battery wear] on the {noun}?",),
+                (
+                    "[Accidental damage|Water damage and cracked screens] [is|are] not covered, "
+                    "[but|however] we "
+                    "offer [paid repairs|a repair quote] [at fair prices|within {days} days].",
+                    "[Batteries|The battery] [is|are] covered [if capacity drops below|when it holds less "
+                    "than] "
+                    "{n}0 percent [within the warranty period|in the first year].",
+                ),
+            ),
+            _intent(
+                ("How do I [register|claim] the [warranty|extended warranty] for a {brand} product?",),
+                (
+                    "[Register|Claim] it in your account under Warranty with the serial number and the "
+                    "[invoice|"
+                    "order number]; it takes [about {n} minutes|a few minutes].",
+                    "{brand} [also |]accepts claims [directly|on its own site], but [going through us|our "
+                    "repair "
+                    "service] is [usually |]faster.",
+                ),
+            ),
+            _intent(
+                ("[Who pays|Do I pay] for shipping when I send a {noun} for repair?",),
+                (
+                    "We [pay|cover] shipping both ways [for warranty claims|when the fault is covered].",
+                    "[Outside the warranty|For paid repairs], shipping costs a flat {price} [each way|in "
+                    "total].",
+                ),
+            ),
+            _intent(
+                ("How long does a warranty repair [take|usually take]?",),
+                (
+                    "[Repairs|A repair] [take|takes] [about|roughly] {days} working days [plus shipping|from "
+                    "arrival].",
+                    "If the {noun} cannot be [repaired|fixed] [within {days} days|in time], we [send|ship] a "
+                    "[replacement|new one] instead.",
+                ),
+            ),
         ),
         templates(
             "Find the serial number on the box or under the device",
@@ -103,26 +250,60 @@ POLICY_TOPICS = {
             "Wait for the prepaid {carrier} label",
             "[Back up|Save] your data before sending the device",
         ),
-    ),
-    "payments": (
-        "Payments &amp; invoices",
         templates(
-            "Which payment methods [do you accept|can I use] in {country}?",
-            "[Can|May] I pay [in instalments|by invoice|with a gift card] for orders over {price}?",
-            "Why was my card charged [twice|before shipping]?",
-            "Where do I find the invoice for [my order|a {noun} I bought]?",
+            "For example, the {product} is covered for [two years|24 months] and [a battery fault|a dead "
+            "pixel|a "
+            "broken port] is [repaired|fixed] [within {days} working days|free of charge].",
+            "[Claims|A claim] for the {product} [need|needs] the serial number and the invoice of {price} "
+            "[from "
+            "your account|as a PDF].",
         ),
-        templates(
-            "We accept [cards, PayPal and bank transfer|cards and PayPal|most cards and wallets] [in "
-            "{country}|"
-            "for all orders].",
-            "[Instalments|Paying in instalments] [is|are] available [above|for orders over] {price} [with no "
-            "fees|over {n} months].",
-            "[A second charge|A duplicate] is [usually|normally] a [pending authorisation|card hold] [that "
-            "disappears|released] within {days} days.",
-            "The invoice [is attached to|comes with] the shipping e-mail and [stays|is also] [in your "
-            "account|"
-            "under Orders].",
+    ),
+    "payments": Topic(
+        "Payments &amp; invoices",
+        (
+            _intent(
+                ("Which payment methods [do you accept|can I use] in {country}?",),
+                (
+                    "We accept [cards, PayPal and bank transfer|cards and PayPal|most cards and wallets] [in "
+                    "{country}|for all orders].",
+                    "[Gift cards|Vouchers] [can be combined|work together] with [any other method|a card] at "
+                    "checkout.",
+                ),
+            ),
+            _intent(
+                ("[Can|May] I pay [in instalments|by invoice|with a gift card] for orders over {price}?",),
+                (
+                    "[Instalments|Paying in instalments] [is|are] available [above|for orders over] {price} "
+                    "[with "
+                    "no fees|over {n} months].",
+                    "[Invoice payment|Paying by invoice] gives you {days} days [to pay|after delivery] "
+                    "[after a quick "
+                    "credit check|for orders up to {price}].",
+                ),
+            ),
+            _intent(
+                ("Why was my card charged [twice|before shipping]?",),
+                (
+                    "[A second charge|A duplicate] is [usually|normally] a [pending authorisation|card hold] "
+                    "[that "
+                    "disappears|that is released] within {days} days.",
+                    "We [only capture|take] the payment [when the parcel ships|on the day of dispatch]; the "
+                    "hold "
+                    "[before that|until then] is not a charge.",
+                ),
+            ),
+            _intent(
+                ("Where do I find the invoice for [my order|a {noun} I bought]?",),
+                (
+                    "The invoice [is attached to|comes with] the shipping e-mail and [stays|is also] [in "
+                    "your "
+                    "account|under Orders].",
+                    "[Business customers|Companies] can add a VAT number [in the account settings|at "
+                    "checkout] "
+                    "[to get|and receive] a [VAT invoice|tax invoice].",
+                ),
+            ),
         ),
         templates(
             "Open Orders in your account",
@@ -130,36 +311,14 @@ POLICY_TOPICS = {
             "Check the payment status on the order page",
             "Contact your bank if the hold stays",
         ),
-    ),
-}
-# worked examples naming a product: a policy answer quotes one so that pages on the same topic differ
-POLICY_EXAMPLES = {
-    "shipping": templates(
-        "For example, [a|the] {product} ordered [on|before noon on] {weekday} [usually |]reaches {country} "
-        "[within {days} days|by {weekday}] with {carrier}.",
-        "[A typical order|An order] such as the {product} ({price}) [ships|travels] with {carrier} and can "
-        "be "
-        "tracked [from the moment it leaves|once it leaves] our warehouse.",
-    ),
-    "returns": templates(
-        "For example, [returning|sending back] [a|the] {product} bought for {price} [gets you|means] the "
-        "full "
-        "{price} back [within {days} days|once it arrives].",
-        "[Say|Suppose] you [return|send back] the {product} from {country}: [print the {carrier} label|drop "
-        "it "
-        "at a {carrier} point] and [track the refund|watch the status] in your account.",
-    ),
-    "warranty": templates(
-        "For example, the {product} is covered for [two years|24 months] and [a battery fault|a dead pixel|a "
-        "broken port] is [repaired|fixed] [within {days} working days|free of charge].",
-        "[Claims|A claim] for the {product} [need|needs] the serial number and the invoice of {price} [from "
-        "your account|as a PDF].",
-    ),
-    "payments": templates(
-        "For example, the {product} at {price} can be paid [in {n} monthly instalments|by card or PayPal|by "
-        "invoice within {days} days].",
-        "[An order|A purchase] of {price} [such as the {product}|for the {product}] [shows|appears] on your "
-        "statement as {shop} [within {hours} hours|the same day].",
+        templates(
+            "For example, the {product} at {price} can be paid [in {n} monthly instalments|by card or "
+            "PayPal|by "
+            "invoice within {days} days].",
+            "[An order|A purchase] of {price} [such as the {product}|for the {product}] [shows|appears] on "
+            "your "
+            "statement as {shop} [within {hours} hours|the same day].",
+        ),
     ),
 }
 
@@ -169,60 +328,170 @@ PRODUCT_TITLES = templates(
     "Help centre: {product}",
     "Getting started with the {product}",
 )
-PRODUCT_QUESTIONS = templates(
-    "How do I [reset|restart|factory reset] the {product}?",
-    "How do I [pair|connect] the {noun} with my {device}?",
-    "How do I update the firmware of the {noun}[ to {version}|]?",
-    "[Why does|What should I do when] the {noun} [not turn on|keep restarting|not charge]?",
-    "How do I clean the {noun} [safely|without damaging it]?",
-    "What is [in the box|included] with the {product}?",
-    "Can I use the {noun} [with two devices|while it charges|abroad]?",
-    "How [long|many hours] does the {noun} [last|run] on a [full charge|charge]?",
-    "[Where|How] do I find the serial number of my {noun}?",
-    "Why is the {noun} [so warm|getting hot|blinking [red|orange]]?",
-    "Is the {product} compatible with [my {device}|the {brand} app|older models]?",
-    "How do I [turn off|dim] the [status light|indicator light|sounds] on the {noun}?",
-)
-PRODUCT_ANSWERS = templates(
-    "[Hold|Press and hold] the [power|reset|pairing] button for {n} seconds [until the light blinks|until "
-    "you hear a tone|while the {noun} is charging].",
-    "Open the {brand} app on your {device}, [go to|tap] [Settings|Device settings|Add device] and [follow "
-    "the "
-    "steps|choose the {noun}].",
-    "Firmware {version} [adds|brings] [better battery life|a more stable connection|new settings] and "
-    "installs "
-    "[automatically|overnight] when the {noun} is [charging|connected to Wi-Fi].",
-    "[Charge|Let] the {noun} [for at least|for] {n}0 minutes [before the first use|after a deep discharge]; "
-    "a "
-    "[blinking|flashing] light means [it is charging|the battery is very low].",
-    "[Wipe|Clean] the {noun} with a [dry|slightly damp] cloth; [never|do not] use [alcohol|solvents|"
-    "compressed air] [on the ports|near the openings].",
-    "The box [contains|includes] the {noun}, the {accessory} and a quick start guide.",
-    "[The serial number|It] is [printed on a sticker|on the label] [under the {noun}|inside the cover|on the "
-    "original box].",
-    "[Battery life|Runtime] is [about|up to] {hours} hours [at medium volume|with default settings|in normal "
-    "use][, less with the lights on|].",
-    "The {noun} works with [most|all current] [phones|devices] including the {device}[, older models may "
-    "need an update|].",
-    "[Slight warmth|Some warmth] [while charging|under load] is normal; [stop using it|unplug it] if it "
-    "[gets too hot to touch|smells of burning].",
-)
-PRODUCT_STEPS = templates(
-    "Unplug the {noun} and wait {n} seconds",
-    "Install the latest {brand} app",
-    "Turn on Bluetooth on your {device}",
-    "Hold the pairing button until the light blinks",
-    "Select the {noun} in the list",
-    "Keep the {noun} close to the router",
-    "Plug in the {accessory}",
-    "Restart your {device}",
-    "Check for firmware {version}",
-    "Remove the {noun} from the list of paired devices",
+PRODUCT_TOPIC = Topic(
+    "",
+    (
+        _intent(
+            (
+                "How do I [reset|restart|factory reset] the {product}?",
+                "The {noun} [froze|is stuck|does not respond], how do I reset it?",
+            ),
+            (
+                "[Hold|Press and hold] the [power|reset] button for {n} seconds [until the light "
+                "blinks|until you "
+                "hear a tone|while the {noun} is charging].",
+                "A factory reset [erases|removes] [all settings|paired devices|your Wi-Fi details]; [back "
+                "up|note "
+                "down] [your settings|anything important] [first|before you start].",
+                "If the {noun} still [does not respond|stays dark], [charge it for {n}0 minutes|leave it "
+                "unplugged "
+                "for {n} minutes] and try again.",
+            ),
+        ),
+        _intent(
+            (
+                "How do I [pair|connect] the {noun} with my {device}?",
+                "Why does my {device} not [find|see] the {noun}?",
+            ),
+            (
+                "Open the {brand} app on your {device}, [go to|tap] [Add device|Devices] and [follow the "
+                "steps|choose "
+                "the {noun}].",
+                "[Hold|Press] the pairing button for {n} seconds until the light [blinks blue|flashes], then "
+                "select "
+                "the {noun} [in the Bluetooth list|in the app].",
+                "[If pairing fails|Still not found]? Remove the {noun} from the [Bluetooth list|paired "
+                "devices] on "
+                "your {device} and [restart both|try again].",
+            ),
+        ),
+        _intent(
+            (
+                "How do I update the firmware of the {noun}[ to {version}|]?",
+                "What is new in firmware {version} for the {product}?",
+            ),
+            (
+                "Firmware {version} [adds|brings] [better battery life|a more stable connection|new "
+                "settings] and "
+                "installs [automatically|overnight] when the {noun} is [charging|connected to Wi-Fi].",
+                "To update [by hand|manually], open the {brand} app and [tap|choose] [Check for "
+                "updates|Firmware]; "
+                "keep the {noun} [close to your {device}|plugged in] for about {n} minutes.",
+            ),
+        ),
+        _intent(
+            ("[Why does|What should I do when] the {noun} [not turn on|keep restarting|not charge]?",),
+            (
+                "[Charge|Let] the {noun} [for at least|for] {n}0 minutes [before the first use|after a deep "
+                "discharge]; a [blinking|flashing] light means [it is charging|the battery is very low].",
+                "Try [another cable|a different power adapter|a wall outlet instead of a USB port]: "
+                "[many|most] "
+                "charging problems [come from|are caused by] [worn cables|weak adapters].",
+                "If the {noun} [restarts|shuts down] [again and again|every few minutes], [reset it|update "
+                "it to "
+                "{version}] and [contact us|open a warranty case] if that does not help.",
+            ),
+        ),
+        _intent(
+            ("How do I clean the {noun} [safely|without damaging it]?",),
+            (
+                "[Wipe|Clean] the {noun} with a [dry|slightly damp] cloth; [never|do not] use "
+                "[alcohol|solvents|"
+                "compressed air] [on the ports|near the openings].",
+                "[Dust|Dirt] in the [ports|grilles|vents] comes out with a [soft brush|dry toothbrush]; "
+                "[let|allow] "
+                "the {noun} dry for {n} hours if it got wet.",
+            ),
+        ),
+        _intent(
+            ("What is [in the box|included] with the {product}?",),
+            (
+                "The box [contains|includes] the {noun}, the {accessory} and a quick start guide.",
+                "[Chargers|Power adapters] are [sold separately|not included] for this model[; any {n}0 W "
+                "USB-C "
+                "charger works|].",
+            ),
+        ),
+        _intent(
+            ("How [long|many hours] does the {noun} [last|run] on a [full charge|charge]?",),
+            (
+                "[Battery life|Runtime] is [about|up to] {hours} hours [at medium volume|with default "
+                "settings|in "
+                "normal use][, less with the lights on|].",
+                "A full charge takes [about|roughly] {n} hours with the {accessory}[ or a fast charger|].",
+            ),
+        ),
+        _intent(
+            ("[Where|How] do I find the serial number of my {noun}?",),
+            (
+                "[The serial number|It] is [printed on a sticker|on the label] [under the {noun}|inside the "
+                "cover|on "
+                "the original box].",
+                "You also find it in the {brand} app under [Settings, About|Device info] once the {noun} is "
+                "[paired|connected].",
+            ),
+        ),
+        _intent(
+            ("Why is the {noun} [so warm|getting hot|blinking [red|orange]]?",),
+            (
+                "[Slight warmth|Some warmth] [while charging|under load] is normal; [stop using it|unplug "
+                "it] if it "
+                "[gets too hot to touch|smells of burning].",
+                "A [red|orange] light [means|shows] [a charging error|an overheated battery]; [let|leave] "
+                "the {noun} "
+                "cool down for {n}0 minutes [before you charge it again|and then restart it].",
+            ),
+        ),
+        _intent(
+            ("Is the {product} compatible with [my {device}|the {brand} app|older models]?",),
+            (
+                "The {noun} works with [most|all current] [phones|devices] including the {device}[, older "
+                "models "
+                "may need an update|].",
+                "[Some features|A few settings] need the {brand} app version {version} or newer.",
+            ),
+        ),
+        _intent(
+            ("Can I use the {noun} [with two devices|while it charges|abroad]?",),
+            (
+                "[Yes|Yes, you can]: the {noun} [remembers|stores] up to {n} devices and switches "
+                "[automatically|when "
+                "you press the button twice].",
+                "[Abroad|In other countries], use a [plug adapter|travel adapter] with the {accessory}; the "
+                "{noun} "
+                "accepts 100 to 240 volts.",
+            ),
+        ),
+        _intent(
+            ("How do I [turn off|dim] the [status light|indicator light|sounds] on the {noun}?",),
+            (
+                "In the {brand} app, open [Settings|Device settings] and [switch off|turn down] [Status "
+                "light|"
+                "Sounds|Notifications].",
+                "[Without the app|Without a phone], [press the button {n} times|hold the volume keys for {n} "
+                "seconds] to [dim|mute] the {noun}.",
+            ),
+        ),
+    ),
+    templates(
+        "Unplug the {noun} and wait {n} seconds",
+        "Install the latest {brand} app",
+        "Turn on Bluetooth on your {device}",
+        "Hold the pairing button until the light blinks",
+        "Select the {noun} in the list",
+        "Keep the {noun} close to the router",
+        "Plug in the {accessory}",
+        "Restart your {device}",
+        "Check for firmware {version}",
+        "Remove the {noun} from the list of paired devices",
+    ),
 )
 NOTES = templates(
-    "[Still stuck?|Need more help?] [Our support team|We] [answer|reply] within {hours} hours.",
-    "[Tip|Good to know]: [keep|store] the original box for [returns|warranty claims].",
+    "[Still stuck?|Need more help?] [Our support team|We] [answer|reply] within {hours} hours[ on "
+    "weekdays|].",
+    "[Tip|Good to know]: [keep|store] the original box for [returns|warranty claims] for {days} days.",
     "This answer applies to [all|current] {brand} [models|devices] [sold since|from] {version}.",
+    "[Last updated|Reviewed] on {weekday} by the {shop} help team[ in {country}|].",
 )
 NAV_LINKS = ("Home", "Shop", "Deals", "Help centre", "Track order", "Returns", "Contact", "My account")
 FOOTER_HEADINGS = ("Need more help?", "Customer service", "About us", "Stay in touch")

@@ -42,6 +42,17 @@ INTROS = {
     ),
 }
 
+# how the reviewer uses the product: one of these follows most intros
+USAGE = templates(
+    "I use it [every day|daily|most evenings|on weekends|on my commute] [with my {device}|at the office|at "
+    "home|while travelling][ for about {n} hours| for {n} hours at a time|].",
+    "[It replaced|I switched from] [my old {noun}|a cheaper {noun}|another brand] [after {n} years|last "
+    "{weekday}|a few weeks ago].",
+    "[Bought|Ordered] it [on sale|at full price|with a voucher] for {price} [on {date}|last {weekday}|{days} "
+    "days "
+    "ago].",
+)
+
 # aspect -> (praise, complaints)
 ASPECTS = {
     "sound": (
@@ -107,7 +118,9 @@ ASPECTS = {
     ),
     "comfort": (
         templates(
-            "[It|The design] is [light|comfortable|compact] [enough to use all day|and fits in my bag]."
+            "[It|The design] is [light|comfortable|compact] [enough to use all day|and fits in my bag][ even "
+            "after "
+            "{n} hours|]."
         ),
         templates("[It|The {noun}] is [heavy|bulky|uncomfortable] [after an hour|for daily use]."),
     ),

@@ -168,9 +168,11 @@ class TicketFactory:
             texts.append(
                 self._sized([], [render_one(rng, txt.FOLLOWUP_CUSTOMER, slots), *extra[2]], [], slots)
             )
-            texts.append(
-                self._agent_message(slots, txt.FOLLOWUP_AGENT, greeting_name if rng.random() < 0.5 else None)
-            )
+            greet_again = greeting_name is not None and rng.random() < 0.5
+            again_name = greeting_name if greet_again else None
+            texts.append(self._agent_message(slots, txt.FOLLOWUP_AGENT, again_name))
+            if greet_again:
+                built.pii.append(PiiItem("messages[3].text", "PERSON", "first_name_greeting", customer.first))
         subject = subject_value or (render_one(rng, cat.subject, slots) if rng.random() < 0.92 else None)
         resolution = resolution_value or (
             render_one(rng, cat.resolution, slots) if rng.random() < 0.8 else None
