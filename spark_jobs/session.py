@@ -23,6 +23,9 @@ def get_spark(app_name: str, cfg: Settings | None = None) -> SparkSession:
     # Spark's Python workers must use this environment's interpreter (pyarrow lives here).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    if cfg.spark.master.startswith("local"):
+        # an embedded driver has no business listening beyond loopback
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = (
         SparkSession.builder.appName(app_name)
         .master(cfg.spark.master)
