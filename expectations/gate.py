@@ -28,6 +28,7 @@ from pathlib import Path
 
 import great_expectations as gx
 from great_expectations.checkpoint import UpdateDataDocsAction
+from great_expectations.data_context import AbstractDataContext
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from llmops import lake
 from llmops.config import DataSettings, Settings, settings
@@ -179,7 +180,7 @@ TABLES: dict[str, Callable[[SparkSession, str, str, DataSettings], list[GateTabl
 # ---------------------------------------------------------------- Great Expectations
 
 
-def _context(root: Path):
+def _context(root: Path) -> AbstractDataContext:
     """A fresh file context under ``root``: one Spark datasource, one Data Docs site (``root/data_docs``)."""
     context = gx.get_context(mode="file", project_root_dir=str(root))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -217,7 +218,7 @@ def _result_format(table: GateTable) -> dict:
     return result_format
 
 
-def validate_table(context, layer: str, table: GateTable) -> TableOutcome:
+def validate_table(context: AbstractDataContext, layer: str, table: GateTable) -> TableOutcome:
     """One checkpoint per table: validate, store the result, update the Data Docs."""
     name = f"{layer}.{table.name}"  # GX store keys may not contain "/"
     batch = (

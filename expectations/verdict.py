@@ -11,7 +11,7 @@ from typing import Any
 
 # kwargs that say where an expectation runs, not what it demands
 _NOT_THRESHOLDS = {"batch_id", "column", "column_A", "column_B", "result_format"}
-_WIDTHS = {"table": 18, "expectation": 52, "column": 16, "observed": 30, "threshold": 40}
+_WIDTHS = {"table": 16, "expectation": 46, "column": 16, "observed": 30, "threshold": 40}
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,8 @@ class GateVerdict:
 def observed_value(result: dict[str, Any]) -> Any:
     """What GX saw: an aggregate's observed value, or a map expectation's unexpected count and examples."""
     if "observed_value" in result:
-        return result["observed_value"]
+        mismatched = (result.get("details") or {}).get("mismatched")  # column-set checks: what differs
+        return {"columns": result["observed_value"], **mismatched} if mismatched else result["observed_value"]
     if "unexpected_count" not in result:
         return None
     observed: dict[str, Any] = {
@@ -128,9 +129,11 @@ def outcomes(validation_result: Any) -> list[ExpectationOutcome]:
 
 
 def _short_observed(observed: Any) -> str:
-    if isinstance(observed, dict) and "unexpected" in observed:
+    if isinstance(observed, dict) and "of" in observed:
         types = ",".join(observed.get("types", {}))
         return f"{observed['unexpected']}/{observed['of']} unexpected" + (f" ({types})" if types else "")
+    if isinstance(observed, dict) and "columns" in observed:
+        return "; ".join(f"{k}: {','.join(v)}" for k, v in observed.items() if k != "columns")
     return json.dumps(observed, default=str)
 
 
@@ -153,7 +156,7 @@ def format_table(verdict: GateVerdict) -> list[str]:
         for e in table.expectations:
             cells = (
                 table.table,
-                e.name,
+                e.name.removeprefix("expect_"),
                 e.column or "-",
                 _short_observed(e.observed),
                 _short_threshold(e.threshold),

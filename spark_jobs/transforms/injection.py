@@ -31,14 +31,19 @@ _RULES: dict[str, list[str]] = {
     "reveal_system_prompt": [
         r"\b(?:reveal|print|show|display|output|repeat|leak|dump|share|tell\s+me|what\s+(?:is|are))\b"
         r"[^.?!\n]{0,40}?\b(?:system|initial|hidden|original|secret|developer)\s+(?:prompt|instructions?|message)s?\b",
+        # a customer has no reason to ask about "your system prompt" at all: what were you told in it?
+        r"\byour\s+(?:system|initial|hidden|original|secret|developer)\s+(?:prompt|instructions)\b",
     ],
     # SYSTEM: you are now ..., you are now DAN, pretend you are an AI, act as an unfiltered ...
     "role_override": [
         r"\bsystem\s*:\s*you\s+are\b",
+        r"\b(?:new|updated|revised)\s+system\s+(?:message|prompt)\s*:",
         r"\byou\s+are\s+now\s+(?:DAN\b|in\s+\w+\s+mode|free\s+from|no\s+longer\s+bound"
         r"|an?\s+(?:unrestricted|unfiltered|uncensored|jailbroken|evil|different|new)\b)",
         r"\bpretend\s+(?:to\s+be|you\s+are)\s+(?:an?\s+)?(?:AI|assistant|model|chatbot|DAN|system)\b",
         r"\bact\s+as\s+(?:an?\s+)?(?:unrestricted|unfiltered|uncensored|jailbroken|evil)\b",
+        # the "grandma exploit": a persona who used to recite secrets
+        r"\bpretend\s+(?:to\s+be|you\s+are|you're)\s+my\s+(?:\w+\s+){0,2}who\s+(?:used\s+to|would)\b",
     ],
     # DAN-style jailbreak personas
     "jailbreak_persona": [
@@ -63,6 +68,8 @@ _RULES: dict[str, list[str]] = {
         r"\bwhen(?:ever)?\s+(?:you\s+are\s+|someone\s+|a\s+user\s+|anyone\s+)?ask(?:ed|s)\b[^.\n]{0,80}?"
         rf"\b(?:always\s+)?(?:say|answer|reply|respond)\s+(?:with\s+)?{_QUOTE_OR_THAT}",
         r"\bregardless\s+of\s+(?:the\s+)?(?:question|input|what\s+(?:is|was)\s+asked)\b",
+        # text addressed to a model that reads it later: "Note to the AI reading this: ..."
+        r"\b(?:note|message|instruction)s?\s+(?:to|for)\s+(?:the|any)\s+(?:AI|LLM|assistant|model|bot)\b",
     ],
     # a long base64-looking blob (an encoded payload), or an instruction to decode one and follow it
     "encoded_payload": [

@@ -32,6 +32,9 @@ _OTHER_WS = r"\t-\r\x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{
 _WS = f"[ {_OTHER_WS}]"
 # A row needs collapsing when it holds any whitespace but a lone ASCII space, or starts/ends with space.
 _WS_TO_FIX = f"[{_OTHER_WS}]|  |^ | $"
+# What collapsing rewrites: runs of 2+ and lone non-space characters. Not `_WS+`, which also "replaces" every
+# lone space between words, one RE2 match each: the whole tickets cleaner took 1.9x as long with it.
+_WS_RUN = f"{_WS}{{2,}}|[{_OTHER_WS}]"
 
 
 def html_to_text(arr: pa.Array | pa.ChunkedArray) -> pa.StringArray:
@@ -64,7 +67,7 @@ def _nfkc(rows: pa.StringArray) -> pa.StringArray:
 
 
 def _collapse_whitespace(rows: pa.StringArray) -> pa.StringArray:
-    return pc.utf8_trim(pc.replace_substring_regex(rows, _WS + "+", " "), " ")
+    return pc.utf8_trim(pc.replace_substring_regex(rows, _WS_RUN, " "), " ")
 
 
 def dedup_key_text(arr: pa.Array | pa.ChunkedArray) -> pa.StringArray:

@@ -35,6 +35,7 @@ from llmops.sample_data import (
 )
 from llmops.sample_data.catalog import SLOT_NAMES, Slots, build_products
 from llmops.sample_data.grammar import Template
+from llmops.sample_data.pii import PII_TYPES
 
 from spark_jobs.schemas import CHANNELS, ORDER_STATUSES, ORDERS_HEADER, REASONS, ROLES
 
@@ -380,7 +381,7 @@ def test_every_type_in_several_formats_and_values_are_valid(run):
     by_type = defaultdict(list)
     for item in manifest["pii"]:
         by_type[item["type"]].append(item["value"])
-    assert set(by_type) == {"EMAIL", "PHONE", "CREDIT_CARD", "SSN", "IBAN", "IP_ADDRESS", "SECRET", "PERSON"}
+    assert set(by_type) == set(PII_TYPES)
     for pii_type, values in by_type.items():
         assert len({_shape(v) for v in values}) >= 2, pii_type
     assert len({_shape(v) for v in by_type["PHONE"]}) >= 5

@@ -34,6 +34,9 @@ class FaqFactory:
         combos = [k for k in FACTORIES if k[0] in planted.FAQ_PII_SENTENCES]
         rng.shuffle(combos)
         self._pii_combos = itertools.cycle(combos)
+        # product pages go through the catalogue before one repeats: the same product on two pages is
+        # the likeliest way to two near-identical pairs
+        self._page_products = itertools.cycle(self._shuffled(products))
 
     def page(
         self, n_pairs: int, missing: frozenset[int] = frozenset(), poison: bool = False
@@ -44,7 +47,7 @@ class FaqFactory:
         answer starts with POISON, for the caller to swap for bytes that are not UTF-8.
         """
         rng = self.rng
-        product = pick(rng, self.products)
+        product = next(self._page_products)
         if rng.random() < 0.4:  # a policy page: its topic first, then questions from the other topics
             topic = txt.POLICY_TOPICS[pick(rng, tuple(txt.POLICY_TOPICS))]
             others = [(t, i) for t in txt.POLICY_TOPICS.values() if t is not topic for i in t.intents]
@@ -66,9 +69,10 @@ class FaqFactory:
             out.append(self._heading(style, index, question))
             if index in missing:
                 continue
-            chosen = rng.sample(intent.answers, 2 if len(intent.answers) > 1 and rng.random() < 0.8 else 1)
-            sentences = [render_one(rng, (t,), slots) for t in chosen]
-            if topic.examples and rng.random() < 0.85:
+            # two answer sentences, a worked example on policy pages and a closing note: FAQ pairs are short,
+            # and every choice point they carry keeps unrelated pairs apart in word 3-gram Jaccard
+            sentences = [render_one(rng, (t,), slots) for t in rng.sample(intent.answers, 2)]
+            if topic.examples:
                 sentences.append(render_one(rng, topic.examples, slots))
             if poison and index == 1:
                 sentences[0] = POISON + sentences[0]
@@ -107,8 +111,7 @@ class FaqFactory:
             )
             tag = "ol" if ordered else "ul"
             html += f"<{tag}>" + "".join(f"<li>{c}</li>" for c in items) + f"</{tag}>"
-        if rng.random() < 0.4:
-            html += f'<p class="note">{render_one(rng, txt.NOTES, slots)}</p>'
+        html += f'<p class="note">{render_one(rng, txt.NOTES, slots)}</p>'
         if rng.random() < 0.3:
             html = html.replace(" and ", " &amp; ", 1).replace(" ", "&nbsp;", 1)
         if dl:

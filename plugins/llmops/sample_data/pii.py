@@ -106,12 +106,6 @@ _IBAN_BBAN = {
 }
 
 
-def iban_valid(iban: str) -> bool:
-    compact = iban.replace(" ", "")
-    rearranged = compact[4:] + compact[:4]
-    return compact[:2].isalpha() and int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
-
-
 def iban(rng: random.Random, country: str, grouped: bool) -> str:
     alphabets = {"n": string.digits, "a": string.ascii_uppercase, "c": _UPPER_DIGITS}
     bban = "".join(pick(rng, alphabets[k]) for k in _IBAN_BBAN[country])

@@ -334,7 +334,7 @@ PRODUCT_TOPIC = Topic(
         _intent(
             (
                 "How do I [reset|restart|factory reset] the {product}?",
-                "The {noun} [froze|is stuck|does not respond], how do I reset it?",
+                "My {product} [froze|is stuck|does not respond], how do I reset it?",
             ),
             (
                 "[Hold|Press and hold] the [power|reset] button for {n} seconds [until the light "
@@ -350,8 +350,8 @@ PRODUCT_TOPIC = Topic(
         ),
         _intent(
             (
-                "How do I [pair|connect] the {noun} with my {device}?",
-                "Why does my {device} not [find|see] the {noun}?",
+                "How do I [pair|connect] the {product} with my {device}?",
+                "Why does my {device} not [find|see] the {product}?",
             ),
             (
                 "Open the {brand} app on your {device}, [go to|tap] [Add device|Devices] and [follow the "
@@ -367,7 +367,7 @@ PRODUCT_TOPIC = Topic(
         ),
         _intent(
             (
-                "How do I update the firmware of the {noun}[ to {version}|]?",
+                "How do I update the firmware of the {product}[ to {version}|]?",
                 "What is new in firmware {version} for the {product}?",
             ),
             (
@@ -380,7 +380,7 @@ PRODUCT_TOPIC = Topic(
             ),
         ),
         _intent(
-            ("[Why does|What should I do when] the {noun} [not turn on|keep restarting|not charge]?",),
+            ("[Why does|What should I do when] the {product} [not turn on|keep restarting|not charge]?",),
             (
                 "[Charge|Let] the {noun} [for at least|for] {n}0 minutes [before the first use|after a deep "
                 "discharge]; a [blinking|flashing] light means [it is charging|the battery is very low].",
@@ -393,7 +393,7 @@ PRODUCT_TOPIC = Topic(
             ),
         ),
         _intent(
-            ("How do I clean the {noun} [safely|without damaging it]?",),
+            ("How do I clean the {product} [safely|without damaging it]?",),
             (
                 "[Wipe|Clean] the {noun} with a [dry|slightly damp] cloth; [never|do not] use "
                 "[alcohol|solvents|"
@@ -413,7 +413,7 @@ PRODUCT_TOPIC = Topic(
             ),
         ),
         _intent(
-            ("How [long|many hours] does the {noun} [last|run] on a [full charge|charge]?",),
+            ("How [long|many hours] does the {product} [last|run] on a [full charge|charge]?",),
             (
                 "[Battery life|Runtime] is [about|up to] {hours} hours [at medium volume|with default "
                 "settings|in "
@@ -422,7 +422,7 @@ PRODUCT_TOPIC = Topic(
             ),
         ),
         _intent(
-            ("[Where|How] do I find the serial number of my {noun}?",),
+            ("[Where|How] do I find the serial number of my {product}?",),
             (
                 "[The serial number|It] is [printed on a sticker|on the label] [under the {noun}|inside the "
                 "cover|on "
@@ -432,7 +432,7 @@ PRODUCT_TOPIC = Topic(
             ),
         ),
         _intent(
-            ("Why is the {noun} [so warm|getting hot|blinking [red|orange]]?",),
+            ("Why is the {product} [so warm|getting hot|blinking [red|orange]]?",),
             (
                 "[Slight warmth|Some warmth] [while charging|under load] is normal; [stop using it|unplug "
                 "it] if it "
@@ -452,7 +452,7 @@ PRODUCT_TOPIC = Topic(
             ),
         ),
         _intent(
-            ("Can I use the {noun} [with two devices|while it charges|abroad]?",),
+            ("Can I use the {product} [with two devices|while it charges|abroad]?",),
             (
                 "[Yes|Yes, you can]: the {noun} [remembers|stores] up to {n} devices and switches "
                 "[automatically|when "
@@ -463,7 +463,7 @@ PRODUCT_TOPIC = Topic(
             ),
         ),
         _intent(
-            ("How do I [turn off|dim] the [status light|indicator light|sounds] on the {noun}?",),
+            ("How do I [turn off|dim] the [status light|indicator light|sounds] on the {product}?",),
             (
                 "In the {brand} app, open [Settings|Device settings] and [switch off|turn down] [Status "
                 "light|"

@@ -508,29 +508,52 @@ CATEGORIES = (
         templates("Price difference refunded.", "{credit} voucher issued as goodwill."),
     ),
     Category(
-        "account",
-        templates("[Cannot|Can't] log in to my account", "[Change|Update] delivery address for {order}"),
+        "login",
+        templates("[Cannot|Can't] log in to my account", "[Password reset|Login link] not working"),
         templates(
             "I cannot log in [to my account|to the app] [since {date}|after the password reset|on my "
             "{device}]; "
             "it [keeps saying|says] the [link|code] [expired|is invalid].",
-            "[I moved|We moved] and [need|want] to change the delivery address for order {order} [before it "
-            "ships|as soon as possible].",
+            "The [password reset e-mail|login code] [never arrives|comes after {n} minutes and is already "
+            "expired|does not work on my {device}], so I am locked out [since {weekday}|of my account].",
         ),
         templates(
             "I [requested|asked for] [a new link|the code] {n} times [already|today] [and none of them work|"
             "without luck].",
-            "[The new address|My new flat] is [in the same city|two streets away|across town].",
+            "I [need|want] to [check|track] my order {order} [but cannot|and the app will not let me].",
         ),
         templates("[Can you|Please] [help me|sort this out] [today|quickly]?", "What should I do now?"),
         templates(
             "I have [reset|unlocked] your account; the [new link|code] [is valid|works] for {hours} hours, "
             "[so please use it soon|and should arrive in a minute].",
+            "[Our login codes|The codes] [expire|run out] after {n} minutes; I have [turned off|paused] the "
+            "[lock|security block] on your account, so [a new code|the next code] [will work|works] on your "
+            "{device}.",
+        ),
+        templates("Account unlocked.", "Login code reissued; customer logged in."),
+    ),
+    Category(
+        "address_change",
+        templates("[Change|Update] delivery address for {order}", "Wrong address on order {order}"),
+        templates(
+            "[I moved|We moved] and [need|want] to change the delivery address for order {order} [before it "
+            "ships|as soon as possible].",
+            "I [made a typo|entered the old address] in the [street|house number|postcode] of order {order} "
+            "[placed on {date}|this morning].",
+        ),
+        templates(
+            "[The new address|My new flat] is [in the same city|two streets away|across town].",
+            "[The parcel|My {noun}] [is|was] meant to arrive [on {weekday}|in {days} days].",
+        ),
+        templates("[Can you|Please] [change|update] it [today|quickly]?", "Is it too late to change it?"),
+        templates(
             "[The order|Order {order}] [has not shipped yet|is still in the warehouse], so I "
             "[updated|changed] "
             "the address [for you|directly]; the confirmation [is in your inbox|follows by e-mail].",
+            "[The parcel|Your {noun}] [already left|has left] our warehouse, so I [asked|told] {carrier} to "
+            "[redirect it|deliver it to the new address]; that [adds|can add] [a day|{n} days].",
         ),
-        templates("Account unlocked.", "Delivery address updated before dispatch."),
+        templates("Delivery address updated before dispatch.", "Parcel redirected by {carrier}."),
     ),
 )
 

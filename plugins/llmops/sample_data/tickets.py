@@ -10,13 +10,14 @@ from llmops.sample_data import texts_i18n as i18n
 from llmops.sample_data import texts_planted as planted
 from llmops.sample_data import texts_tickets as txt
 from llmops.sample_data.catalog import Customer, Product, Slots
-from llmops.sample_data.grammar import pick, render_one
+from llmops.sample_data.grammar import Template, pick, render_one
 from llmops.sample_data.model import Built, Clock, PiiItem, word_count
 from llmops.sample_data.pii import FACTORIES
 
 # The contract for message texts is 15..120 words; markup may turn up to three "and"s into "&amp;",
-# hence the margin at the bottom. An injection is only appended where it keeps the text within 120.
-MIN_WORDS, MAX_WORDS = 18, 120
+# hence the margin at the bottom (a customer message a little more: short ones look alike). An injection
+# is only appended where it keeps the text within 120.
+MIN_WORDS, MIN_CUSTOMER_WORDS, MAX_WORDS = 18, 22, 120
 P_FOREIGN, P_PII, P_INJECTION, P_HTML_EMAIL, P_FOLLOWUP, P_EXTRA = 0.053, 0.13, 0.0105, 0.10, 0.3, 0.1
 # personal-data items that come from the customer's own structured fields
 OWN_ITEMS = (("PERSON", "full_name"), ("PERSON", "first_name_greeting"), ("EMAIL", "customer_own"))
@@ -165,9 +166,8 @@ class TicketFactory:
             self._agent_message(slots, cat.action, greeting_name),
         ]
         if followup:
-            texts.append(
-                self._sized([], [render_one(rng, txt.FOLLOWUP_CUSTOMER, slots), *extra[2]], [], slots)
-            )
+            followup_body = [render_one(rng, txt.FOLLOWUP_CUSTOMER, slots), *extra[2]]
+            texts.append(self._sized([], followup_body, [], slots, txt.GENERIC_DETAILS, MIN_CUSTOMER_WORDS))
             greet_again = greeting_name is not None and rng.random() < 0.5
             again_name = greeting_name if greet_again else None
             texts.append(self._agent_message(slots, txt.FOLLOWUP_AGENT, again_name))
@@ -194,7 +194,15 @@ class TicketFactory:
         tail = [render_one(rng, txt.CLOSERS, slots)] if rng.random() < 0.6 else []
         if signature_name is not None:
             tail.append(render_one(rng, planted.FULL_NAME_SIGNATURES, {"v": signature_name}))
-        return self._sized(optional_head, body, tail, slots, keep_tail=signature_name is not None)
+        return self._sized(
+            optional_head,
+            body,
+            tail,
+            slots,
+            txt.GENERIC_DETAILS,
+            MIN_CUSTOMER_WORDS,
+            keep_tail=signature_name is not None,
+        )
 
     def _agent_message(self, slots: Slots, actions, greeting_name: str | None) -> str:
         rng = self.rng
@@ -207,7 +215,9 @@ class TicketFactory:
         if rng.random() < 0.5:
             body.append(render_one(rng, txt.AGENT_NEXT, slots))
         tail = [render_one(rng, txt.AGENT_CLOSERS, slots)] if rng.random() < 0.6 else []
-        return self._sized(head, body, tail, slots, keep_head=greeting_name is not None)
+        return self._sized(
+            head, body, tail, slots, txt.AGENT_NEXT, MIN_WORDS, keep_head=greeting_name is not None
+        )
 
     def _sized(
         self,
@@ -215,17 +225,20 @@ class TicketFactory:
         body: list[str],
         tail: list[str],
         slots: Slots,
+        filler: tuple[Template, ...],
+        min_words: int,
         keep_head: bool = False,
         keep_tail: bool = False,
     ) -> str:
-        """Join head / body / tail paragraphs, keeping the message within MIN_WORDS..MAX_WORDS."""
+        """Join head / body / tail paragraphs, keeping the message within ``min_words``..MAX_WORDS
+        (short ones get ``filler`` sentences in the speaker's voice)."""
         words = sum(map(word_count, head + body + tail))
         while words > MAX_WORDS and tail and not keep_tail:
             words -= word_count(tail.pop(0))
         while words > MAX_WORDS and head and not keep_head:
             words -= word_count(head.pop())
-        while words < MIN_WORDS:
-            sentence = render_one(self.rng, txt.GENERIC_DETAILS, slots)
+        while words < min_words:
+            sentence = render_one(self.rng, filler, slots)
             body.insert(len(body) - 1, sentence)
             words += word_count(sentence)
         sep = "\n\n" if self.rng.random() < 0.6 else "\n"

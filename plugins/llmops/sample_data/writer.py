@@ -41,7 +41,7 @@ class PartWriter:
         self.header, self.newline = header, newline
         self.files: list[dict] = []
         self._fh: io.BufferedIOBase | None = None
-        self._raw = None
+        self._raw: io.BufferedWriter | None = None
         self._records = 0
         self._line = 0
 
@@ -50,11 +50,11 @@ class PartWriter:
         """Index of the file the next record goes to."""
         return len(self.files) - (0 if self._fh is None else 1)
 
-    def _open(self) -> tuple[io.BufferedIOBase, str]:
+    def _open(self) -> tuple[io.BufferedIOBase, io.BufferedWriter]:
         index = len(self.files)
         compressed = self.gzip_every > 0 and (index + 1) % self.gzip_every == 0
         name = f"part-{index:05d}.{self.ext}" + (".gz" if compressed else "")
-        raw = open(self._staging / name, "wb")  # noqa: SIM115 - closed in _close
+        raw = open(self._staging / name, "wb")  # closed in _close
         fh = (
             gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6)
             if compressed
