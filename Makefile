@@ -37,6 +37,7 @@ demo: $(AIRFLOW_HOME)/airflow.db
 	$(BIN)/python -m llmops.summary --ds $(DS)
 
 test: $(BIN)/.installed
+	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 lint: $(BIN)/.installed

@@ -30,8 +30,6 @@ import great_expectations as gx
 from great_expectations.checkpoint import UpdateDataDocsAction
 from great_expectations.data_context import AbstractDataContext
 from great_expectations.data_context.types.base import ProgressBarsConfig
-from llmops import lake
-from llmops.config import DataSettings, Settings, settings
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -39,6 +37,8 @@ from pyspark.sql.types import DoubleType, LongType, StringType, StructField, Str
 
 from expectations import suites
 from expectations.verdict import ExpectationOutcome, GateVerdict, TableOutcome, format_table, outcomes
+from llmops import lake
+from llmops.config import DataSettings, Settings, settings
 from spark_jobs.schemas import SOURCES
 from spark_jobs.session import get_spark
 from spark_jobs.transforms.pii import DETECTION_PATTERNS

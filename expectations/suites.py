@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
-from llmops.config import DataSettings
 from pyspark.sql.types import StructType
 
+from llmops.config import DataSettings
 from spark_jobs.schemas import (
     BRONZE,
     CHANNELS,

@@ -6,7 +6,6 @@ by plugins are not behind Airflow's auth by default, so every route requires an 
 
 from __future__ import annotations
 
-
 from airflow.api_fastapi.core_api.security import GetUserDep
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import FastAPI, HTTPException

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from llmops.config import settings
-from llmops.steps import EXIT_ERROR, EXIT_FAILED
-from llmops.tokenizer import chat_messages, ensure_tokenizer, load_tokenizer, pin_tokenizer, pinned_tokenizer
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from llmops.config import settings
+from llmops.steps import EXIT_ERROR, EXIT_FAILED
+from llmops.tokenizer import chat_messages, ensure_tokenizer, load_tokenizer, pin_tokenizer, pinned_tokenizer
 from spark_jobs.schemas import LLM_TRAINING_FEATURES
 from spark_jobs.session import get_spark, read_partition, write_partition
 

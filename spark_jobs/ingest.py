@@ -23,12 +23,12 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
-from llmops import lake
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import StructField, StructType
 
+from llmops import lake
 from spark_jobs import parsers
 from spark_jobs.schemas import BRONZE, QUARANTINE, REASONS, SOURCES
 from spark_jobs.session import get_spark, read_partition, write_partition

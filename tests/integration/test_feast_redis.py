@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 import redis
+
 from llmops import feature_store as fsm
 from llmops.config import load_settings
-
 from spark_jobs.schemas import LLM_TRAINING_FEATURES, RECORD_STATS
 from spark_jobs.session import write_partition
 

@@ -7,10 +7,10 @@ import uuid
 
 import pandas as pd
 import pytest
+
 from llmops import feature_store as fsm
 from llmops import lake
 from llmops.config import load_settings
-
 from spark_jobs.schemas import LLM_TRAINING_FEATURES, RECORD_STATS
 from spark_jobs.session import write_partition
 

@@ -7,9 +7,9 @@ import datetime as dt
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from llmops import lake
 from llmops import tokenizer as tk
-
 from spark_jobs import featurize as fz
 from spark_jobs.schemas import GOLD_SFT, LLM_TRAINING_FEATURES, RECORD_STATS, SILVER
 from spark_jobs.session import write_partition

@@ -10,13 +10,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from llmops import lake
-from llmops.config import load_settings
 from pyspark.sql.types import StringType, StructField, StructType
 
 from expectations import gate
 from expectations.suites import RowCountBounds
 from expectations.verdict import unexpected_ids
+from llmops import lake
+from llmops.config import load_settings
 from spark_jobs.schemas import BRONZE, GOLD_SFT, QUARANTINE, SILVER, SOURCES
 from spark_jobs.session import write_partition
 

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from llmops import lake
 
+from llmops import lake
 from spark_jobs import ingest
 from spark_jobs.schemas import BRONZE, ORDERS_HEADER, QUARANTINE, REASONS, SOURCES
 from spark_jobs.session import read_partition

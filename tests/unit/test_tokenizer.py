@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from llmops import tokenizer as tk
 from transformers import AutoTokenizer
+
+from llmops import tokenizer as tk
 
 CORPUS = [
     f"Hi {who}, order {n} was {state}. Reach us at [EMAIL] or [PHONE] if the refund of ${n}.99 is late."

@@ -369,9 +369,7 @@ def build_products(count: int = 2000) -> tuple[Product, ...]:
         names.add(name)
         price = round(19 + rng.random() * 1200, 0) - 0.01
         products.append(
-            Product(
-                f"P-{len(products) + 10001:05d}", name, noun, brand, battery, wireless, accessories, price
-            )
+            Product(f"P-{len(products) + 10001:05d}", name, noun, brand, battery, wireless, accessories, price)
         )
     return tuple(products)
 
@@ -382,9 +380,7 @@ def build_customers(rng: random.Random, count: int) -> tuple[Customer, ...]:
         first, last = pick(rng, FIRST_NAMES), pick(rng, LAST_NAMES)
         f, l_ = _ascii(first), _ascii(last)
         year = 1950 + int(rng.random() * 56)
-        local = pick(
-            rng, (f"{f}.{l_}", f"{f[0]}{l_}{year % 100:02d}", f"{l_}.{f}", f"{f}_{l_[0]}{year}", f"{f}{l_}")
-        )
+        local = pick(rng, (f"{f}.{l_}", f"{f[0]}{l_}{year % 100:02d}", f"{l_}.{f}", f"{f}_{l_[0]}{year}", f"{f}{l_}"))
         customers.append(Customer(f"CUST-{i + 1:07d}", first, last, f"{local}@{pick(rng, _MAIL_DOMAINS)}"))
     return tuple(customers)
 
@@ -454,9 +450,7 @@ _SLOT_MAKERS = {
     "days": lambda s: str(2 + int(s.rng.random() * 19)),
     "hours": lambda s: str(pick(s.rng, (2, 4, 6, 8, 12, 24, 36, 48, 72))),
     "n": lambda s: str(2 + int(s.rng.random() * 8)),
-    "version": lambda s: (
-        f"{1 + int(s.rng.random() * 6)}.{int(s.rng.random() * 20)}.{int(s.rng.random() * 10)}"
-    ),
+    "version": lambda s: f"{1 + int(s.rng.random() * 6)}.{int(s.rng.random() * 20)}.{int(s.rng.random() * 10)}",
     "color": lambda s: pick(s.rng, COLORS),
     "color2": lambda s: s._color2(),
     "device": lambda s: pick(s.rng, DEVICES),

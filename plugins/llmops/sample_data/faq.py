@@ -9,7 +9,7 @@ import random
 from llmops.sample_data import texts_faq as txt
 from llmops.sample_data import texts_planted as planted
 from llmops.sample_data.catalog import SHOP, Product, Slots
-from llmops.sample_data.grammar import pick, render_one
+from llmops.sample_data.grammar import Template, pick, render_one
 from llmops.sample_data.model import PiiItem
 from llmops.sample_data.pii import FACTORIES
 
@@ -82,9 +82,7 @@ class FaqFactory:
                 slots["v"] = item.value
                 sentences.append(render_one(rng, planted.FAQ_PII_SENTENCES[item.type], slots))
                 planted_pii.append((index, item))
-            out.append(
-                self._answer(slots, sentences, topic.steps, ordered=not topic.examples, dl=style == "dl")
-            )
+            out.append(self._answer(slots, sentences, intent.steps, ordered=not topic.examples, dl=style == "dl"))
             if rng.random() < 0.08:
                 out.append(f"<script>gtag('event','faq_open',{{id:{index}}});</script>")
         out.append(self._foot(style))
@@ -101,14 +99,13 @@ class FaqFactory:
         self.rng.shuffle(items)
         return items
 
-    def _answer(self, slots: Slots, sentences: list[str], steps, ordered: bool, dl: bool) -> str:
+    def _answer(self, slots: Slots, sentences: list[str], steps: tuple[Template, ...], ordered: bool, dl: bool) -> str:
         rng = self.rng
         paragraphs = [" ".join(sentences)] if rng.random() < 0.5 else sentences
         html = "".join(f"<p>{p}</p>" for p in paragraphs)
-        if rng.random() < 0.35:
-            items = dict.fromkeys(
-                render_one(rng, (t,), slots) for t in rng.sample(steps, 2 + int(rng.random() * 3))
-            )
+        if steps and rng.random() < 0.6:  # some of the intent's steps, in their order
+            kept = [t for t in steps if rng.random() < 0.75] or list(steps[:2])
+            items = [render_one(rng, (t,), slots) for t in kept]
             tag = "ol" if ordered else "ul"
             html += f"<{tag}>" + "".join(f"<li>{c}</li>" for c in items) + f"</{tag}>"
         html += f'<p class="note">{render_one(rng, txt.NOTES, slots)}</p>'
@@ -121,9 +118,7 @@ class FaqFactory:
     def _head(self, title: str, style: str) -> str:
         rng = self.rng
         nav = "".join(
-            f'<li><a href="/{n.lower().replace(" ", "-")}">{n}</a></li>'
-            for n in txt.NAV_LINKS
-            if rng.random() < 0.8
+            f'<li><a href="/{n.lower().replace(" ", "-")}">{n}</a></li>' for n in txt.NAV_LINKS if rng.random() < 0.8
         )
         banner = (
             '<div class="cookie-banner">We use cookies &amp; similar tech. <button>OK</button></div>\n'

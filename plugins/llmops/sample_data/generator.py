@@ -47,9 +47,7 @@ def _per_file(n: int) -> int:
     return max(1, min(MAX_PER_FILE, math.ceil(n / 4)))
 
 
-def _malformed_plan(
-    rng: random.Random, n: int, k: int, variants: list[defects.Variant]
-) -> dict[int, defects.Variant]:
+def _malformed_plan(rng: random.Random, n: int, k: int, variants: list[defects.Variant]) -> dict[int, defects.Variant]:
     """``k`` positions out of ``n``, each with a variant: every reason at least once, then every
     variant before any repeats."""
     by_reason: dict[str, list[defects.Variant]] = {}
@@ -135,9 +133,7 @@ def _json_source(
             pool.offer(built.record, line, file_index)
 
 
-def _faq(
-    factory: FaqFactory, n: int, writer: PartWriter, manifest: Manifest, rng: random.Random, rate: float
-) -> None:
+def _faq(factory: FaqFactory, n: int, writer: PartWriter, manifest: Manifest, rng: random.Random, rate: float) -> None:
     """FAQ pages of 8-15 pairs; some headings have no answer, some pages are not valid UTF-8."""
     k = max(len(defects.FAQ_REASONS), round(rate * n)) if rate else 0
     n_broken = max(1, k // 5) if k else 0
@@ -147,9 +143,7 @@ def _faq(
 
     def broken_page() -> None:
         html, _ = factory.page(1, poison=True)
-        uri = writer.write_file(
-            html.encode().replace(POISON.encode(), pick(rng, defects.INVALID_BYTES), 1), 1
-        )
+        uri = writer.write_file(html.encode().replace(POISON.encode(), pick(rng, defects.INVALID_BYTES), 1), 1)
         manifest.add_malformed("faq", uri, 1, "invalid_utf8", "page is not valid UTF-8")
 
     done = page_no = 0

@@ -37,9 +37,7 @@ def _parse(src: str, i: int, stops: str) -> tuple[Parts, int]:
                     raise ValueError(f"unclosed '[' in template {src!r}")
                 # a plain-text option is stored as the string itself: the common case renders fastest
                 options.append(
-                    option[0][1]
-                    if len(option) == 1 and option[0][0] == _LITERAL
-                    else ("" if not option else option)
+                    option[0][1] if len(option) == 1 and option[0][0] == _LITERAL else ("" if not option else option)
                 )
                 i += 1
                 if src[i - 1] == "]":
@@ -114,9 +112,7 @@ def pick(rng: random.Random, items: Sequence):
     return items[int(rng.random() * len(items))]
 
 
-def render_one(
-    rng: random.Random, options: Sequence[Template], slots: Mapping[str, str] | None = None
-) -> str:
+def render_one(rng: random.Random, options: Sequence[Template], slots: Mapping[str, str] | None = None) -> str:
     """One of ``options``, rendered, with its first letter capitalised (templates may start with a slot)."""
     text = pick(rng, options).render(rng, slots)
     return text[0].upper() + text[1:] if text[:1].islower() else text

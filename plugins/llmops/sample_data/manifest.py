@@ -67,9 +67,7 @@ class Manifest:
     def add_malformed(self, source: str, file: str, line: int, reason: str, detail: str) -> None:
         self.counts[source]["records"] += 1
         self.counts[source]["malformed"] += 1
-        self.malformed.append(
-            {"source": source, "file": file, "line": line, "reason": reason, "detail": detail}
-        )
+        self.malformed.append({"source": source, "file": file, "line": line, "reason": reason, "detail": detail})
 
     def add_pii(self, source: str, record_id: str, item: PiiItem) -> None:
         self.pii.append(

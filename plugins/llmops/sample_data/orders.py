@@ -11,9 +11,7 @@ from llmops.sample_data.model import Clock
 from spark_jobs.schemas import ORDERS_HEADER
 
 HEADER_LINE = ",".join(ORDERS_HEADER).encode()
-_STATUSES = (
-    ("placed",) * 30 + ("shipped",) * 30 + ("delivered",) * 30 + ("returned",) * 5 + ("cancelled",) * 5
-)
+_STATUSES = ("placed",) * 30 + ("shipped",) * 30 + ("delivered",) * 30 + ("returned",) * 5 + ("cancelled",) * 5
 
 
 def csv_line(fields: list[str] | tuple[str, ...]) -> str:
@@ -45,11 +43,7 @@ class OrderFactory:
         rng = self.rng
         customer, product = pick(rng, self.customers), pick(rng, self.products)
         qty = 1 if rng.random() < 0.85 else 2 + int(rng.random() * 3)
-        name = (
-            product.name
-            if rng.random() < 0.85
-            else f"{product.name}, {pick(rng, ('black', 'white', 'silver'))}"
-        )
+        name = product.name if rng.random() < 0.85 else f"{product.name}, {pick(rng, ('black', 'white', 'silver'))}"
         shipping = 0.0 if product.price * qty >= 50 else 4.99
         return [
             record_id,

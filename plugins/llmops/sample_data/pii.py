@@ -167,9 +167,7 @@ def email(rng: random.Random, fmt: str) -> str:
     if fmt == "plus_tag":
         return f"{name}{_digits(rng, 3)}+{pick(rng, _MAIL_WORDS)}@{domain}"
     if fmt == "subdomain":
-        return (
-            f"{name}_{pick(rng, _MAIL_WORDS)}@mail.{pick(rng, ('example.org', 'home-lab.net', 'kappa.io'))}"
-        )
+        return f"{name}_{pick(rng, _MAIL_WORDS)}@mail.{pick(rng, ('example.org', 'home-lab.net', 'kappa.io'))}"
     raise ValueError(f"unknown e-mail format {fmt!r}")
 
 

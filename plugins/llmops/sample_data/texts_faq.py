@@ -15,19 +15,19 @@ from llmops.sample_data.grammar import Template, templates
 @dataclass(frozen=True)
 class Intent:
     questions: tuple[Template, ...]
-    answers: tuple[Template, ...]  # an answer uses one or two of these
+    answers: tuple[Template, ...]  # an answer uses two of these
+    steps: tuple[Template, ...] = ()  # list items (<ol>/<ul>) an answer may add, in this order
 
 
 @dataclass(frozen=True)
 class Topic:
     title: str
     intents: tuple[Intent, ...]
-    steps: tuple[Template, ...]  # list items (<ul>/<ol>) an answer may carry
     examples: tuple[Template, ...] = ()  # policy topics: a worked example naming a product
 
 
-def _intent(questions: tuple[str, ...], answers: tuple[str, ...]) -> Intent:
-    return Intent(templates(*questions), templates(*answers))
+def _intent(questions: tuple[str, ...], answers: tuple[str, ...], steps: tuple[str, ...] = ()) -> Intent:
+    return Intent(templates(*questions), templates(*answers), templates(*steps))
 
 
 POLICY_TOPICS = {
@@ -39,8 +39,11 @@ POLICY_TOPICS = {
                 (
                     "[Standard|Regular] delivery to {country} takes {days} working days, [express|priority] "
                     "[arrives|gets there] in [one to two|two] days.",
-                    "Orders placed before {hours}:00 [ship|leave our warehouse] the same day[, weekends "
-                    "excluded|].",
+                    "Orders placed before {hours}:00 [ship|leave our warehouse] the same day[, weekends excluded|].",
+                ),
+                (
+                    "Track the parcel with the link in your confirmation e-mail",
+                    "Pick a delivery day at checkout",
                 ),
             ),
             _intent(
@@ -52,12 +55,15 @@ POLICY_TOPICS = {
                     "[Once|After] the parcel [ships|has left], [ask|contact] {carrier} [to redirect it|for a "
                     "redirection] with the tracking number from your e-mail.",
                 ),
+                (
+                    "Open the order in your account",
+                    "[Ask|Tell] {carrier} to [redirect|hold] the parcel",
+                ),
             ),
             _intent(
                 ("Which carriers deliver [{noun}|large|heavy] orders to {country}?",),
                 (
-                    "[Most|Small] orders to {country} travel with {carrier} and arrive in {days} working "
-                    "days.",
+                    "[Most|Small] orders to {country} travel with {carrier} and arrive in {days} working days.",
                     "[Bulky items|Large items such as TVs] go with a [freight|two-person] service that "
                     "[calls|phones] "
                     "you [the day before|to book a slot].",
@@ -73,6 +79,10 @@ POLICY_TOPICS = {
                     "monitors|large "
                     "items] always go to [a street address|your door].",
                 ),
+                (
+                    "Choose a [locker|pickup point] near you at checkout",
+                    "Collect the parcel within {days} days",
+                ),
             ),
             _intent(
                 (
@@ -87,6 +97,10 @@ POLICY_TOPICS = {
                     "[to "
                     "collect it|the parcel is waiting].",
                 ),
+                (
+                    "Keep your phone nearby on delivery day",
+                    "[Ask|Tell] {carrier} to [redirect|hold] the parcel",
+                ),
             ),
             _intent(
                 ("[Is|Why is] shipping [free|not free] for orders under {price}?",),
@@ -99,13 +113,6 @@ POLICY_TOPICS = {
                     "[from the first cent|with no minimum].",
                 ),
             ),
-        ),
-        templates(
-            "Track the parcel with the link in your confirmation e-mail",
-            "[Ask|Tell] {carrier} to [redirect|hold] the parcel",
-            "Pick a delivery day at checkout",
-            "Choose a [locker|pickup point] near you",
-            "Keep your phone nearby on delivery day",
         ),
         templates(
             "For example, [a|the] {product} ordered [on|before noon on] {weekday} [usually |]reaches "
@@ -128,6 +135,12 @@ POLICY_TOPICS = {
                     "[Opened|Used] items [must|should] come back [with all accessories|in the original box] "
                     "[to get the full refund|for a full refund].",
                 ),
+                (
+                    "Open Orders in your account",
+                    "Select the item and [the reason|a reason] for the return",
+                    "Pack the item with all accessories",
+                    "Keep the drop-off receipt until the refund arrives",
+                ),
             ),
             _intent(
                 ("Is the return [free|paid] when I send back [a|the] {noun} from {country}?",),
@@ -146,15 +159,11 @@ POLICY_TOPICS = {
                     "[The refund|Your refund] is [issued|sent] within {days} days after the parcel "
                     "[reaches|arrives "
                     "at] our warehouse.",
-                    "[Banks|Card issuers] need [another|up to] {n} working days to show the refund on your "
-                    "statement.",
+                    "[Banks|Card issuers] need [another|up to] {n} working days to show the refund on your statement.",
                 ),
             ),
             _intent(
-                (
-                    "Can I return [an item|a {noun}] [bought in a sale|without the original box|that was a "
-                    "gift]?",
-                ),
+                ("Can I return [an item|a {noun}] [bought in a sale|without the original box|that was a gift]?",),
                 (
                     "[Sale items|Discounted items] follow the same [rules|return policy]; [gifts|presents] "
                     "are "
@@ -170,17 +179,14 @@ POLICY_TOPICS = {
                     "[Open|Go to] Orders in your account, [choose|select] the item and [click|press] Return "
                     "to "
                     "[print|download] the {carrier} label.",
-                    "No printer? [Show|Use] the QR code at any {carrier} point and they print the label for "
-                    "you.",
+                    "No printer? [Show|Use] the QR code at any {carrier} point and they print the label for you.",
+                ),
+                (
+                    "Open Orders in your account",
+                    "Select the item and [the reason|a reason] for the return",
+                    "Print the label or show the QR code at a {carrier} point",
                 ),
             ),
-        ),
-        templates(
-            "Open Orders in your account",
-            "Select the item and [the reason|a reason] for the return",
-            "Print the label or show the QR code at a {carrier} point",
-            "Pack the item with all accessories",
-            "Keep the drop-off receipt until the refund arrives",
         ),
         templates(
             "For example, [returning|sending back] [a|the] {product} bought for {price} [gets you|means] the "
@@ -224,31 +230,33 @@ POLICY_TOPICS = {
                     "repair "
                     "service] is [usually |]faster.",
                 ),
+                (
+                    "Find the serial number on the box or under the device",
+                    "Describe the fault in a few words",
+                    "Attach a copy of the invoice",
+                    "Wait for the prepaid {carrier} label",
+                ),
             ),
             _intent(
                 ("[Who pays|Do I pay] for shipping when I send a {noun} for repair?",),
                 (
                     "We [pay|cover] shipping both ways [for warranty claims|when the fault is covered].",
-                    "[Outside the warranty|For paid repairs], shipping costs a flat {price} [each way|in "
-                    "total].",
+                    "[Outside the warranty|For paid repairs], shipping costs a flat {price} [each way|in total].",
+                ),
+                (
+                    "[Back up|Save] your data before sending the device",
+                    "Pack the device in its original box",
+                    "Wait for the prepaid {carrier} label",
                 ),
             ),
             _intent(
                 ("How long does a warranty repair [take|usually take]?",),
                 (
-                    "[Repairs|A repair] [take|takes] [about|roughly] {days} working days [plus shipping|from "
-                    "arrival].",
+                    "[Repairs|A repair] [take|takes] [about|roughly] {days} working days [plus shipping|from arrival].",
                     "If the {noun} cannot be [repaired|fixed] [within {days} days|in time], we [send|ship] a "
                     "[replacement|new one] instead.",
                 ),
             ),
-        ),
-        templates(
-            "Find the serial number on the box or under the device",
-            "Describe the fault in a few words",
-            "Attach a copy of the invoice",
-            "Wait for the prepaid {carrier} label",
-            "[Back up|Save] your data before sending the device",
         ),
         templates(
             "For example, the {product} is covered for [two years|24 months] and [a battery fault|a dead "
@@ -267,8 +275,7 @@ POLICY_TOPICS = {
                 (
                     "We accept [cards, PayPal and bank transfer|cards and PayPal|most cards and wallets] [in "
                     "{country}|for all orders].",
-                    "[Gift cards|Vouchers] [can be combined|work together] with [any other method|a card] at "
-                    "checkout.",
+                    "[Gift cards|Vouchers] [can be combined|work together] with [any other method|a card] at checkout.",
                 ),
             ),
             _intent(
@@ -292,6 +299,10 @@ POLICY_TOPICS = {
                     "hold "
                     "[before that|until then] is not a charge.",
                 ),
+                (
+                    "Check the payment status on the order page",
+                    "Contact your bank if the hold stays",
+                ),
             ),
             _intent(
                 ("Where do I find the invoice for [my order|a {noun} I bought]?",),
@@ -303,13 +314,11 @@ POLICY_TOPICS = {
                     "checkout] "
                     "[to get|and receive] a [VAT invoice|tax invoice].",
                 ),
+                (
+                    "Open Orders in your account",
+                    "Click Download invoice",
+                ),
             ),
-        ),
-        templates(
-            "Open Orders in your account",
-            "Click Download invoice",
-            "Check the payment status on the order page",
-            "Contact your bank if the hold stays",
         ),
         templates(
             "For example, the {product} at {price} can be paid [in {n} monthly instalments|by card or "
@@ -347,6 +356,11 @@ PRODUCT_TOPIC = Topic(
                 "unplugged "
                 "for {n} minutes] and try again.",
             ),
+            (
+                "Unplug the {noun} and wait {n} seconds",
+                "Hold the [power|reset] button until the light blinks",
+                "Set the {noun} up again in the {brand} app",
+            ),
         ),
         _intent(
             (
@@ -364,6 +378,12 @@ PRODUCT_TOPIC = Topic(
                 "devices] on "
                 "your {device} and [restart both|try again].",
             ),
+            (
+                "Turn on Bluetooth on your {device}",
+                "Hold the pairing button until the light blinks",
+                "Select the {noun} in the list",
+                "Confirm the pairing request",
+            ),
         ),
         _intent(
             (
@@ -378,6 +398,12 @@ PRODUCT_TOPIC = Topic(
                 "updates|Firmware]; "
                 "keep the {noun} [close to your {device}|plugged in] for about {n} minutes.",
             ),
+            (
+                "Install the latest {brand} app",
+                "Keep the {noun} close to the router",
+                "Check for firmware {version}",
+                "Restart the {noun} when asked",
+            ),
         ),
         _intent(
             ("[Why does|What should I do when] the {product} [not turn on|keep restarting|not charge]?",),
@@ -390,6 +416,12 @@ PRODUCT_TOPIC = Topic(
                 "If the {noun} [restarts|shuts down] [again and again|every few minutes], [reset it|update "
                 "it to "
                 "{version}] and [contact us|open a warranty case] if that does not help.",
+            ),
+            (
+                "Unplug the {noun} and wait {n} seconds",
+                "Try another cable and outlet",
+                "Charge it for {n}0 minutes",
+                "Restart your {device}",
             ),
         ),
         _intent(
@@ -473,22 +505,9 @@ PRODUCT_TOPIC = Topic(
             ),
         ),
     ),
-    templates(
-        "Unplug the {noun} and wait {n} seconds",
-        "Install the latest {brand} app",
-        "Turn on Bluetooth on your {device}",
-        "Hold the pairing button until the light blinks",
-        "Select the {noun} in the list",
-        "Keep the {noun} close to the router",
-        "Plug in the {accessory}",
-        "Restart your {device}",
-        "Check for firmware {version}",
-        "Remove the {noun} from the list of paired devices",
-    ),
 )
 NOTES = templates(
-    "[Still stuck?|Need more help?] [Our support team|We] [answer|reply] within {hours} hours[ on "
-    "weekdays|].",
+    "[Still stuck?|Need more help?] [Our support team|We] [answer|reply] within {hours} hours[ on weekdays|].",
     "[Tip|Good to know]: [keep|store] the original box for [returns|warranty claims] for {days} days.",
     "This answer applies to [all|current] {brand} [models|devices] [sold since|from] {version}.",
     "[Last updated|Reviewed] on {weekday} by the {shop} help team[ in {country}|].",

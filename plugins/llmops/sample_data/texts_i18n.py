@@ -33,12 +33,10 @@ TICKET = {
             "¿[Podrían|Pueden] [enviarme un reemplazo|devolverme el dinero|decirme qué tengo que hacer] [lo "
             "antes "
             "posible|esta semana|por favor]?",
-            "[Muchas gracias|Gracias] [de antemano|por su ayuda|por la atención]. [Un saludo|Saludos "
-            "cordiales].",
+            "[Muchas gracias|Gracias] [de antemano|por su ayuda|por la atención]. [Un saludo|Saludos cordiales].",
         ),
         "agent": templates(
-            "[Hola|Buenos días], [gracias por escribirnos|sentimos mucho las molestias|lamentamos el "
-            "problema].",
+            "[Hola|Buenos días], [gracias por escribirnos|sentimos mucho las molestias|lamentamos el problema].",
             "[Hemos enviado|Ya enviamos] un [reemplazo|producto nuevo] [con {carrier}|hoy mismo] y [le "
             "llegará|debería llegar] en {days} días.",
             "[Hemos abierto|Abrimos] una [incidencia|reclamación] con {carrier} y le "
@@ -92,8 +90,7 @@ TICKET = {
             "melden uns innerhalb von {hours} Stunden.",
             "Bitte halten Sie die Einschalttaste {n} Sekunden [lang gedrückt|gedrückt] und [koppeln Sie das "
             "Gerät erneut|starten Sie es neu].",
-            "Wenn das Problem [bleibt|weiterhin besteht], schicken wir Ihnen ein kostenloses "
-            "Rücksendeetikett.",
+            "Wenn das Problem [bleibt|weiterhin besteht], schicken wir Ihnen ein kostenloses Rücksendeetikett.",
             "[Mit freundlichen Grüßen|Viele Grüße], Ihr Kundenservice.",
         ),
         "resolution": templates(
@@ -154,9 +151,7 @@ REVIEW = {
             "positive": templates(
                 "[Muy buena compra|Excelente producto|Lo recomiendo|Muy contento|Genial][| sin duda|]"
             ),
-            "negative": templates(
-                "[Decepcionante|No lo recomiendo|Mala calidad|Dejó de funcionar|No vale la pena]"
-            ),
+            "negative": templates("[Decepcionante|No lo recomiendo|Mala calidad|Dejó de funcionar|No vale la pena]"),
         },
         "body": {
             "positive": templates(
@@ -180,12 +175,10 @@ REVIEW = {
                 "El {product} [dejó de funcionar|se rompió|empezó a fallar] [a los {days} días|después de "
                 "una "
                 "semana|al primer mes].",
-                "[El sonido es malísimo|El acabado es muy malo|El plástico cruje al tocarlo|El diseño es "
-                "incómodo].",
+                "[El sonido es malísimo|El acabado es muy malo|El plástico cruje al tocarlo|El diseño es incómodo].",
                 "[La batería no dura ni {n} horas|La conexión con mi {device} se corta cada rato|La pantalla "
                 "parpadea todo el tiempo].",
-                "El servicio al cliente [no responde|tarda {days} días en contestar|no me da ninguna "
-                "solución].",
+                "El servicio al cliente [no responde|tarda {days} días en contestar|no me da ninguna solución].",
                 "[El envío|El paquete] tardó {days} días y [llegó abollado|la caja venía rota].",
                 "Por {price} esperaba [mucho más|una calidad mejor|que durara más].",
                 "No [lo recomiendo|vale lo que cuesta], [lo voy a devolver|ya pedí la devolución].",
@@ -211,13 +204,11 @@ REVIEW = {
                 "[Der Akku hält problemlos {n} Tage|Die Verbindung mit meinem {device} ist stabil|Das "
                 "Display ist "
                 "schön hell][ im Alltag| ohne Probleme|].",
-                "Die Lieferung hat nur {days} Tage gedauert[ und alles war gut verpackt| und kam "
-                "pünktlich|].",
+                "Die Lieferung hat nur {days} Tage gedauert[ und alles war gut verpackt| und kam pünktlich|].",
                 "Die Einrichtung mit meinem {device} war [ganz einfach|schnell erledigt|in fünf Minuten "
                 "fertig] und "
                 "alles [läuft|funktioniert] [einwandfrei|ohne Probleme].",
-                "Für {price} [ist das ein sehr guter Preis|bekommt man hier richtig viel|gibt es nichts "
-                "Besseres].",
+                "Für {price} [ist das ein sehr guter Preis|bekommt man hier richtig viel|gibt es nichts Besseres].",
                 "[Ich würde es wieder kaufen|Klare Kaufempfehlung|Fünf Sterne von mir][ ohne zu zögern|].",
             ),
             "negative": templates(
@@ -230,13 +221,10 @@ REVIEW = {
                 "[Der Akku hält keine {n} Stunden|Die Verbindung mit meinem {device} bricht ständig ab|Das "
                 "Display "
                 "flackert dauernd].",
-                "Der Kundendienst [antwortet nicht|braucht {days} Tage für eine Antwort|hilft überhaupt "
-                "nicht].",
-                "Die Lieferung hat {days} Tage gedauert und [der Karton war beschädigt|das Paket war "
-                "eingedrückt].",
+                "Der Kundendienst [antwortet nicht|braucht {days} Tage für eine Antwort|hilft überhaupt nicht].",
+                "Die Lieferung hat {days} Tage gedauert und [der Karton war beschädigt|das Paket war eingedrückt].",
                 "Für {price} habe ich [viel mehr|eine bessere Qualität|deutlich mehr] erwartet.",
-                "[Ich kann es nicht empfehlen|Finger weg][ und schicke es zurück| und habe es schon "
-                "zurückgeschickt|].",
+                "[Ich kann es nicht empfehlen|Finger weg][ und schicke es zurück| und habe es schon zurückgeschickt|].",
             ),
         },
     },
@@ -269,8 +257,7 @@ REVIEW = {
                 "Je le [recommande|rachèterais] sans [aucune |]hésitation.",
             ),
             "negative": templates(
-                "Le {product} est tombé en panne [au bout de {days} jours|après une semaine|dès le premier "
-                "mois].",
+                "Le {product} est tombé en panne [au bout de {days} jours|après une semaine|dès le premier mois].",
                 "[Le son est très décevant|La finition est bas de gamme|Le plastique craque au moindre "
                 "contact|Le "
                 "design est raté].",

@@ -81,16 +81,11 @@ ASPECTS = {
             "[looks great|resists fingerprints]."
         ),
         templates(
-            "[It|The housing] feels [cheap|flimsy|plasticky] and [creaks|already has a scratch|"
-            "wobbles on the desk]."
+            "[It|The housing] feels [cheap|flimsy|plasticky] and [creaks|already has a scratch|wobbles on the desk]."
         ),
     ),
     "setup": (
-        templates(
-            "Setup [took|was done in] [two minutes|five minutes|no time] [with the {brand} "
-            "app|on my "
-            "{device}]."
-        ),
+        templates("Setup [took|was done in] [two minutes|five minutes|no time] [with the {brand} app|on my {device}]."),
         templates(
             "Setup [was a pain|took forever|kept failing] [with the {brand} app|on my {device}] "
             "[and "
@@ -126,9 +121,7 @@ ASPECTS = {
     ),
     "support": (
         templates(
-            "[Customer support|The support team] [answered|replied] [within hours|the same "
-            "day] "
-            "when I had a question."
+            "[Customer support|The support team] [answered|replied] [within hours|the same day] when I had a question."
         ),
         templates(
             "[Customer support|The support team] [took {days} days to answer|never replied] "

@@ -40,8 +40,7 @@ CATEGORIES = (
             "[damaged|in pieces|with a bent [stand|frame|port|connector]].",
         ),
         templates(
-            "[The|Its] {accessory} [is also [bent|missing|scratched]|seems fine though|was loose in the "
-            "box].",
+            "[The|Its] {accessory} [is also [bent|missing|scratched]|seems fine though|was loose in the box].",
             "I [took|have] photos of the [box|packaging|damage] [if you need them|and can send them|right "
             "after "
             "opening it].",
@@ -49,11 +48,9 @@ CATEGORIES = (
             "[in the rain|without knocking|on {weekday}].",
         ),
         templates(
-            "[Can|Could] you send a [replacement|new one] [as soon as possible|before the weekend|right "
-            "away]?",
+            "[Can|Could] you send a [replacement|new one] [as soon as possible|before the weekend|right away]?",
             "I would like a [replacement|full refund][, please| as soon as you can|].",
-            "[What do I need to do|How do I proceed|What are my options] to get this [replaced|sorted "
-            "out|fixed]?",
+            "[What do I need to do|How do I proceed|What are my options] to get this [replaced|sorted out|fixed]?",
         ),
         templates(
             "I have [arranged|created|booked] a [free |]replacement [for order {order}|for your {noun}] and "
@@ -97,13 +94,11 @@ CATEGORIES = (
             "late|for a reason].",
             "[None of my neighbours|Nobody in the building] [has seen|took in] [a parcel|any package] "
             "[from {carrier}|for me].",
-            "The {carrier} [hotline|website|chat] just tells me to [contact the sender|wait another {days} "
-            "days].",
+            "The {carrier} [hotline|website|chat] just tells me to [contact the sender|wait another {days} days].",
         ),
         templates(
             "[Can you|Could you please] [check with|chase] {carrier} [for me|and tell me what is going on]?",
-            "[If it cannot arrive this week|If it is lost], please [send a new one|refund me|cancel the "
-            "order].",
+            "[If it cannot arrive this week|If it is lost], please [send a new one|refund me|cancel the order].",
             "When [can I expect|will I get] [it|my {noun}|the delivery]?",
         ),
         templates(
@@ -137,8 +132,7 @@ CATEGORIES = (
             "the {color2} version|only the {accessory}].",
         ),
         templates(
-            "The seal on the box was [already broken|missing], so [someone|somebody] [returned it before|"
-            "opened it].",
+            "The seal on the box was [already broken|missing], so [someone|somebody] [returned it before|opened it].",
             "I need the {color} one [because it matches my other gear|for my office|as a gift].",
             "[I have not|We have not] [opened|used] the [wrong|other] item[ at all|, it is still sealed|].",
         ),
@@ -159,9 +153,7 @@ CATEGORIES = (
     ),
     Category(
         "refund",
-        templates(
-            "Refund [status|not received|still pending]", "[Where is|Still waiting for] my refund for {order}"
-        ),
+        templates("Refund [status|not received|still pending]", "[Where is|Still waiting for] my refund for {order}"),
         templates(
             "I [returned|sent back] the {product} [on {date}|{days} days ago] but [the refund has not "
             "arrived|"
@@ -212,8 +204,7 @@ CATEGORIES = (
             "for {n} seconds|updating to firmware {version}] but [nothing changed|it did not help|the "
             "problem "
             "came back].",
-            "It [was|has been] [handled carefully|never dropped|kept in its case] [the whole time|since day "
-            "one].",
+            "It [was|has been] [handled carefully|never dropped|kept in its case] [the whole time|since day one].",
         ),
         templates(
             "Is this covered by the warranty, and [how do I send it in|what are the next steps]?",
@@ -309,9 +300,7 @@ CATEGORIES = (
     ),
     Category(
         "billing",
-        templates(
-            "Charged twice for order {order}", "[Double|Duplicate|Wrong] charge [on my card|on my statement]"
-        ),
+        templates("Charged twice for order {order}", "[Double|Duplicate|Wrong] charge [on my card|on my statement]"),
         templates(
             "I was charged {price} [twice|two times] for the same order {order} [on {date}|yesterday].",
             "My [bank statement|card app] shows [a charge|an extra charge] of {price} [that I do not "
@@ -319,10 +308,8 @@ CATEGORIES = (
             "an order I cancelled|on top of the correct amount].",
         ),
         templates(
-            "[I only placed|There was only] one order [that day|on {date}], [I checked twice|I am sure of "
-            "it].",
-            "The [checkout page|app] [froze|showed an error] when I paid, so [maybe|perhaps] it went through "
-            "twice.",
+            "[I only placed|There was only] one order [that day|on {date}], [I checked twice|I am sure of it].",
+            "The [checkout page|app] [froze|showed an error] when I paid, so [maybe|perhaps] it went through twice.",
         ),
         templates(
             "[Please|Can you] refund the [extra|duplicate] {price}?",
@@ -331,12 +318,9 @@ CATEGORIES = (
         templates(
             "[The second charge|The duplicate] is a [pending authorisation|card hold] that [drops off|is "
             "released] [within {days} business days|automatically]; only one payment went through.",
-            "I [see|found] the [double|duplicate] capture and have [refunded|reversed] {price} [today|just "
-            "now].",
+            "I [see|found] the [double|duplicate] capture and have [refunded|reversed] {price} [today|just now].",
         ),
-        templates(
-            "Duplicate charge of {price} refunded.", "Pending authorisation expired; no action needed."
-        ),
+        templates("Duplicate charge of {price} refunded.", "Pending authorisation expired; no action needed."),
     ),
     Category(
         "cancel",
@@ -365,9 +349,7 @@ CATEGORIES = (
             "cancel it, "
             "but you can [refuse the delivery|return it for free within 30 days].",
         ),
-        templates(
-            "Order cancelled before dispatch.", "Already shipped; customer refused delivery, refund issued."
-        ),
+        templates("Order cancelled before dispatch.", "Already shipped; customer refused delivery, refund issued."),
     ),
     Category(
         "return",
@@ -414,8 +396,7 @@ CATEGORIES = (
             "{noun} [does not respond|only blinks [red|orange]].",
         ),
         templates(
-            "The {brand} app [says|shows] [update failed|error {n}0{n}|device not found] [every time|when I "
-            "retry].",
+            "The {brand} app [says|shows] [update failed|error {n}0{n}|device not found] [every time|when I retry].",
             "I [did not|never] [unplug it|turn it off] during the update.",
         ),
         templates(
@@ -468,8 +449,7 @@ CATEGORIES = (
             "add it to the app|the network setup] and I [am lost|gave up after an hour].",
         ),
         templates(
-            "The {brand} app [asks for|wants] a [code|serial number] [that I cannot find|that is not on the "
-            "box].",
+            "The {brand} app [asks for|wants] a [code|serial number] [that I cannot find|that is not on the box].",
             "I am [not very technical|new to this], so [simple steps would help|please keep it simple].",
         ),
         templates("[Can you|Could you] [walk me through it|send simple steps]?", "What am I doing wrong?"),
@@ -568,8 +548,7 @@ OPENERS = templates(
     "[Hello|Hi] {shop},",
 )
 GENERIC_DETAILS = templates(
-    "[I|We] [bought|ordered] it [as a gift|for my [son|daughter|partner|office]|for work|to replace an older "
-    "one].",
+    "[I|We] [bought|ordered] it [as a gift|for my [son|daughter|partner|office]|for work|to replace an older one].",
     "This is the [second|third] time I [am contacting|have contacted] you about this.",
     "The order number is {order}[, placed on {date}|].",
     "I [really |]need it [before the weekend|for a trip next week|for work on {weekday}|by {date}].",
@@ -602,8 +581,7 @@ AGENT_EMPATHY = templates(
 AGENT_NEXT = templates(
     "You will receive [a confirmation|an e-mail|an update] within {hours} hours.",
     "[If anything else comes up|If this does not help], just reply to this message.",
-    "I [have added|added] a note to your [account|order] so [any colleague|the next agent] can see the "
-    "history.",
+    "I [have added|added] a note to your [account|order] so [any colleague|the next agent] can see the history.",
 )
 AGENT_CLOSERS = templates(
     "[Best regards|Kind regards|All the best], the {shop} support team",

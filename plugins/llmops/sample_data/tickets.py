@@ -82,9 +82,7 @@ class TicketFactory:
         if not plain and rng.random() < P_INJECTION:  # after the markup, so the text stays verbatim
             rule = pick(rng, tuple(planted.INJECTIONS))
             text = render_one(rng, planted.INJECTIONS[rule])
-            room = [
-                k for k in range(0, len(texts), 2) if word_count(texts[k]) + word_count(text) <= MAX_WORDS
-            ]
+            room = [k for k in range(0, len(texts), 2) if word_count(texts[k]) + word_count(text) <= MAX_WORDS]
             if room:
                 k = pick(rng, room)
                 texts[k] = texts[k] + ("\n" if rng.random() < 0.5 else " ") + text
@@ -94,9 +92,7 @@ class TicketFactory:
         messages, ts = [], created
         for i, text in enumerate(texts):
             ts += 60 + int(rng.random() * (14_400 if i % 2 else 120_000))
-            messages.append(
-                {"role": "customer" if i % 2 == 0 else "agent", "text": text, "ts": self.clock.iso(ts)}
-            )
+            messages.append({"role": "customer" if i % 2 == 0 else "agent", "text": text, "ts": self.clock.iso(ts)})
         cust: dict = {"id": customer.customer_id}
         if built.pii or rng.random() < 0.95:
             cust["email"] = customer.email
@@ -174,9 +170,7 @@ class TicketFactory:
             if greet_again:
                 built.pii.append(PiiItem("messages[3].text", "PERSON", "first_name_greeting", customer.first))
         subject = subject_value or (render_one(rng, cat.subject, slots) if rng.random() < 0.92 else None)
-        resolution = resolution_value or (
-            render_one(rng, cat.resolution, slots) if rng.random() < 0.8 else None
-        )
+        resolution = resolution_value or (render_one(rng, cat.resolution, slots) if rng.random() < 0.8 else None)
         return subject, texts, resolution
 
     def _customer_message(
@@ -215,9 +209,7 @@ class TicketFactory:
         if rng.random() < 0.5:
             body.append(render_one(rng, txt.AGENT_NEXT, slots))
         tail = [render_one(rng, txt.AGENT_CLOSERS, slots)] if rng.random() < 0.6 else []
-        return self._sized(
-            head, body, tail, slots, txt.AGENT_NEXT, MIN_WORDS, keep_head=greeting_name is not None
-        )
+        return self._sized(head, body, tail, slots, txt.AGENT_NEXT, MIN_WORDS, keep_head=greeting_name is not None)
 
     def _sized(
         self,

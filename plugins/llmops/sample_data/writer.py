@@ -55,11 +55,7 @@ class PartWriter:
         compressed = self.gzip_every > 0 and (index + 1) % self.gzip_every == 0
         name = f"part-{index:05d}.{self.ext}" + (".gz" if compressed else "")
         raw = open(self._staging / name, "wb")  # closed in _close
-        fh = (
-            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6)
-            if compressed
-            else raw
-        )
+        fh = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) if compressed else raw
         uri = lake.join(self.final_uri, name)
         self.files.append({"uri": uri, "records": 0, "gzip": compressed})
         return fh, raw
