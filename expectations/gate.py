@@ -39,6 +39,7 @@ from expectations import suites
 from expectations.verdict import ExpectationOutcome, GateVerdict, TableOutcome, format_table, outcomes
 from llmops import lake
 from llmops.config import DataSettings, Settings, settings
+from llmops.logs import setup_step_logging
 from spark_jobs.schemas import SOURCES
 from spark_jobs.session import get_spark
 from spark_jobs.transforms.pii import DETECTION_PATTERNS
@@ -328,7 +329,7 @@ def _ds(value: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_step_logging()
     parser = argparse.ArgumentParser(prog="python -m expectations.gate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--layer", required=True, choices=LAYERS)
     parser.add_argument("--lake-root", required=True, help="lake URI, e.g. file:///abs/path/lake")

@@ -22,6 +22,7 @@ from pyspark.sql import functions as F
 
 from llmops import lake
 from llmops.config import DataSettings, settings
+from llmops.logs import setup_step_logging
 from spark_jobs.schemas import GOLD_SFT
 from spark_jobs.session import get_spark, read_partition, write_partition
 from spark_jobs.transforms.dedup import near_duplicates
@@ -185,7 +186,7 @@ def run(lake_root: str, ds: str, spark: SparkSession | None = None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_step_logging()
     parser = argparse.ArgumentParser(prog="spark_jobs.build_sft", description=__doc__)
     parser.add_argument("--lake-root", required=True)
     parser.add_argument("--ds", required=True)

@@ -26,6 +26,7 @@ from pyspark.sql.types import StringType, StructField, StructType
 
 from llmops import lake
 from llmops.config import settings
+from llmops.logs import setup_step_logging
 from llmops.secrets import pseudonym_key
 from spark_jobs.schemas import SILVER, SOURCES
 from spark_jobs.session import get_spark, read_partition, write_partition
@@ -180,7 +181,7 @@ def _log_table(summary: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_step_logging()
     parser = argparse.ArgumentParser(prog="spark_jobs.clean", description=__doc__)
     parser.add_argument("--lake-root", required=True)
     parser.add_argument("--ds", required=True)

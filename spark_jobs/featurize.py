@@ -25,6 +25,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from llmops.config import settings
+from llmops.logs import setup_step_logging
 from llmops.steps import EXIT_ERROR, EXIT_FAILED
 from llmops.tokenizer import chat_messages, ensure_tokenizer, load_tokenizer, pin_tokenizer, pinned_tokenizer
 from spark_jobs.schemas import LLM_TRAINING_FEATURES
@@ -191,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ds", required=True)
     parser.add_argument("--tokenizer", help="tokenizer directory (default: the lake's pinned one)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_step_logging()
     try:
         summary = run(args.lake_root, args.ds, args.tokenizer)
     except Exception:

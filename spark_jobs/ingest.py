@@ -29,6 +29,7 @@ from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import StructField, StructType
 
 from llmops import lake
+from llmops.logs import setup_step_logging
 from spark_jobs import parsers
 from spark_jobs.schemas import BRONZE, QUARANTINE, REASONS, SOURCES
 from spark_jobs.session import get_spark, read_partition, write_partition
@@ -261,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ds", required=True, type=_ds, help="logical date, YYYY-MM-DD")
     parser.add_argument("--sources", type=_sources, default=SOURCES, help="comma-separated subset of sources")
     args = parser.parse_args(argv)  # bad arguments: one-line error on stderr, exit code 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_step_logging()
     try:
         summary = run(args.raw_root, args.lake_root, args.ds, args.sources)
     except ReconciliationError as exc:

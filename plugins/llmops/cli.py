@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 
 from llmops import lake
 from llmops.config import ConfigError, settings
+from llmops.logs import setup_step_logging
 from llmops.pipelines import data_steps
 from llmops.steps import EXIT_ERROR, StepFailed, run_all
 
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_step_logging()
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)

@@ -35,6 +35,7 @@ from feast.data_source import DataSource
 
 from llmops import lake
 from llmops.config import PROJECT_ROOT, Settings, settings
+from llmops.logs import setup_step_logging
 from llmops.steps import EXIT_ERROR, EXIT_FAILED
 
 log = logging.getLogger(__name__)
@@ -200,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lake-root", required=True)
     parser.add_argument("--ds", required=True)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_step_logging()
     try:
         summary = run_apply_and_materialize(args.lake_root, args.ds)
     except Exception:

@@ -21,6 +21,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
 from llmops.sample_data import (
     dedup_text,
     faq_id,
@@ -36,7 +37,6 @@ from llmops.sample_data import (
 from llmops.sample_data.catalog import SLOT_NAMES, Slots, build_products
 from llmops.sample_data.grammar import Template
 from llmops.sample_data.pii import PII_TYPES
-
 from spark_jobs.schemas import CHANNELS, ORDER_STATUSES, ORDERS_HEADER, REASONS, ROLES
 
 DS = "2026-11-22"
@@ -302,9 +302,7 @@ def test_counts_match_the_files(run, files):
     for source in counts:
         rows = list(records_of(files, source))
         per_file = Counter(uri for uri, *_ in rows)
-        assert [per_file[f["uri"]] for f in counts[source]["files"]] == [
-            f["records"] for f in counts[source]["files"]
-        ]
+        assert [per_file[f["uri"]] for f in counts[source]["files"]] == [f["records"] for f in counts[source]["files"]]
         bad = sum(1 for *_, reason, _ in rows if reason)
         assert (counts[source]["records"], counts[source]["malformed"]) == (len(rows), bad)
         assert counts[source]["valid"] == len(rows) - bad
@@ -328,9 +326,7 @@ def test_every_malformed_record_is_listed_with_its_reason_and_nothing_else_is(ru
         "orders": {"invalid_utf8", "malformed_record", "missing_field", "invalid_value", "bad_header"},
     }
     assert 0.015 * RECORDS <= len(manifest["malformed"]) <= 0.03 * RECORDS
-    details = Counter(
-        m["source"] for m in {(m["source"], m["detail"]): m for m in manifest["malformed"]}.values()
-    )
+    details = Counter(m["source"] for m in {(m["source"], m["detail"]): m for m in manifest["malformed"]}.values())
     assert details["tickets"] >= 18 and details["reviews"] >= 15 and details["orders"] >= 8  # varied breakage
 
 
@@ -415,9 +411,7 @@ def test_rates_and_own_fields_of_personal_data(run, valid):
     assert 0.03 <= len(reviews_with) / manifest["counts"]["reviews"]["valid"] <= 0.08
     assert any(p["source"] == "faq" for p in manifest["pii"])
     own_emails = [
-        p
-        for p in pii
-        if p["type"] == "EMAIL" and p["value"] == valid["tickets"][p["record_id"]]["customer"]["email"]
+        p for p in pii if p["type"] == "EMAIL" and p["value"] == valid["tickets"][p["record_id"]]["customer"]["email"]
     ]
     greetings = [p for p in pii if p["type"] == "PERSON" and " " not in p["value"]]
     assert own_emails and greetings
@@ -447,9 +441,7 @@ def test_records_without_planted_items_carry_no_personal_data(run, valid):
             for text in texts:
                 assert "@" not in text and "AKIA" not in text and "ghp_" not in text, (record_id, text)
                 if name:
-                    assert not re.search(
-                        rf"\b({re.escape(name.split()[0])}|{re.escape(name.split()[-1])})\b", text
-                    )
+                    assert not re.search(rf"\b({re.escape(name.split()[0])}|{re.escape(name.split()[-1])})\b", text)
                 for run_ in digit_runs.findall(text):
                     digits = re.sub(r"\D", "", run_)
                     assert not (13 <= len(digits) <= 19 and _luhn(digits)), (record_id, run_)
@@ -601,9 +593,7 @@ def test_ticket_messages_are_sized_and_replies_are_real(valid):
         for m in messages:
             assert 15 <= len(re.findall(r"\w+", visible_text(m["text"]))) <= 120, m["text"]
         for question, answer in zip(messages[::2], messages[1::2], strict=False):
-            assert (
-                answer["role"] == "agent" and len(answer["text"]) >= 20 and answer["text"] != question["text"]
-            )
+            assert answer["role"] == "agent" and len(answer["text"]) >= 20 and answer["text"] != question["text"]
 
 
 def _templates(obj):
