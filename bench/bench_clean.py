@@ -39,12 +39,12 @@ import pandas_clean  # next to this script, so on sys.path when it runs
 import pyarrow
 import pyarrow.parquet as pq
 import pyspark
-from llmops import lake
-from llmops.config import settings
-from llmops.sample_data import generate
 from pandas_clean import TEXT_SOURCES
 from pyspark.sql import functions as F
 
+from llmops import lake
+from llmops.config import settings
+from llmops.sample_data import generate
 from spark_jobs import ingest
 
 # _order_key is the clean job's private order key: stage 2 keeps the job's survivor rule
@@ -98,9 +98,7 @@ def timed(fn: Callable[..., object], *args) -> float:
     return time.perf_counter() - start
 
 
-def measure(
-    label: str, run_sources: Callable[[], dict[str, float]], warm: bool, repeats: int, cheap_s: float
-) -> dict:
+def measure(label: str, run_sources: Callable[[], dict[str, float]], warm: bool, repeats: int, cheap_s: float) -> dict:
     """Median total of up to ``repeats`` runs (1 when the first timed run exceeds ``cheap_s``)."""
     if warm:
         progress(f"{label}: warm-up {sum(run_sources().values()):.2f} s")
@@ -222,9 +220,7 @@ def bench_size(spark, cfg, args, size: int) -> tuple[dict, list[dict], dict | No
             rows.append(skipped_row(stage, size, f"size > --pandas-max-size {args.pandas_max_size}"))
             progress(f"{label}: skipped ({rows[-1]['skipped']})")
             continue
-        figures = measure(
-            label, getattr(stages, stage), stage != "pandas_baseline", args.repeats, args.cheap_seconds
-        )
+        figures = measure(label, getattr(stages, stage), stage != "pandas_baseline", args.repeats, args.cheap_seconds)
         rows.append({"metric": stage, "size": size, **figures})
     add_ratios(rows, size)
     agree = agreement(work / "out") if rows[-1]["seconds"] is not None else None
@@ -241,9 +237,7 @@ def skipped_row(metric: str, size: int, why: str) -> dict:
 def add_ratios(rows: list[dict], size: int) -> None:
     by = {r["metric"]: r for r in rows}
     floor, step2, job, pandas = (by[m] for m in STAGES)
-    step2.update(
-        ratio=round(step2["seconds"] / floor["seconds"], 2), target=f"<= {FLOOR_RATIO_TARGET:g}x floor"
-    )
+    step2.update(ratio=round(step2["seconds"] / floor["seconds"], 2), target=f"<= {FLOOR_RATIO_TARGET:g}x floor")
     step2["met"] = step2["ratio"] <= FLOOR_RATIO_TARGET
     if pandas["seconds"] is not None:
         pandas.update(
@@ -286,9 +280,7 @@ def print_table(rows: list[dict]) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--sizes", type=int, nargs="+", default=[100_000, 1_000_000], help="records to generate"
-    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000], help="records to generate")
     parser.add_argument("--pandas-max-size", type=int, default=None, help="skip pandas above this size")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per stage (median reported)")
     parser.add_argument("--cheap-seconds", type=float, default=60.0, help="only one timed run above this")

@@ -89,9 +89,7 @@ def _mask_patterns(s: pd.Series) -> pd.Series:
             if step.verify is None:
                 rows = rows.str.replace(pattern, step.rewrite, regex=True)
             else:
-                rows = rows.str.replace(
-                    pattern, lambda m, v=step.verify: v(m.group(0)) or m.group(0), regex=True
-                )
+                rows = rows.str.replace(pattern, lambda m, v=step.verify: v(m.group(0)) or m.group(0), regex=True)
         out[candidates] = rows
     return out
 
@@ -106,9 +104,7 @@ def _mask_literals(s: pd.Series, person_values: pd.Series) -> pd.Series:
         present = {lit for lit in (x.strip().lower() for x in literals) if lit and lit in lowered}
         return _replace_literals(value, lowered, present, counts) if present else value
 
-    return pd.Series(
-        [one(v, p) for v, p in zip(s.tolist(), person_values.tolist(), strict=True)], index=s.index
-    )
+    return pd.Series([one(v, p) for v, p in zip(s.tolist(), person_values.tolist(), strict=True)], index=s.index)
 
 
 def clean_text(s: pd.Series, person_values: pd.Series | None = None) -> pd.Series:
@@ -161,9 +157,7 @@ def _sha256(values: pd.Series) -> pd.Series:
 def _tickets(table: pa.Table) -> tuple[pd.DataFrame, pd.Series, pa.ListArray]:
     """(cleaned columns, joined message text, cleaned messages) of a bronze tickets table."""
     customer = table.column("customer").combine_chunks()
-    df = table.select(
-        ["ticket_id", "created_at", "channel", "subject", "resolution", "_source_file", "_line"]
-    )
+    df = table.select(["ticket_id", "created_at", "channel", "subject", "resolution", "_source_file", "_line"])
     df = df.to_pandas()
     df["customer_id"] = customer.field("id").to_pandas()
     name, email = customer.field("name").to_pandas(), customer.field("email").to_pandas()
@@ -245,9 +239,7 @@ def near_duplicate_keys(
     keys = keys.to_numpy()
     rank = np.empty(n, dtype=np.int64)
     rank[np.argsort(keys, kind="stable")] = np.arange(n)  # integers group faster than key strings
-    members = pd.DataFrame(
-        {"rank": np.repeat(rank, bands), "band": np.tile(np.arange(bands), n), "bh": bh.ravel()}
-    )
+    members = pd.DataFrame({"rank": np.repeat(rank, bands), "band": np.tile(np.arange(bands), n), "bh": bh.ravel()})
     bucket = members.groupby(["band", "bh"])["rank"]
     members["head"] = bucket.transform("min")
     members = members[(bucket.transform("size") > 1) & (members["rank"] != members["head"])]

@@ -97,13 +97,19 @@ def _order_key(source: str) -> F.Column:
 def clean_source(
     df: DataFrame, source: str, languages: list[str], cfg=None, counts=None
 ) -> tuple[DataFrame, dict[str, DataFrame]]:
-    """bronze ``df`` of ``source`` -> (silver, {reason: removed rows}) -- lazy, nothing is written."""
+    """bronze ``df`` of ``source`` -> (silver, {reason: removed rows}); nothing is written.
+
+    The cleaned rows are persisted: the silver write and every removed-row count read them, and the
+    Arrow cleaner is the expensive part (without this it ran once per action). The caller releases
+    them (``spark.catalog.clearCache()``) when it is done with the source.
+    """
     cfg = cfg or settings()
     d = cfg.data
     cleaned = (
         clean_text_fields(df, source, counts)
         .withColumn("content_hash", content_hash(F.col("dedup_text")))
         .withColumn("_order", _order_key(source))
+        .persist()
     )
     in_lang = F.col("lang").isin(list(languages))
     kept_lang = cleaned.where(in_lang)
@@ -162,7 +168,7 @@ def run(lake_root: str, ds: str, languages: list[str] | None = None, spark: Spar
             stats["near_duplicate_examples"] = [
                 r.asDict() for r in near.select("_order", "dup_of", "jaccard").limit(20).collect()
             ]
-            cached.unpersist()
+            spark.catalog.clearCache()
         stats["seconds"] = round(time.monotonic() - started, 2)
         summary["sources"][source] = stats
         log.info("clean %-8s %s", source, {k: v for k, v in stats.items() if k != "near_duplicate_examples"})
