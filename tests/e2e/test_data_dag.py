@@ -161,7 +161,7 @@ def test_rerun_same_date_gives_same_rows(run):
 def test_bad_batch_fails_the_gate_and_stops_downstream(run):
     from llmops.sample_data import generate
 
-    generate(f"file://{run.raw}", BAD_DS, 1500, seed=11, malformed_rate=0.5)
+    generate(f"file://{run.raw}", BAD_DS, 1500, seed=11, malformed_rate=0.2)  # 20% > max_quarantine_rate
     proc = run.dags_test(BAD_DS, {"sample_records": 0})
     assert proc.returncode != 0
     states = run.task_states(BAD_DS)
