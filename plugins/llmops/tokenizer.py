@@ -20,21 +20,13 @@ from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, 
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from llmops import lake
+from spark_jobs.transforms.pii import PLACEHOLDERS as MASK_PLACEHOLDERS
 
 PAD, BOS, EOS, IM_START, IM_END = "<|pad|>", "<|bos|>", "<|eos|>", "<|im_start|>", "<|im_end|>"
 SPECIAL_TOKENS = (PAD, BOS, EOS, IM_START, IM_END)
 # The raw-landing contract's personal-data placeholders. Ordinary (non-special) added tokens: each stays
 # one token, and decoding with skip_special_tokens=True still shows them.
-PLACEHOLDERS = (
-    "[EMAIL]",
-    "[PHONE]",
-    "[CREDIT_CARD]",
-    "[SSN]",
-    "[IBAN]",
-    "[IP_ADDRESS]",
-    "[SECRET]",
-    "[PERSON]",
-)
+PLACEHOLDERS = tuple(MASK_PLACEHOLDERS.values())
 
 # ChatML turns. A conversation that ends with the assistant's answer ends with EOS, so a model trained on
 # these ids learns to stop and plain ``generate()`` (which stops at eos_token_id) does too.
