@@ -12,7 +12,6 @@ moved to train, so evaluation never scores memorised items.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
@@ -23,6 +22,7 @@ from pyspark.sql import functions as F
 from llmops import lake
 from llmops.config import DataSettings, settings
 from llmops.logs import setup_step_logging
+from llmops.steps import guarded, lake_step_parser
 from spark_jobs.schemas import GOLD_SFT
 from spark_jobs.session import get_spark, read_partition, write_partition
 from spark_jobs.transforms.dedup import near_duplicates
@@ -186,19 +186,9 @@ def run(lake_root: str, ds: str, spark: SparkSession | None = None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = lake_step_parser("spark_jobs.build_sft", __doc__).parse_args(argv)
     setup_step_logging()
-    parser = argparse.ArgumentParser(prog="spark_jobs.build_sft", description=__doc__)
-    parser.add_argument("--lake-root", required=True)
-    parser.add_argument("--ds", required=True)
-    args = parser.parse_args(argv)
-    try:
-        lake.check_ds(args.ds)
-        run(args.lake_root, args.ds)
-    except Exception as exc:
-        log.exception("build_sft failed")
-        print(f"build_sft: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return guarded("build_sft", lambda: run(args.lake_root, args.ds) and 0)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ Jaccard >= threshold), prompt-injection rows flagged (kept in silver, kept out o
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
@@ -28,6 +27,7 @@ from llmops import lake
 from llmops.config import settings
 from llmops.logs import setup_step_logging
 from llmops.secrets import pseudonym_key
+from llmops.steps import guarded, lake_step_parser
 from spark_jobs.schemas import SILVER, SOURCES
 from spark_jobs.session import get_spark, read_partition, write_partition
 from spark_jobs.transforms.dedup import content_hash, drop_near_duplicates, exact_dedup
@@ -187,21 +187,12 @@ def _log_table(summary: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    setup_step_logging()
-    parser = argparse.ArgumentParser(prog="spark_jobs.clean", description=__doc__)
-    parser.add_argument("--lake-root", required=True)
-    parser.add_argument("--ds", required=True)
+    parser = lake_step_parser("spark_jobs.clean", __doc__)
     parser.add_argument("--languages", default=None, help="comma-separated ISO 639-1 codes to keep")
     args = parser.parse_args(argv)
-    try:
-        lake.check_ds(args.ds)
-        languages = [x.strip() for x in args.languages.split(",") if x.strip()] if args.languages else None
-        run(args.lake_root, args.ds, languages)
-    except Exception as exc:  # one clear line for the task log; the traceback above it for debugging
-        log.exception("clean failed")
-        print(f"clean: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    setup_step_logging()
+    languages = [x.strip() for x in args.languages.split(",") if x.strip()] if args.languages else None
+    return guarded("clean", lambda: run(args.lake_root, args.ds, languages) and 0)
 
 
 if __name__ == "__main__":

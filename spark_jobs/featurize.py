@@ -10,7 +10,6 @@ partitions are published, 1 when the gold partition is empty, 2 when the job can
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import logging
 import sys
@@ -26,7 +25,7 @@ from pyspark.sql import functions as F
 
 from llmops.config import settings
 from llmops.logs import setup_step_logging
-from llmops.steps import EXIT_ERROR, EXIT_FAILED
+from llmops.steps import EXIT_FAILED, guarded, lake_step_parser
 from llmops.tokenizer import chat_messages, ensure_tokenizer, load_tokenizer, pin_tokenizer, pinned_tokenizer
 from spark_jobs.schemas import LLM_TRAINING_FEATURES
 from spark_jobs.session import get_spark, read_partition, write_partition
@@ -187,21 +186,18 @@ def run(lake_root: str, ds: str, tokenizer_path: str | Path | None = None) -> di
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="spark_jobs.featurize", description=__doc__.splitlines()[0])
-    parser.add_argument("--lake-root", required=True)
-    parser.add_argument("--ds", required=True)
+    parser = lake_step_parser("spark_jobs.featurize", __doc__.splitlines()[0])
     parser.add_argument("--tokenizer", help="tokenizer directory (default: the lake's pinned one)")
     args = parser.parse_args(argv)
     setup_step_logging()
-    try:
-        summary = run(args.lake_root, args.ds, args.tokenizer)
-    except Exception:
-        log.exception("featurize failed for ds=%s", args.ds)
-        return EXIT_ERROR
-    if summary["rows"] == 0:
-        log.error("gold/sft ds=%s has no rows: nothing to featurize", args.ds)
-        return EXIT_FAILED
-    return 0
+
+    def body() -> int:
+        if run(args.lake_root, args.ds, args.tokenizer)["rows"] == 0:
+            log.error("gold/sft ds=%s has no rows: nothing to featurize", args.ds)
+            return EXIT_FAILED
+        return 0
+
+    return guarded("featurize", body)
 
 
 if __name__ == "__main__":

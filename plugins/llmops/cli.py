@@ -6,18 +6,10 @@ import argparse
 import json
 import sys
 
-from llmops import lake
 from llmops.config import ConfigError, settings
 from llmops.logs import setup_step_logging
 from llmops.pipelines import data_steps
-from llmops.steps import EXIT_ERROR, StepFailed, run_all
-
-
-def _date(value: str) -> str:
-    try:
-        return lake.check_ds(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+from llmops.steps import EXIT_ERROR, StepFailed, ds_arg, run_all
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -58,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="the data pipeline").add_subparsers(dest="command", required=True)
     gen = data.add_parser("generate", help="write deterministic sample raw data with planted defects")
     gen.add_argument("--out", default=cfg.paths.raw_root, help="raw landing zone URI")
-    gen.add_argument("--ds", required=True, type=_date)
+    gen.add_argument("--ds", required=True, type=ds_arg)
     gen.add_argument("--records", required=True, type=int)
     gen.add_argument("--seed", type=int, default=7)
     gen.set_defaults(func=_cmd_generate)
@@ -66,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = data.add_parser("run", help="run every step of the llmops_data DAG for one date")
     run.add_argument("--raw-root", default=cfg.paths.raw_root)
     run.add_argument("--lake-root", default=cfg.paths.lake_root)
-    run.add_argument("--ds", required=True, type=_date)
+    run.add_argument("--ds", required=True, type=ds_arg)
     run.add_argument("--languages", nargs="+", default=list(cfg.data.languages))
     run.add_argument("--sample-records", type=int, default=0, help="generate this many sample records first")
     run.set_defaults(func=_cmd_run)

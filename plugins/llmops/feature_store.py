@@ -11,7 +11,6 @@ can, 1 when some cannot, 2 when the step cannot run.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import datetime as dt
 import importlib.util
@@ -36,7 +35,7 @@ from feast.data_source import DataSource
 from llmops import lake
 from llmops.config import PROJECT_ROOT, Settings, settings
 from llmops.logs import setup_step_logging
-from llmops.steps import EXIT_ERROR, EXIT_FAILED
+from llmops.steps import EXIT_FAILED, guarded, lake_step_parser
 
 log = logging.getLogger(__name__)
 
@@ -197,26 +196,21 @@ def run_apply_and_materialize(lake_root: str, ds: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="llmops.feature_store", description=__doc__.splitlines()[0])
-    parser.add_argument("--lake-root", required=True)
-    parser.add_argument("--ds", required=True)
-    args = parser.parse_args(argv)
+    args = lake_step_parser("llmops.feature_store", __doc__.splitlines()[0]).parse_args(argv)
     setup_step_logging()
-    try:
+
+    def body() -> int:
         summary = run_apply_and_materialize(args.lake_root, args.ds)
-    except Exception:
-        log.exception("feast apply/materialize failed for ds=%s", args.ds)
-        return EXIT_ERROR
-    print(json.dumps(summary))
-    if summary["online_found"] < summary["online_checked"]:
-        log.error(
-            "%d of %d examples of ds=%s are missing online",
-            summary["online_checked"] - summary["online_found"],
-            summary["online_checked"],
-            args.ds,
-        )
-        return EXIT_FAILED
-    return 0
+        report = lake.local_path(lake.join(args.lake_root, "reports", "features", f"ds={args.ds}", "summary.json"))
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps(summary, indent=2, default=str))
+        if summary["online_found"] < summary["online_checked"]:
+            log.error("%d of %d examples of ds=%s are missing online",
+                      summary["online_checked"] - summary["online_found"], summary["online_checked"], args.ds)
+            return EXIT_FAILED
+        return 0
+
+    return guarded("feast_materialize", body)
 
 
 if __name__ == "__main__":

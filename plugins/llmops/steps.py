@@ -8,6 +8,7 @@ them; outside Airflow they are plain values.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import subprocess
@@ -79,3 +80,32 @@ def run_all(steps: list[Step], emit: Callable[[str], None] | None = None) -> Non
     """Run steps in order, stopping at the first that fails (what a DAG run does, in one process)."""
     for step in steps:
         run_local(step, emit)
+
+
+def ds_arg(value: str) -> str:
+    """argparse type for a logical date: a clear usage error (exit 2) instead of a traceback."""
+    from llmops.lake import check_ds  # noqa: PLC0415 - steps stays importable without the lake module's deps
+
+    try:
+        return check_ds(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def lake_step_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
+    """The arguments every lake step takes: where the lake is and which date to process."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--lake-root", required=True, help="lake URI (file:///..., s3a://...)")
+    parser.add_argument("--ds", required=True, type=ds_arg, help="logical date, YYYY-MM-DD")
+    return parser
+
+
+def guarded(name: str, body: Callable[[], int | None]) -> int:
+    """Run a step's body; an exception becomes EXIT_ERROR with one line naming the step and the cause
+    (the traceback is logged just above it, for whoever needs more)."""
+    try:
+        return body() or 0
+    except Exception as exc:
+        log.exception("%s failed", name)
+        print(f"{name}: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
