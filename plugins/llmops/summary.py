@@ -33,7 +33,7 @@ def rows(lake_root: str, ds: str) -> list[tuple[str, str, str, str]]:
                 out.append((after, "ok", figure, lake.join(reports(after), "summary.json")))
         verdict = _load(lake.join(reports("gates", layer), "verdict.json"))
         if verdict:
-            failed = [r for t in verdict.get("tables", []) for r in t.get("results", []) if not r.get("success")]
+            failed = [e for t in verdict["tables"] for e in t["expectations"] if not e["success"]]
             out.append((f"gate_{layer}", "PASS" if verdict["passed"] else "FAIL",
                         f"{len(failed)} failed expectations", gate_report(lake_root, layer, ds)))
     feast = _load(lake.join(reports("features"), "summary.json"))
