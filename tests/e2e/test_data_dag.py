@@ -7,6 +7,7 @@ costs about a minute of Spark work on a 2-core machine.
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -45,10 +46,15 @@ class Run:
         return _airflow(self.env, "dags", "test", "llmops_data", ds, "-c", json.dumps({"ds": ds, **conf}))
 
     def task_states(self, ds: str) -> dict[str, str]:
-        runs = json.loads(_airflow(self.env, "dags", "list-runs", "llmops_data", "-o", "json").stdout)
-        run_id = next(r["run_id"] for r in runs if r["logical_date"].startswith(ds))
-        proc = _airflow(self.env, "tasks", "states-for-dag-run", "llmops_data", run_id, "-o", "json")
-        return {t["task_id"]: t["state"] for t in json.loads(proc.stdout)}
+        """Task states of the run for ``ds``, straight from the metadata DB (CLI output mixes in log lines)."""
+        with sqlite3.connect(self.home / "airflow.db") as db:
+            rows = db.execute(
+                "SELECT ti.task_id, ti.state FROM task_instance ti JOIN dag_run dr"
+                " ON ti.dag_id = dr.dag_id AND ti.run_id = dr.run_id"
+                " WHERE dr.dag_id = 'llmops_data' AND dr.logical_date LIKE ?",
+                (f"{ds}%",),
+            ).fetchall()
+        return dict(rows)
 
 
 @pytest.fixture(scope="module")
