@@ -157,12 +157,18 @@ def near_duplicates(
         .agg(F.min("_key").alias("_head"), F.count("*").alias("_n"))
         .where("_n > 1")
     )
-    pairs = buckets.join(heads, ["_band", "_bh"]).where("_key != _head").select("_key", "_head").distinct()
+    pairs = (
+        buckets.join(heads.hint("merge"), ["_band", "_bh"]).where("_key != _head").select("_key", "_head").distinct()
+    )
     inter = F.size(F.array_intersect("_a", "_b"))
     union = F.size(F.array_union("_a", "_b"))
+    # Sort-merge, never broadcast: Spark under-estimates the Arrow-produced signature table (it
+    # OOM-ed the driver broadcasting ~800k shingle arrays at 1M records).
+    left = sigs.select("_key", F.col("_shingles").alias("_a")).hint("merge")
+    right = sigs.select(F.col("_key").alias("_head"), F.col("_shingles").alias("_b")).hint("merge")
     return (
-        pairs.join(sigs.select("_key", F.col("_shingles").alias("_a")), "_key")
-        .join(sigs.select(F.col("_key").alias("_head"), F.col("_shingles").alias("_b")), "_head")
+        pairs.join(left, "_key")
+        .join(right, "_head")
         .withColumn("jaccard", F.when(union > 0, inter / union).otherwise(F.lit(0.0)))
         .where(F.col("jaccard") >= threshold)
         .groupBy("_key")
