@@ -12,7 +12,6 @@ moved to train, so evaluation never scores memorised items.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 
@@ -178,9 +177,7 @@ def run(lake_root: str, ds: str, spark: SparkSession | None = None) -> dict:
         "suspicious_excluded": {s: silver[s].where("is_suspicious").count() for s in ("tickets", "faq")},
         "moved_to_train_by_decontamination": out["moved"].count(),
     }
-    path = lake.local_path(lake.join(lake_root, "reports", "build_sft", f"ds={ds}", "summary.json"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(summary, indent=2))
+    lake.write_summary(lake_root, "build_sft", ds, summary)
     log.info("build_sft %s", summary)
     return summary
 

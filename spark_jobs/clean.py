@@ -11,7 +11,6 @@ Jaccard >= threshold), prompt-injection rows flagged (kept in silver, kept out o
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import sys
 import time
@@ -149,13 +148,12 @@ def run(lake_root: str, ds: str, languages: list[str] | None = None, spark: Spar
                 lake.partition_uri(lake_root, "silver", source, ds)).count()}
         else:
             counts = spark.sparkContext.accumulator({}, _DictSum())
-            cached = bronze.persist()
-            silver, removed = clean_source(cached, source, languages, cfg, counts)
+            silver, removed = clean_source(bronze, source, languages, cfg, counts)
             write_partition(silver, lake_root, "silver", source, ds)
             written = spark.read.parquet(lake.partition_uri(lake_root, "silver", source, ds))
             near = removed["near_duplicate"]
             stats = {
-                "bronze": cached.count(),
+                "bronze": bronze.count(),
                 "removed_language": removed["language"].count(),
                 "removed_exact_duplicate": removed["exact_duplicate"].count(),
                 "removed_near_duplicate": near.count(),
@@ -172,9 +170,7 @@ def run(lake_root: str, ds: str, languages: list[str] | None = None, spark: Spar
         stats["seconds"] = round(time.monotonic() - started, 2)
         summary["sources"][source] = stats
         log.info("clean %-8s %s", source, {k: v for k, v in stats.items() if k != "near_duplicate_examples"})
-    out = lake.local_path(lake.join(lake_root, "reports", "clean", f"ds={ds}", "summary.json"))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summary, indent=2, default=str))
+    lake.write_summary(lake_root, "clean", ds, summary)
     _log_table(summary)
     return summary
 

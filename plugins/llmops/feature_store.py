@@ -201,9 +201,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         summary = run_apply_and_materialize(args.lake_root, args.ds)
-        report = lake.local_path(lake.join(args.lake_root, "reports", "features", f"ds={args.ds}", "summary.json"))
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(json.dumps(summary, indent=2, default=str))
+        lake.write_summary(args.lake_root, "features", args.ds, summary)
         if summary["online_found"] < summary["online_checked"]:
             log.error("%d of %d examples of ds=%s are missing online",
                       summary["online_checked"] - summary["online_found"], summary["online_checked"], args.ds)

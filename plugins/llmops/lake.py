@@ -118,3 +118,22 @@ def previous_partition(table: str, ds: str) -> str | None:
     """The newest ``ds`` strictly before ``ds`` in a table, or None."""
     earlier = [d for d in list_partitions(table) if d < check_ds(ds)]
     return earlier[-1] if earlier else None
+
+
+def summary_uri(lake_root: str, step: str, ds: str) -> str:
+    """Where a step's machine-readable summary for one date lives (linked from its task).
+
+    ``ds`` is not validated: DAGs pass a Jinja template here.
+    """
+    return join(lake_root, "reports", step, f"ds={ds}", "summary.json")
+
+
+def write_summary(lake_root: str, step: str, ds: str, summary: dict) -> str:
+    """Write a step's summary JSON (local lakes) and return its URI."""
+    import json  # noqa: PLC0415 - keep this module's import surface minimal
+
+    uri = summary_uri(lake_root, step, check_ds(ds))
+    path = local_path(uri)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=2, default=str))
+    return uri
