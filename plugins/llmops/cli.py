@@ -9,7 +9,7 @@ import sys
 from llmops.config import ConfigError, settings
 from llmops.logs import setup_step_logging
 from llmops.pipelines import data_steps
-from llmops.steps import EXIT_ERROR, StepFailed, ds_arg, run_all
+from llmops.steps import EXIT_ERROR, StepFailed, ds_arg, run_all, run_local
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -34,6 +34,44 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"\nllmops data run: {exc}", file=sys.stderr)
         return exc.returncode
     print(f"\nllmops data run: all {len(steps)} steps passed for ds={args.ds}")
+    return 0
+
+
+def _cmd_train_run(args: argparse.Namespace) -> int:
+    """base model -> sweep trials (up to parallel_trials at once) -> final run -> registration."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    from llmops.training.jobs import job_from_args  # noqa: PLC0415 - pyarrow; keep `llmops --help` instant
+
+    job = job_from_args(args)
+    steps = job.steps()
+    parallel = settings().training.sweep.parallel_trials
+    trials = [steps.trial.with_arguments(a) for a in steps.trial_arguments(job.max_trials)]
+    try:
+        for step in (steps.base_model, steps.prepare_sweep):
+            run_local(step, emit=print)
+        with ThreadPoolExecutor(max_workers=parallel) as pool:
+            for future in [pool.submit(run_local, trial, print) for trial in trials]:
+                future.result()
+        for step in (steps.train_final, steps.register):
+            run_local(step, emit=print)
+    except StepFailed as exc:
+        print(f"\nllmops train run: {exc}", file=sys.stderr)
+        return exc.returncode
+    print(f"\nllmops train run: registered a candidate for ds={args.ds} ({job.max_trials} trials)")
+    return 0
+
+
+def _cmd_registry_list(args: argparse.Namespace) -> int:
+    from llmops.training.registry import format_versions, versions  # noqa: PLC0415 - mlflow
+
+    rows = versions(args.model)
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+    elif rows:
+        print(format_versions(rows))
+    else:
+        print(f"no versions of {args.model or settings().tracking.registered_model} registered yet")
     return 0
 
 
@@ -62,6 +100,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--languages", nargs="+", default=list(cfg.data.languages))
     run.add_argument("--sample-records", type=int, default=0, help="generate this many sample records first")
     run.set_defaults(func=_cmd_run)
+
+    train = sub.add_parser("train", help="fine-tuning").add_subparsers(dest="command", required=True)
+    from llmops.training.jobs import add_job_arguments  # noqa: PLC0415
+
+    trun = train.add_parser("run", help="sweep + final training + registration, as the llmops_train DAG runs them")
+    trun.add_argument("--lake-root", default=cfg.paths.lake_root)
+    trun.add_argument("--ds", required=True, type=ds_arg)
+    add_job_arguments(trun)
+    trun.set_defaults(func=_cmd_train_run)
+
+    registry = sub.add_parser("registry", help="the model registry").add_subparsers(dest="command", required=True)
+    rlist = registry.add_parser("list", help="versions with their aliases and lineage")
+    rlist.add_argument("--model", help="registered model name (default: settings.tracking.registered_model)")
+    rlist.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    rlist.set_defaults(func=_cmd_registry_list)
 
     conf = sub.add_parser("config", help="print the validated settings of the active profile")
     conf.set_defaults(func=_cmd_config)

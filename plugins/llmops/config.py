@@ -107,13 +107,112 @@ class RuntimeSettings(_Section):
     kind: Literal["local", "kubernetes"] = "local"
     namespace: str = "llmops"
     service_account: str = "llmops-runner"
-    startup_timeout_s: int = Field(600, ge=60)
+    # GPU pods wait for node scale-up: at least 10 minutes
+    startup_timeout_s: int = Field(900, ge=600)
     gpu_node_selector: dict[str, str] = {"nvidia.com/gpu.present": "true"}
     lake_secret: str = "llmops-lake-credentials"
     pseudonym_secret: str = "llmops-pseudonym-key"
+    hf_token_secret: str = "llmops-hf-token"  # key `token`, exposed to GPU pods as HF_TOKEN
+    mlflow_secret: str = "llmops-mlflow-credentials"  # all keys as env (MLFLOW_TRACKING_USERNAME, ...)
+    # GPU pods mount a pre-filled Hugging Face cache and a checkpoint volume (PVC names)
+    model_cache_pvc: str = "llmops-model-cache"
+    model_cache_mount: str = "/models"
+    checkpoint_pvc: str = "llmops-checkpoints"
+    checkpoint_mount: str = "/checkpoints"
+    shm_size: str = "8Gi"
     pods: dict[str, PodSettings] = {
         "spark": PodSettings(image="ghcr.io/llmops-airflow/spark:0.1.0", cpu="2", memory="8Gi"),
+        "trainer": PodSettings(image="ghcr.io/llmops-airflow/trainer:0.1.0", cpu="8", memory="64Gi", gpus=1),
+        "evaluator": PodSettings(image="ghcr.io/llmops-airflow/evaluator:0.1.0", cpu="4", memory="32Gi", gpus=1),
     }
+
+
+class TrackingSettings(_Section):
+    """MLflow: tracking server (or a local SQLite file) and the model registry."""
+
+    uri: str = f"sqlite:///{PROJECT_ROOT}/.lake/mlflow/mlflow.db"
+    artifact_root: str = f"file://{PROJECT_ROOT}/.lake/mlflow/artifacts"
+    experiment: str = "llmops"
+    registered_model: str = "support-assistant"
+
+
+class BuiltinModelSettings(_Section):
+    """The embedded default's own base model: a small Llama pretrained briefly on silver text."""
+
+    hidden_size: int = Field(256, ge=16)
+    intermediate_size: int = Field(1024, ge=16)
+    layers: int = Field(4, ge=1)
+    heads: int = Field(4, ge=1)
+    max_positions: int = Field(512, ge=32)
+    pretrain_steps: int = Field(150, ge=1)
+    batch_size: int = Field(8, ge=1)
+    seq_len: int = Field(128, ge=16)
+    learning_rate: float = Field(3e-3, gt=0)
+    seed: int = 0
+
+
+class SearchSpace(_Section):
+    """HyperOpt search space; bounds are inclusive."""
+
+    learning_rate: tuple[float, float] = (1e-5, 1e-3)  # log-uniform
+    lora_rank: list[int] = [8, 16, 32]
+    lora_alpha: list[int] = [16, 32, 64]
+    lora_dropout: tuple[float, float] = (0.0, 0.2)  # uniform
+    epochs: list[int] = [1, 2, 3]
+
+    @model_validator(mode="after")
+    def _check(self) -> SearchSpace:
+        low, high = self.learning_rate
+        if not 0 < low < high:
+            raise ValueError(f"learning_rate bounds must satisfy 0 < low < high, got {self.learning_rate}")
+        if not 0 <= self.lora_dropout[0] <= self.lora_dropout[1] < 1:
+            raise ValueError(f"lora_dropout bounds must satisfy 0 <= low <= high < 1, got {self.lora_dropout}")
+        if not (self.lora_rank and self.lora_alpha and self.epochs):
+            raise ValueError("lora_rank, lora_alpha and epochs need at least one choice each")
+        return self
+
+
+class SweepSettings(_Section):
+    max_trials: int = Field(6, ge=1)
+    parallel_trials: int = Field(1, ge=1)  # bounded concurrency of trial tasks/processes
+    trial_steps: int = Field(40, ge=1)  # budget: optimizer steps per trial at most
+    eval_every: int = Field(5, ge=1)  # a trial reports validation loss every this many steps
+    seed: int = 7
+    # Katib's medianstop: stop a trial whose best loss by step s is worse than the median of the completed
+    # trials' running averages up to s, once min_trials have completed and it has reported start_step times
+    median_stop: bool = True
+    median_stop_min_trials: int = Field(3, ge=1)
+    median_stop_start_step: int = Field(4, ge=1)
+    space: SearchSpace = SearchSpace()
+
+
+class TrainingSettings(_Section):
+    # a Hugging Face id or a path; "builtin" builds the project's own small Llama (see `builtin`)
+    base_model: str = "builtin"
+    base_model_revision: str = "main"
+    method: Literal["qlora", "lora"] = "qlora"
+    max_seq_len: int = Field(256, ge=16)
+    batch_size: int = Field(8, ge=1)
+    grad_accum: int = Field(1, ge=1)
+    # hyperparameters of a run without a sweep; a sweep's best trial overrides them
+    learning_rate: float = Field(2e-4, gt=0)
+    lora_rank: int = Field(16, ge=1)
+    lora_alpha: int = Field(32, ge=1)
+    lora_dropout: float = Field(0.05, ge=0, lt=1)
+    epochs: int = Field(1, ge=1)
+    max_steps: int = Field(120, ge=0)  # cap on the final run's optimizer steps; 0 = no cap
+    warmup_steps: int = Field(5, ge=0)
+    eval_every: int = Field(20, ge=1)
+    max_eval_examples: int = Field(128, ge=1)
+    checkpoint_every: int = Field(20, ge=1)
+    keep_checkpoints: int = Field(2, ge=1)
+    seed: int = 42
+    threads: int = Field(0, ge=0)  # torch CPU threads; 0 = all cores
+    min_new_examples: int = Field(50, ge=0)
+    # where checkpoints go; empty = <lake_root>/models/checkpoints (a PVC mount in the kubernetes profile)
+    checkpoint_root: str = ""
+    builtin: BuiltinModelSettings = BuiltinModelSettings()
+    sweep: SweepSettings = SweepSettings()
 
 
 class AirflowSettings(_Section):
@@ -131,6 +230,8 @@ class Settings(_Section):
     feast: FeastSettings = FeastSettings()
     runtime: RuntimeSettings = RuntimeSettings()
     airflow: AirflowSettings = AirflowSettings()
+    tracking: TrackingSettings = TrackingSettings()
+    training: TrainingSettings = TrainingSettings()
 
 
 def _deep_merge(base: dict, override: dict) -> dict:

@@ -32,20 +32,23 @@ class LocalStepOperator(BaseOperator):
     operator_extra_links = (ReportLink(),)
     ui_color = "#e8f4fd"
 
-    def __init__(self, *, step: Step, **kwargs: Any) -> None:
+    def __init__(self, *, step: Step, arguments: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.step = step
-        self.arguments = list(step.args)
+        self.arguments = step.arguments() if arguments is None else arguments
         self.report = step.report
 
     def execute(self, context: Any) -> str | None:
-        rendered = Step(self.step.name, self.step.module, tuple(self.arguments), env=self.step.env)
-        run_local(rendered, emit=self.log.info)
+        run_local(self.step.with_arguments(list(self.arguments)), emit=self.log.info)
         return self.report
 
 
-def step_task(step: Step, **kwargs: Any) -> BaseOperator:
-    """The task that runs ``step`` in the configured runtime, with the project's retry policy."""
+def step_task(step: Step, expand_arguments: Any = None, **kwargs: Any) -> Any:
+    """The task that runs ``step`` in the configured runtime, with the project's retry policy.
+
+    With ``expand_arguments`` (an XComArg of command lines, each as :meth:`Step.arguments` gives it), the
+    task is mapped: one task instance per command line (dynamic task mapping).
+    """
     cfg = settings()
     defaults = {
         "task_id": step.name,
@@ -57,7 +60,9 @@ def step_task(step: Step, **kwargs: Any) -> BaseOperator:
         **kwargs,
     }
     if cfg.runtime.kind == "kubernetes":
-        from llmops.pods import KubernetesStepOperator  # noqa: PLC0415 - kubernetes client only when used
-
-        return KubernetesStepOperator(step=step, **defaults)
-    return LocalStepOperator(step=step, **defaults)
+        from llmops.pods import KubernetesStepOperator as operator  # noqa: PLC0415 - kubernetes client when used
+    else:
+        operator = LocalStepOperator
+    if expand_arguments is not None:
+        return operator.partial(step=step, **defaults).expand(arguments=expand_arguments)
+    return operator(step=step, **defaults)

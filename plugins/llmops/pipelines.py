@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from llmops import lake
 from llmops.steps import Step
 
@@ -41,3 +43,45 @@ def data_steps(raw_root: str, lake_root: str, ds: str, languages: str = "en", sa
         Step("featurize", "spark_jobs.featurize", where),
         Step("feast_materialize", "llmops.feature_store", where),
     ]
+
+
+def training_args(lake_root: str, ds: str, base_model: str = "", method: str = "", max_trials: str = "0",
+                  trial_steps: str = "0", max_steps: str = "-1", dag_id: str = "", dag_run_id: str = "") -> tuple:
+    """Arguments of every training step (llmops.training.jobs parses them); values may be Jinja templates."""
+    return ("--lake-root", lake_root, "--ds", ds, "--base-model", base_model, "--method", method,
+            "--max-trials", max_trials, "--trial-steps", trial_steps, "--max-steps", max_steps,
+            "--dag-id", dag_id, "--dag-run-id", dag_run_id)
+
+
+@dataclass(frozen=True)
+class TrainSteps:
+    """base model -> sweep (prepare, trials) -> final run -> registration."""
+
+    base_model: Step
+    prepare_sweep: Step
+    trial: Step  # one command line per trial: see trial_arguments
+    train_final: Step
+    register: Step
+
+    def trial_arguments(self, max_trials: int) -> list[list[str]]:
+        """The command line of each trial (one mapped task or process per entry)."""
+        return [[*self.trial.arguments(), "--index", str(i)] for i in range(max_trials)]
+
+    def sequence(self) -> list[Step]:
+        return [self.base_model, self.prepare_sweep, self.trial, self.train_final, self.register]
+
+
+def train_steps(lake_root: str, ds: str, **job: str) -> TrainSteps:
+    """The training pipeline's steps; ``job`` holds :func:`training_args`' optional arguments."""
+    args = training_args(lake_root, ds, **job)
+    base = job.get("base_model", "")
+    return TrainSteps(
+        base_model=Step("base_model", "llmops.training.base_model",
+                        ("--lake-root", lake_root, "--ds", ds, *(("--base-model", base) if base else ())),
+                        pod="trainer", report=lake.summary_uri(lake_root, "base_model", ds)),
+        prepare_sweep=Step("prepare_sweep", "llmops.training.sweep", ("prepare", *args), pod="trainer"),
+        trial=Step("sweep_trial", "llmops.training.sweep", ("trial", *args), pod="trainer"),
+        train_final=Step("train_final", "llmops.training.final", args, pod="trainer"),
+        register=Step("register_candidate", "llmops.training.registry", ("register", *args), pod="trainer",
+                      report=lake.summary_uri(lake_root, "register", ds)),
+    )

@@ -17,30 +17,54 @@ from llmops.operators import ReportLink
 from llmops.steps import Step
 
 
+def _gpu_extras(cfg: Settings) -> dict[str, list]:
+    """What a GPU step adds: the model cache and checkpoint volumes, the hub token, the cache's location."""
+    rt = cfg.runtime
+    cache, ckpt = rt.model_cache_mount, rt.checkpoint_mount
+    return {
+        "volumes": [
+            k8s.V1Volume(name="model-cache", persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(
+                claim_name=rt.model_cache_pvc)),
+            k8s.V1Volume(name="checkpoints", persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(
+                claim_name=rt.checkpoint_pvc)),
+        ],
+        "mounts": [k8s.V1VolumeMount(name="model-cache", mount_path=cache),
+                   k8s.V1VolumeMount(name="checkpoints", mount_path=ckpt)],
+        "env": [k8s.V1EnvVar(name="HF_HOME", value=f"{cache}/hf"),
+                k8s.V1EnvVar(name="HF_HUB_OFFLINE", value="1"),  # the cache is filled ahead; never fetch mid-run
+                k8s.V1EnvVar(name="LLMOPS__TRAINING__CHECKPOINT_ROOT", value=f"file://{ckpt}")],
+        "secrets": [Secret("env", "HF_TOKEN", rt.hf_token_secret, "token")],
+    }
+
+
 def pod_arguments(step: Step, cfg: Settings) -> dict[str, Any]:
     """KubernetesPodOperator arguments for ``step`` (tests render and schema-validate them)."""
     rt = cfg.runtime
     pod = rt.pods[step.pod]
     limits = {"cpu": pod.cpu, "memory": pod.memory}
+    gpu = _gpu_extras(cfg) if pod.gpus else {"volumes": [], "mounts": [], "env": [], "secrets": []}
     if pod.gpus:
         limits["nvidia.com/gpu"] = str(pod.gpus)
-    volumes = [k8s.V1Volume(name="dshm", empty_dir=k8s.V1EmptyDirVolumeSource(medium="Memory", size_limit="8Gi"))]
+    volumes = [k8s.V1Volume(name="dshm", empty_dir=k8s.V1EmptyDirVolumeSource(medium="Memory",
+                                                                           size_limit=rt.shm_size))]
     mounts = [k8s.V1VolumeMount(name="dshm", mount_path="/dev/shm")]
     return {
         "image": pod.image,
         "cmds": ["python"],
-        "arguments": ["-m", step.module, *step.args],
+        "arguments": step.arguments(),
         "namespace": rt.namespace,
         "service_account_name": rt.service_account,
         "env_vars": [k8s.V1EnvVar(name="LLMOPS_PROFILE", value=cfg.profile)]
-        + [k8s.V1EnvVar(name=k, value=v) for k, v in step.env.items()],
+        + [k8s.V1EnvVar(name=k, value=v) for k, v in step.env.items()] + gpu["env"],
         "secrets": [
             Secret("env", cfg.data.pseudonym_key_env, rt.pseudonym_secret, "key"),
             Secret("env", None, rt.lake_secret),  # all keys of the object-store credentials secret
+            Secret("env", None, rt.mlflow_secret),  # tracking server credentials
+            *gpu["secrets"],
         ],
         "container_resources": k8s.V1ResourceRequirements(requests=limits, limits=limits),
-        "volumes": volumes,
-        "volume_mounts": mounts,
+        "volumes": volumes + gpu["volumes"],
+        "volume_mounts": mounts + gpu["mounts"],
         "node_selector": dict(rt.gpu_node_selector) if pod.gpus else None,
         "tolerations": [k8s.V1Toleration(key="nvidia.com/gpu", operator="Exists", effect="NoSchedule")]
         if pod.gpus
@@ -59,6 +83,6 @@ class KubernetesStepOperator(KubernetesPodOperator):
     operator_extra_links = (ReportLink(),)
 
     def __init__(self, *, step: Step, **kwargs: Any) -> None:
-        super().__init__(**pod_arguments(step, settings()), **kwargs)
+        super().__init__(**{**pod_arguments(step, settings()), **kwargs})  # a mapped task brings its arguments
         self.step = step
         self.report = step.report

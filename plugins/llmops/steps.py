@@ -34,7 +34,17 @@ class Step:
     env: dict[str, str] = field(default_factory=dict)
 
     def argv(self, python: str = "python") -> list[str]:
-        return [python, "-m", self.module, *self.args]
+        return [python, *self.arguments()]
+
+    def arguments(self) -> list[str]:
+        """What follows the interpreter on the command line: the same list for a process and a pod."""
+        return ["-m", self.module, *self.args]
+
+    def with_arguments(self, arguments: list[str]) -> Step:
+        """This step with a command line given as :meth:`arguments` gives it (rendered, or mapped per task)."""
+        if len(arguments) < 2 or arguments[0] != "-m":
+            raise ValueError(f"expected ['-m', module, *args], got {arguments!r}")
+        return Step(self.name, arguments[1], tuple(arguments[2:]), self.pod, self.report, self.timeout_min, self.env)
 
 
 class StepFailed(RuntimeError):

@@ -1,0 +1,62 @@
+"""Fine-tuning: base model -> HyperOpt sweep (mapped trials) -> final QLoRA run -> MLflow candidate.
+
+Wiring only: the steps live in llmops.pipelines / llmops.training and run as local processes or GPU pods
+(settings). Runs when new gold data lands (the gold_sft Asset) or weekly, whichever comes first, and skips
+with a log line when too few new examples arrived since the last candidate. Trigger from the UI to change
+the base model, the method (qlora/lora) or the sweep's budget.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, chain, task
+
+from llmops.config import settings
+from llmops.operators import step_task
+from llmops.pipelines import train_steps
+from llmops.templating import RUN_DS, template_macros
+from llmops.training.checks import enough_new_examples, trial_commands
+
+cfg = settings()
+t = cfg.training
+GOLD = Asset(name="gold_sft", uri=f"{cfg.paths.lake_root}/gold/sft")
+CANDIDATES = Asset(name="model_candidates", uri=f"mlflow://registry/{cfg.tracking.registered_model}")
+
+with DAG(
+    dag_id="llmops_train",
+    description="HyperOpt sweep and QLoRA fine-tuning in GPU pods, registered in MLflow with lineage",
+    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 5 * * 1", timezone="UTC"), assets=GOLD),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    user_defined_macros=template_macros(),
+    params={
+        "ds": Param("", type="string", description="Train on gold up to this date (YYYY-MM-DD); empty = run date"),
+        "base_model": Param(t.base_model, type="string", description="Hugging Face id or path; builtin = own"),
+        "method": Param(t.method, enum=["qlora", "lora"], description="QLoRA (4-bit base) or plain LoRA"),
+        "max_trials": Param(t.sweep.max_trials, type="integer", minimum=1, description="Sweep trials"),
+        "trial_steps": Param(t.sweep.trial_steps, type="integer", minimum=1, description="Steps per trial at most"),
+        "max_steps": Param(t.max_steps, type="integer", minimum=0, description="Final run's steps (0 = epochs)"),
+        "min_new_examples": Param(t.min_new_examples, type="integer", minimum=0,
+                                  description="Skip unless this many new training examples arrived"),
+    },
+    tags=["llmops", "training"],
+    doc_md=__doc__,
+) as dag:
+    steps = train_steps(
+        cfg.paths.lake_root, RUN_DS, base_model="{{ params.base_model }}", method="{{ params.method }}",
+        max_trials="{{ params.max_trials }}", trial_steps="{{ params.trial_steps }}",
+        max_steps="{{ params.max_steps }}", dag_id="{{ dag.dag_id }}", dag_run_id="{{ run_id }}",
+    )
+    check = task.short_circuit(task_id="check_new_examples")(enough_new_examples)()
+    commands = task(task_id="trial_commands")(trial_commands)()
+    trials = step_task(steps.trial, expand_arguments=commands, max_active_tis_per_dagrun=t.sweep.parallel_trials)
+    chain(
+        check,
+        step_task(steps.base_model),
+        step_task(steps.prepare_sweep),
+        commands,
+        trials,
+        step_task(steps.train_final),
+        step_task(steps.register, outlets=[CANDIDATES]),
+    )

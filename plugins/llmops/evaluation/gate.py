@@ -1,0 +1,242 @@
+"""The evaluation gate: lm-eval on the candidate and the champion, paired bootstrap CIs, pass/fail.
+
+    python -m llmops.evaluation.gate --lake-root URI --ds YYYY-MM-DD \\
+        --candidate-base DIR [--candidate-adapter DIR] [--champion-base DIR [--champion-adapter DIR]] \\
+        [--out-dir DIR] [--limit N] [--thresholds JSON]
+
+Both models answer the same items: the gold test split up to ``ds``. Each metric passes when the
+95% interval of mean(candidate - champion) rules out a regression beyond its tolerance and the
+candidate's mean clears its floor; without a champion only the floors apply. Exit code 0: passed;
+1: failed (nothing downstream may promote the candidate); 2: the gate could not run.
+
+Writes ``verdict.json``, ``report.html`` and the lm-eval inputs (rendered items, task YAMLs) to
+``--out-dir`` (default ``<lake>/reports/eval_gate/ds=<ds>/``), replaced whole on a rerun.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import shutil
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from llmops import lake
+from llmops.evaluation.harness import ModelRef, ModelScores, evaluate_model, gate_metrics
+from llmops.evaluation.items import export_test_items, read_items
+from llmops.evaluation.report import Example, render_html
+from llmops.evaluation.stats import Threshold, decide
+from llmops.evaluation.verdict import EvalVerdict, format_table
+from llmops.logs import setup_step_logging
+from llmops.steps import guarded, lake_step_parser
+
+log = logging.getLogger("llmops.evaluation.gate")
+
+# Tolerances for a test split of ~120 items (gold at 3,000 records): bench/bench_eval_power.py finds
+# that tighter ones fail most candidates that are as good as the champion (results/eval_power.json).
+# Scale them by sqrt(120 / items) for larger splits. NLL (nats per token) varies far less per item.
+DEFAULT_THRESHOLDS = {
+    "exact_match": Threshold(max_regression=0.15),
+    "f1": Threshold(max_regression=0.10),
+    "rouge_l": Threshold(max_regression=0.10),
+    "nll": Threshold(max_regression=0.10),
+}
+WORST_BY = "rouge_l"  # the graded answer metric that orders the report's most regressed items
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    limit: int | None = None  # evaluate the first N items only (smoke runs)
+    n_resamples: int = 10_000
+    confidence: float = 0.95
+    seed: int = 0
+    extra_tasks: tuple[str, ...] = ()  # standard lm-eval tasks to run and report too
+    device: str = "cpu"
+    dtype: str = "float32"
+    batch_size: int = 8
+    max_new_tokens: int = 128
+    worst_examples: int = 10
+
+
+def paired_scores(
+    candidate: ModelScores, champion: ModelScores | None
+) -> tuple[dict[str, list[str]], dict[str, tuple[np.ndarray, np.ndarray | None]]]:
+    """Per metric: the item keys (sorted) and both models' scores in that order. Both models must have
+    scored exactly the same items, or the comparison is not paired and the gate refuses to judge."""
+    keys, arrays = {}, {}
+    for metric, by_key in candidate.scores.items():
+        keys[metric] = sorted(by_key)
+        other = None
+        if champion is not None:
+            theirs = champion.scores.get(metric, {})
+            if set(theirs) != set(by_key):
+                raise ValueError(
+                    f"{metric}: candidate scored {len(by_key)} items, champion {len(theirs)}; "
+                    f"{len(set(by_key) ^ set(theirs))} are not in both"
+                )
+            other = np.array([theirs[k] for k in keys[metric]])
+        arrays[metric] = (np.array([by_key[k] for k in keys[metric]]), other)
+    return keys, arrays
+
+
+def worst_examples(
+    items: list[dict], keys: list[str], scores: tuple[np.ndarray, np.ndarray | None], higher_is_better: bool,
+    candidate: ModelScores, champion: ModelScores | None, count: int,
+) -> list[Example]:  # fmt: skip
+    """The items where the candidate did worst against the champion (or worst outright, alone)."""
+    cand, champ = scores
+    loss = (cand if champ is None else cand - champ) * (1 if higher_is_better else -1)
+    by_id = {item["example_id"]: item for item in items}
+    picked = []
+    for i in np.argsort(loss, kind="stable")[:count]:
+        item = by_id[keys[i]]
+        picked.append(
+            Example(
+                example_id=keys[i],
+                question=item["instruction"],
+                context=item["input"],
+                reference=item["output"],
+                candidate=candidate.outputs.get(keys[i], ""),
+                champion=None if champion is None else champion.outputs.get(keys[i], ""),
+                candidate_score=float(cand[i]),
+                champion_score=None if champ is None else float(champ[i]),
+            )
+        )
+    return picked
+
+
+def check_thresholds(thresholds: dict[str, Threshold], extra_tasks: tuple[str, ...]) -> None:
+    """Refuse, before spending an evaluation run, thresholds that gate nothing or name metrics no task reports."""
+    if not thresholds:
+        raise ValueError("no thresholds: a gate without any would pass every candidate")
+    known = gate_metrics()
+    unknown = [m for m in thresholds if m not in known and m.split("/")[0] not in extra_tasks]
+    if unknown:
+        raise ValueError(f"thresholds for unknown metrics {unknown}; the gate tasks report {sorted(known)}")
+
+
+def run_eval_gate(
+    candidate: ModelRef,
+    champion: ModelRef | None,
+    items_path: Path,
+    thresholds: dict[str, Threshold],
+    out_dir: Path,
+    options: GateOptions = GateOptions(),
+) -> EvalVerdict:
+    """Evaluate both models on the items in ``items_path`` (JSONL of gold fields) and judge the candidate.
+
+    Writes verdict.json, report.html and lm-eval's inputs under ``out_dir`` (created, not cleared).
+    """
+    check_thresholds(thresholds, options.extra_tasks)
+    items = read_items(items_path, options.limit)
+    if not items:
+        raise ValueError(f"no evaluation items in {items_path}")
+    run = dict(
+        extra_tasks=options.extra_tasks, limit=options.limit, device=options.device, dtype=options.dtype,
+        batch_size=options.batch_size, max_new_tokens=options.max_new_tokens,
+    )  # fmt: skip
+    runs = {"candidate": evaluate_model(candidate, items, out_dir / "lm_eval" / "candidate", **run)}
+    if champion is not None:
+        runs["champion"] = evaluate_model(champion, items, out_dir / "lm_eval" / "champion", **run)
+    cand, champ = runs["candidate"], runs.get("champion")
+    keys, arrays = paired_scores(cand, champ)
+    bootstrap = {"n_resamples": options.n_resamples, "confidence": options.confidence, "seed": options.seed}
+    decisions = decide(
+        {m: a[0] for m, a in arrays.items()},
+        None if champ is None else {m: a[1] for m, a in arrays.items()},
+        cand.higher_is_better,
+        thresholds,
+        **bootstrap,
+    )
+    worst = worst_examples(
+        items, keys[WORST_BY], arrays[WORST_BY], cand.higher_is_better[WORST_BY], cand, champ, options.worst_examples
+    )
+    verdict = EvalVerdict(
+        candidate=dataclasses.asdict(candidate),
+        champion=None if champion is None else dataclasses.asdict(champion),
+        n_items=len(items),
+        metrics=decisions,
+        task_versions=cand.versions,
+        bootstrap=bootstrap,
+        lm_eval_seconds={role: round(r.seconds, 2) for role, r in runs.items()},
+        worst_examples=[x.example_id for x in worst],
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "verdict.json").write_text(verdict.to_json())
+    (out_dir / "report.html").write_text(render_html(verdict, arrays, worst, WORST_BY), encoding="utf-8")
+    return verdict
+
+
+def parse_thresholds(text: str) -> dict[str, Threshold]:
+    """``{"metric": {"max_regression": x, "floor": y}, ...}`` from JSON text or a JSON file path."""
+    source = Path(text).read_text() if not text.lstrip().startswith("{") else text
+    return {metric: Threshold(**spec) for metric, spec in json.loads(source).items()}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = lake_step_parser("python -m llmops.evaluation.gate", __doc__.split("\n\n")[0])
+    p.add_argument("--candidate-base", required=True, help="base model directory (with its tokenizer)")
+    p.add_argument("--candidate-adapter", help="the candidate's PEFT adapter directory")
+    p.add_argument("--champion-base", help="the champion's base model directory; omit for floors only")
+    p.add_argument("--champion-adapter", help="the champion's PEFT adapter directory")
+    p.add_argument("--out-dir", help="where the verdict and report go (default: the lake's reports layer)")
+    p.add_argument("--limit", type=int, help="evaluate the first N test items only")
+    p.add_argument("--thresholds", help="JSON (or a JSON file): {metric: {max_regression, floor}}")
+    p.add_argument("--extra-task", action="append", default=[], help="a standard lm-eval task to report too")
+    p.add_argument("--n-resamples", type=int, default=GateOptions.n_resamples)
+    p.add_argument("--confidence", type=float, default=GateOptions.confidence)
+    p.add_argument("--seed", type=int, default=GateOptions.seed)
+    p.add_argument("--device", default=GateOptions.device)
+    p.add_argument("--dtype", default=GateOptions.dtype)
+    p.add_argument("--batch-size", type=int, default=GateOptions.batch_size)
+    p.add_argument("--max-new-tokens", type=int, default=GateOptions.max_new_tokens)
+    return p
+
+
+def default_out_dir(lake_root: str, ds: str) -> Path:
+    return lake.local_path(lake.join(lake_root, "reports", "eval_gate", f"ds={ds}"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    setup_step_logging()
+    if args.champion_adapter and not args.champion_base:
+        parser().error("--champion-adapter needs --champion-base")
+
+    def body() -> int:
+        target = Path(args.out_dir) if args.out_dir else default_out_dir(args.lake_root, args.ds)
+        staging = target.parent / "_staging" / f"{target.name}.{uuid.uuid4().hex[:12]}"
+        try:
+            count = export_test_items(args.lake_root, args.ds, staging / "items.jsonl")
+            log.info("exported %d gold test items up to ds=%s", count, args.ds)
+            verdict = run_eval_gate(
+                ModelRef(args.candidate_base, args.candidate_adapter),
+                ModelRef(args.champion_base, args.champion_adapter) if args.champion_base else None,
+                staging / "items.jsonl",
+                parse_thresholds(args.thresholds) if args.thresholds else DEFAULT_THRESHOLDS,
+                staging,
+                GateOptions(
+                    limit=args.limit, n_resamples=args.n_resamples, confidence=args.confidence, seed=args.seed,
+                    extra_tasks=tuple(args.extra_task), device=args.device, dtype=args.dtype,
+                    batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
+                ),
+            )  # fmt: skip
+            lake.publish_partition(str(staging), str(target))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        for line in format_table(verdict):
+            print(line)
+        print(f"verdict: {target / 'verdict.json'}\nreport: {target / 'report.html'}")
+        return verdict.exit_code
+
+    return guarded("eval gate", body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Light checks the training DAG runs inside Airflow itself (no torch): whether to train at all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmops.config import settings
+from llmops.templating import run_ds
+
+
+def enough_new_examples(params: dict[str, Any], dag_run: Any) -> bool:
+    """True when at least ``min_new_examples`` gold training examples arrived since the last candidate."""
+    from llmops.training.registry import new_examples_since_candidate  # noqa: PLC0415 - mlflow at run time
+
+    ds = run_ds(params, dag_run)
+    count, last = new_examples_since_candidate(settings().paths.lake_root, ds)
+    minimum = int(params["min_new_examples"])
+    since = f"candidate v{last['version']} (gold up to {last['tags'].get('llmops.gold.latest_ds')})" if last \
+        else "the start (no candidate yet)"
+    verdict = "training" if count >= minimum else "skipping training"
+    print(f"{verdict}: {count} new gold training examples up to ds={ds} since {since}; minimum is {minimum}")
+    return count >= minimum
+
+
+def trial_commands(params: dict[str, Any], dag_run: Any, run_id: str) -> list[list[str]]:
+    """One command line per sweep trial, from the run's Params (the mapped trial tasks expand over it)."""
+    from llmops.pipelines import train_steps  # noqa: PLC0415
+
+    steps = train_steps(settings().paths.lake_root, run_ds(params, dag_run), **job_params(params, run_id))
+    return steps.trial_arguments(int(params["max_trials"]))
+
+
+def job_params(params: dict[str, Any], run_id: str, dag_id: str = "llmops_train") -> dict[str, str]:
+    return {"base_model": str(params["base_model"]), "method": str(params["method"]),
+            "max_trials": str(params["max_trials"]), "trial_steps": str(params["trial_steps"]),
+            "max_steps": str(params["max_steps"]), "dag_id": dag_id, "dag_run_id": run_id}

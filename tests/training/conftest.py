@@ -1,0 +1,40 @@
+"""Training tests run against a throw-away lake, MLflow store and tiny model."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.training.fixtures import build_tiny_model, write_gold
+
+DS = "2026-11-20"
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture
+def training_env(tmp_path, monkeypatch):
+    """Settings pointing at a fresh lake and MLflow store; small, fast training defaults."""
+    from llmops.config import settings
+
+    lake = tmp_path / "lake"
+    env = {
+        "LLMOPS__PATHS__LAKE_ROOT": f"file://{lake}",
+        "LLMOPS__TRACKING__URI": f"sqlite:///{tmp_path}/mlflow/mlflow.db",
+        "LLMOPS__TRACKING__ARTIFACT_ROOT": f"file://{tmp_path}/mlflow/artifacts",
+        "LLMOPS__TRAINING__BATCH_SIZE": "8",
+        "LLMOPS__TRAINING__MAX_SEQ_LEN": "64",
+        "LLMOPS__TRAINING__CHECKPOINT_EVERY": "4",
+        "LLMOPS__TRAINING__EVAL_EVERY": "4",
+        "LLMOPS__TRAINING__WARMUP_STEPS": "1",
+        "LLMOPS__TRAINING__THREADS": "2",
+        "LLMOPS__TRAINING__SWEEP__EVAL_EVERY": "3",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings.cache_clear()
+    write_gold(lake, DS, 120)
+    yield lake
+    settings.cache_clear()

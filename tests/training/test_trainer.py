@@ -1,0 +1,112 @@
+"""The trainer trains for real: loss falls, labels cover answers only, a crashed run resumes identically."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from llmops.tokenizer import load_tokenizer
+from llmops.training.sft_data import IGNORE_INDEX, encode_example, encode_table, load_gold
+from llmops.training.trainer import (
+    Hyperparams,
+    MethodUnavailable,
+    TrainConfig,
+    latest_checkpoint,
+    load_model,
+    require_method,
+    train,
+)
+from tests.training.conftest import DS
+from tests.training.fixtures import SYSTEM
+
+HP = Hyperparams(learning_rate=3e-3, lora_rank=8, lora_alpha=16, lora_dropout=0.0, epochs=3)
+
+
+def _data(tiny_model, lake):
+    tok = load_tokenizer(tiny_model)
+    gold = load_gold(f"file://{lake}", DS)
+    return tok, encode_table(tok, gold.split("train"), 64), encode_table(tok, gold.split("validation"), 64)
+
+
+def _config(tiny_model, method="lora", **kw) -> TrainConfig:
+    defaults = dict(base_model=str(tiny_model), hyperparams=HP, method=method, batch_size=8, max_steps=12,
+                    warmup_steps=1, eval_every=4, checkpoint_every=4, seed=3)
+    return TrainConfig(**{**defaults, **kw})
+
+
+def test_labels_cover_the_answer_only(tiny_model):
+    tok = load_tokenizer(tiny_model)
+    enc = encode_example(tok, SYSTEM, "When will my order 7 be handled?", "", "Your order 7 is handled on Friday.", 256)
+    answer_ids = [i for i, label in zip(enc.input_ids, enc.labels, strict=True) if label != IGNORE_INDEX]
+    prompt_ids = enc.input_ids[: len(enc.input_ids) - len(answer_ids)]
+    assert tok.decode(answer_ids, skip_special_tokens=True).strip() == "Your order 7 is handled on Friday."
+    assert "<|eos|>" in tok.decode(answer_ids)  # the model learns to stop
+    assert tok.decode(prompt_ids).endswith("<|im_start|>assistant\n")
+    assert all(label == IGNORE_INDEX for label in enc.labels[: len(prompt_ids)])
+    # the prompt ids equal what generation would see
+    prompt = tok.apply_chat_template([{"role": "system", "content": SYSTEM},
+                                      {"role": "user", "content": "When will my order 7 be handled?"}],
+                                     tokenize=False, add_generation_prompt=True)
+    assert prompt_ids == tok(prompt, add_special_tokens=False)["input_ids"]
+
+
+def test_an_example_whose_answer_is_cut_away_is_dropped(tiny_model):
+    tok = load_tokenizer(tiny_model)
+    assert encode_example(tok, SYSTEM, "word " * 100, "", "answer", 32) is None
+
+
+@pytest.mark.parametrize("method", ["lora", "qlora"])
+def test_loss_falls(tiny_model, training_env, tmp_path, method):
+    _, train_set, val_set = _data(tiny_model, training_env)
+    cfg = _config(tiny_model, method, max_steps=16)
+    result = train(cfg, load_model(cfg), train_set, val_set, 0, tmp_path / "ckpt")
+    assert result.steps == 16 and not result.stopped_early
+    first, last = result.val_loss[0][1], result.val_loss[-1][1]
+    assert last < first * 0.8, result.val_loss
+    assert result.train_loss[-1][1] < result.train_loss[0][1]
+
+
+def test_qlora_base_is_4bit(tiny_model):
+    model = load_model(_config(tiny_model, "qlora"))
+    kinds = {type(m).__name__ for m in model.modules()}
+    assert "Linear4bit" in kinds, kinds
+
+
+def test_unknown_method_is_a_clear_error():
+    with pytest.raises(MethodUnavailable, match="unknown training method 'fp8'"):
+        require_method("fp8")
+
+
+class Crash(RuntimeError):
+    pass
+
+
+def test_a_crashed_run_resumes_from_its_checkpoint_and_ends_identically(tiny_model, training_env, tmp_path):
+    tok, train_set, val_set = _data(tiny_model, training_env)
+    cfg = _config(tiny_model)
+
+    straight = train(cfg, load_model(cfg), train_set, val_set, tok.pad_token_id, tmp_path / "straight")
+    reference = _adapter(tmp_path / "straight")
+
+    def crash_at_7(step, metrics):
+        if step == 7:
+            raise Crash("killed")
+
+    with pytest.raises(Crash):
+        train(cfg, load_model(cfg), train_set, val_set, tok.pad_token_id, tmp_path / "crashed", on_metrics=crash_at_7)
+    assert latest_checkpoint(tmp_path / "crashed").name == "step-000004"
+    model = load_model(cfg)
+    resumed = train(cfg, model, train_set, val_set, tok.pad_token_id, tmp_path / "crashed")
+    assert resumed.resumed_from == 4 and resumed.steps == 12
+    assert [s for s, _ in resumed.train_loss] == list(range(1, 13))
+    assert [v for _, v in resumed.train_loss] == pytest.approx([v for _, v in straight.train_loss], rel=1e-5)
+    weights = _adapter(tmp_path / "crashed")
+    for name, value in reference.items():
+        torch.testing.assert_close(weights[name], value, rtol=1e-5, atol=1e-6)
+
+
+def _adapter(checkpoint_dir):
+    """The LoRA weights of the latest checkpoint under ``checkpoint_dir``."""
+    from safetensors.torch import load_file
+
+    return load_file(latest_checkpoint(checkpoint_dir) / "adapter_model.safetensors")
