@@ -12,7 +12,7 @@ import pendulum
 from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, chain, task
 
 from llmops.config import settings
-from llmops.operators import step_task
+from llmops.operators import retry_policy, step_task
 from llmops.pipelines import train_steps
 from llmops.templating import RUN_DS, template_macros
 from llmops.training.checks import enough_new_examples, trial_commands
@@ -48,8 +48,8 @@ with DAG(
         max_trials="{{ params.max_trials }}", trial_steps="{{ params.trial_steps }}",
         max_steps="{{ params.max_steps }}", dag_id="{{ dag.dag_id }}", dag_run_id="{{ run_id }}",
     )
-    check = task.short_circuit(task_id="check_new_examples")(enough_new_examples)()
-    commands = task(task_id="trial_commands")(trial_commands)()
+    check = task.short_circuit(task_id="check_new_examples", **retry_policy(5))(enough_new_examples)()
+    commands = task(task_id="trial_commands", **retry_policy(5))(trial_commands)()
     trials = step_task(steps.trial, expand_arguments=commands, max_active_tis_per_dagrun=t.sweep.parallel_trials)
     chain(
         check,

@@ -24,6 +24,8 @@ def airflow_env(home: Path, lake: Path | None = None, raw: Path | None = None, *
         LLMOPS__SPARK__SHUFFLE_PARTITIONS="2",
         LLMOPS__SPARK__DRIVER_MEMORY="2g",
         LLMOPS__PATHS__SCRATCH_DIR=str(home / "scratch"),
+        LLMOPS__TRACKING__URI=f"sqlite:///{home}/mlflow/mlflow.db",
+        LLMOPS__TRACKING__ARTIFACT_ROOT=f"file://{home}/mlflow/artifacts",
     )
     if lake is not None:
         env["LLMOPS__PATHS__LAKE_ROOT"] = f"file://{lake}"

@@ -43,23 +43,26 @@ class LocalStepOperator(BaseOperator):
         return self.report
 
 
+def retry_policy(timeout_min: int | None = None) -> dict[str, Any]:
+    """The project's retries (exponential backoff) and timeout, for step tasks and in-Airflow tasks alike."""
+    cfg = settings()
+    return {
+        "retries": cfg.airflow.retries,
+        "retry_delay": timedelta(seconds=cfg.airflow.retry_delay_s),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(seconds=cfg.airflow.max_retry_delay_s),
+        "execution_timeout": timedelta(minutes=timeout_min or cfg.airflow.step_timeout_min),
+    }
+
+
 def step_task(step: Step, expand_arguments: Any = None, **kwargs: Any) -> Any:
     """The task that runs ``step`` in the configured runtime, with the project's retry policy.
 
     With ``expand_arguments`` (an XComArg of command lines, each as :meth:`Step.arguments` gives it), the
     task is mapped: one task instance per command line (dynamic task mapping).
     """
-    cfg = settings()
-    defaults = {
-        "task_id": step.name,
-        "retries": cfg.airflow.retries,
-        "retry_delay": timedelta(seconds=cfg.airflow.retry_delay_s),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(seconds=cfg.airflow.max_retry_delay_s),
-        "execution_timeout": timedelta(minutes=step.timeout_min or cfg.airflow.step_timeout_min),
-        **kwargs,
-    }
-    if cfg.runtime.kind == "kubernetes":
+    defaults = {"task_id": step.name, **retry_policy(step.timeout_min), **kwargs}
+    if settings().runtime.kind == "kubernetes":
         from llmops.pods import KubernetesStepOperator as operator  # noqa: PLC0415 - kubernetes client when used
     else:
         operator = LocalStepOperator

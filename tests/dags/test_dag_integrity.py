@@ -27,7 +27,9 @@ out = {
 for dag_id, dag in bag.dags.items():
     out["dags"][dag_id] = {
         "catchup": dag.catchup,
-        "schedule": str(dag.timetable.summary),
+        "timetable": type(dag.timetable).__name__,
+        "assets": [getattr(getattr(dag.timetable, "asset_condition", None), "name", None)],
+        "schedule": str(getattr(dag.timetable, "summary", None) or getattr(dag.timetable.timetable, "summary", "")),
         "params": sorted(dag.params.keys()),
         "tasks": {
             t.task_id: {
@@ -36,6 +38,8 @@ for dag_id, dag in bag.dags.items():
                 "backoff": bool(t.retry_exponential_backoff),
                 "outlets": [getattr(o, "name", None) for o in t.outlets],
                 "type": type(t).__name__,
+                "upstream": sorted(t.upstream_task_ids),
+                "max_active_tis_per_dagrun": t.max_active_tis_per_dagrun,
             }
             for t in dag.tasks
         },
@@ -92,3 +96,18 @@ def test_kubernetes_profile_builds_pod_operators(tmp_path):
     assert parsed["errors"] == {}
     types = {t["type"] for t in parsed["dags"]["llmops_data"]["tasks"].values()}
     assert types == {"KubernetesStepOperator"}
+
+
+def test_train_dag_runs_on_gold_or_weekly_and_maps_trials(parsed):
+    dag = parsed["dags"]["llmops_train"]
+    assert dag["timetable"] == "AssetOrTimeSchedule" and dag["assets"] == ["gold_sft"]  # one Asset is its own condition
+    assert dag["catchup"] is False
+    assert {"ds", "base_model", "method", "max_trials", "trial_steps", "max_steps", "min_new_examples"} <= set(
+        dag["params"])
+    tasks = dag["tasks"]
+    assert tasks["sweep_trial"]["type"] == "MappedOperator"
+    assert tasks["sweep_trial"]["upstream"] == ["trial_commands"]
+    assert tasks["sweep_trial"]["max_active_tis_per_dagrun"] >= 1
+    assert tasks["base_model"]["upstream"] == ["check_new_examples"]
+    assert tasks["train_final"]["upstream"] == ["sweep_trial"]
+    assert tasks["register_candidate"]["outlets"] == ["model_candidates"]

@@ -18,6 +18,10 @@ bag = DagBag(dag_folder=sys.argv[1])
 out = {}
 for dag in bag.dags.values():
     for task in dag.tasks:
+        if type(task).__name__ == "MappedOperator":  # one of its pods: the first mapped command line
+            task = task.unmap({"arguments": [*task.partial_kwargs["step"].arguments(), "--index", "0"]})
+        if not hasattr(task, "build_pod_request_obj"):
+            continue  # light tasks that run inside Airflow itself (short-circuit checks, mapping inputs)
         pod = ApiClient().sanitize_for_serialization(task.build_pod_request_obj(dry_run=True))
         try:
             kubernetes_validate.validate(pod, "1.33", strict=True)
@@ -53,3 +57,37 @@ def test_every_pod_validates_and_uses_settings(tmp_path):
         assert {"name": "dshm", "mountPath": "/dev/shm"} in container["volumeMounts"]
         assert spec["serviceAccountName"] == "llmops-runner"
     assert pods["llmops_data.ingest"]["pod"]["spec"]["containers"][0]["args"][:2] == ["-m", "spark_jobs.ingest"]
+
+
+def test_training_pods_get_a_gpu_volumes_and_secrets(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-c", _RENDER, str(ROOT / "dags")],
+        env=airflow_env(tmp_path, LLMOPS_PROFILE="kubernetes"), capture_output=True, text=True, timeout=300,
+    )
+    pods = json.loads(next(ln for ln in proc.stdout.splitlines() if ln.startswith("JSON:"))[5:])
+    gpu_tasks = {"base_model", "prepare_sweep", "sweep_trial", "train_final", "register_candidate"}
+    assert {f"llmops_train.{t}" for t in gpu_tasks} <= set(pods)
+    for task in gpu_tasks:
+        rendered = pods[f"llmops_train.{task}"]
+        assert rendered["error"] is None, f"{task}: {rendered['error']}"
+        spec = rendered["pod"]["spec"]
+        container = spec["containers"][0]
+        assert container["image"] == "ghcr.io/llmops-airflow/trainer:0.1.0"
+        assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+        assert spec["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+        assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in spec["tolerations"]
+        claims = {v["name"]: v.get("persistentVolumeClaim", {}).get("claimName") for v in spec["volumes"]}
+        assert claims["model-cache"] == "llmops-model-cache" and claims["checkpoints"] == "llmops-checkpoints"
+        assert next(v for v in spec["volumes"] if v["name"] == "dshm")["emptyDir"]["medium"] == "Memory"
+        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        assert mounts == {"dshm": "/dev/shm", "model-cache": "/models", "checkpoints": "/checkpoints"}
+        env = {e["name"]: e for e in container["env"]}
+        assert env["HF_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": "llmops-hf-token", "key": "token"}
+        assert "value" not in env["HF_TOKEN"]  # the token itself never appears in the spec
+        assert env["HF_HOME"]["value"] == "/models/hf" and env["HF_HUB_OFFLINE"]["value"] == "1"
+        assert env["LLMOPS__TRAINING__CHECKPOINT_ROOT"]["value"] == "file:///checkpoints"
+        assert any(src.get("secretRef", {}).get("name") == "llmops-mlflow-credentials"
+                   for src in container["envFrom"])
+    trial = pods["llmops_train.sweep_trial"]["pod"]["spec"]["containers"][0]["args"]
+    assert trial[:4] == ["-m", "llmops.training.sweep", "trial", "--lake-root"] and trial[-2:] == ["--index", "0"]
+    assert "nvidia.com/gpu" not in pods["llmops_data.clean"]["pod"]["spec"]["containers"][0]["resources"]["limits"]

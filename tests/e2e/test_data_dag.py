@@ -42,19 +42,21 @@ class Run:
         proc = _airflow(self.env, "db", "migrate")
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
 
-    def dags_test(self, ds: str, conf: dict) -> subprocess.CompletedProcess:
-        return _airflow(self.env, "dags", "test", "llmops_data", ds, "-c", json.dumps({"ds": ds, **conf}))
+    def dags_test(self, ds: str, conf: dict, dag_id: str = "llmops_data") -> subprocess.CompletedProcess:
+        return _airflow(self.env, "dags", "test", dag_id, ds, "-c", json.dumps({"ds": ds, **conf}))
 
-    def task_states(self, ds: str) -> dict[str, str]:
-        """Task states of the run for ``ds``, straight from the metadata DB (CLI output mixes in log lines)."""
+    def task_states(self, ds: str, dag_id: str = "llmops_data") -> dict[str, str]:
+        """Task states of the run for ``ds``, straight from the metadata DB (CLI output mixes in log lines).
+
+        Mapped task instances appear as ``task_id[map_index]``."""
         with sqlite3.connect(self.home / "airflow.db") as db:
             rows = db.execute(
-                "SELECT ti.task_id, ti.state FROM task_instance ti JOIN dag_run dr"
+                "SELECT ti.task_id, ti.map_index, ti.state FROM task_instance ti JOIN dag_run dr"
                 " ON ti.dag_id = dr.dag_id AND ti.run_id = dr.run_id"
-                " WHERE dr.dag_id = 'llmops_data' AND dr.logical_date LIKE ?",
-                (f"{ds}%",),
+                " WHERE dr.dag_id = ? AND dr.logical_date LIKE ?",
+                (dag_id, f"{ds}%"),
             ).fetchall()
-        return dict(rows)
+        return {(task if index < 0 else f"{task}[{index}]"): state for task, index, state in rows}
 
 
 @pytest.fixture(scope="module")
@@ -198,3 +200,35 @@ def test_cli_rejects_a_bad_date(run):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "YYYY-MM-DD" in proc.stderr
 
+
+
+# Training on the lake the data DAG filled: a small QLoRA sweep, in the local runtime, end to end.
+TRAIN_CONF = {"max_trials": 3, "trial_steps": 6, "max_steps": 8, "min_new_examples": 50}
+
+
+def test_train_dag_sweeps_trains_and_registers_a_candidate(run):
+    env = {**run.env, "LLMOPS__TRAINING__BUILTIN__PRETRAIN_STEPS": "30", "LLMOPS__TRAINING__SWEEP__EVAL_EVERY": "2",
+           "LLMOPS__TRAINING__EVAL_EVERY": "4", "LLMOPS__TRAINING__MAX_EVAL_EXAMPLES": "32"}
+    proc = _airflow(env, "dags", "test", "llmops_train", DS, "-c", json.dumps({"ds": DS, **TRAIN_CONF}))
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
+    states = run.task_states(DS, "llmops_train")
+    expected = {"check_new_examples", "base_model", "prepare_sweep", "trial_commands", "sweep_trial[0]",
+                "sweep_trial[1]", "sweep_trial[2]", "train_final", "register_candidate"}
+    assert states == dict.fromkeys(expected, "success"), states
+    listed = subprocess.run([str(BIN / "llmops"), "registry", "list", "--json"], env=env, capture_output=True,
+                            text=True, timeout=120)
+    versions = json.loads(listed.stdout)
+    assert len(versions) == 1 and versions[0]["aliases"] == ["challenger"], listed.stdout + listed.stderr
+    tags = versions[0]["tags"]
+    assert tags["airflow.dag_id"] == "llmops_train" and tags["airflow.dag_run_id"].startswith("manual__")
+    assert tags["llmops.method"] == "qlora" and tags["llmops.gold.latest_ds"] == DS
+    assert tags["llmops.base_model"].startswith(str(run.lake / "models" / "base"))
+
+    # no new gold since that candidate: the next run stops at the check, and says why
+    later = "2026-11-22"
+    proc = _airflow(env, "dags", "test", "llmops_train", later, "-c", json.dumps({"ds": later, **TRAIN_CONF}))
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    states = run.task_states(later, "llmops_train")
+    assert states.pop("check_new_examples") == "success"
+    assert set(states.values()) == {"skipped"}, states
+    assert "skipping training: 0 new gold training examples" in proc.stdout + proc.stderr
