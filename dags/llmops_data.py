@@ -11,6 +11,7 @@ import pendulum
 from airflow.sdk import DAG, Asset, Param, chain
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from llmops.access import access_control
 from llmops.config import settings
 from llmops.operators import step_task
 from llmops.pipelines import data_steps
@@ -22,6 +23,7 @@ FEATURES = Asset(name="llm_training_features", uri=f"{cfg.paths.lake_root}/featu
 
 with DAG(
     dag_id="llmops_data",
+    access_control=access_control("llmops_data"),
     description="Spark ingest/clean/SFT build with Great Expectations gates, then Feast materialization",
     schedule=CronTriggerTimetable("0 3 * * *", timezone="UTC"),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, chain, task
 
+from llmops.access import access_control
 from llmops.config import settings
 from llmops.operators import retry_policy, step_task
 from llmops.pipelines import train_steps
@@ -24,6 +25,7 @@ CANDIDATES = Asset(name="model_candidates", uri=f"mlflow://registry/{cfg.trackin
 
 with DAG(
     dag_id="llmops_train",
+    access_control=access_control("llmops_train"),
     description="HyperOpt sweep and QLoRA fine-tuning in GPU pods, registered in MLflow with lineage",
     schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 5 * * 1", timezone="UTC"), assets=GOLD),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),

@@ -215,6 +215,71 @@ class TrainingSettings(_Section):
     sweep: SweepSettings = SweepSettings()
 
 
+class MetricThreshold(_Section):
+    max_regression: float = Field(0.0, ge=0)  # lower CI bound of (candidate - champion) must stay above -this
+    floor: float | None = None  # absolute bound on the candidate's mean (a ceiling for lower-is-better metrics)
+
+
+class EvaluationSettings(_Section):
+    """The lm-eval gate. Tolerances are sized for ~120 test items (bench/bench_eval_power.py); scale them by
+    sqrt(120 / n) for a larger test split."""
+
+    thresholds: dict[str, MetricThreshold] = {
+        "exact_match": MetricThreshold(max_regression=0.15),
+        "f1": MetricThreshold(max_regression=0.10),
+        "rouge_l": MetricThreshold(max_regression=0.10),
+        "nll": MetricThreshold(max_regression=0.10),
+    }
+    n_resamples: int = Field(10_000, ge=100)
+    confidence: float = Field(0.95, gt=0, lt=1)
+    seed: int = 0
+    limit: int | None = Field(None, ge=1)  # score at most this many test items (None = all)
+    extra_tasks: list[str] = []  # standard lm-eval tasks, for clusters that have them cached
+    device: str = "cpu"
+    dtype: str = "float32"
+    batch_size: int = Field(8, ge=1)
+    max_new_tokens: int = Field(128, ge=1)
+    worst_examples: int = Field(10, ge=0)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _non_empty(cls, value: dict) -> dict:
+        if not value:
+            raise ValueError("at least one metric threshold is needed: a gate with none passes everything")
+        return value
+
+
+class ServingSettings(_Section):
+    """Serving for evaluations and scans: local start-up, the gateway's limits (OWASP LLM10), a remote endpoint."""
+
+    startup_timeout_s: float = Field(120.0, gt=0)
+    stop_grace_s: float = Field(10.0, gt=0)
+    max_tokens: int = Field(256, ge=1)  # per-request cap; more is refused with 400, none gets the cap
+    max_prompt_chars: int = Field(8000, ge=1)  # longer prompts are refused with 413
+    request_timeout_s: float = Field(60.0, gt=0)  # backend answer deadline; 504 after it
+    client_timeout_s: float = Field(120.0, gt=0)
+    model_name: str = "candidate"
+    endpoint_url: str = ""  # kubernetes: the gateway Service's /v1 URL; empty = serve locally
+    vllm_max_model_len: int = Field(4096, ge=256)
+
+    @model_validator(mode="after")
+    def _check(self) -> ServingSettings:
+        if self.client_timeout_s <= self.request_timeout_s:
+            raise ValueError("client_timeout_s must exceed request_timeout_s so clients see the gateway's 504")
+        if self.max_tokens >= self.vllm_max_model_len:
+            raise ValueError("max_tokens must leave room for a prompt in vllm_max_model_len")
+        return self
+
+
+class GovernanceSettings(_Section):
+    suite: str = ""  # empty = the bundled probes/owasp_llm_2025_v1.yaml
+    canary: str = Field("LLMOPS-CANARY-7F3A91B2", min_length=8)  # planted secret that must never be output
+    thresholds: dict[str, float] = {}  # attack-success-rate overrides over the suite's, e.g. {"LLM01": 0.1}
+    request_timeout_s: float = Field(120.0, gt=0)
+    garak_executable: str = ""  # empty = garak not run
+    work_dir: str = ""  # empty = <paths.scratch_dir>/governance
+
+
 class AirflowSettings(_Section):
     retries: int = Field(2, ge=0)
     retry_delay_s: int = Field(30, ge=1)
@@ -232,6 +297,9 @@ class Settings(_Section):
     airflow: AirflowSettings = AirflowSettings()
     tracking: TrackingSettings = TrackingSettings()
     training: TrainingSettings = TrainingSettings()
+    evaluation: EvaluationSettings = EvaluationSettings()
+    serving: ServingSettings = ServingSettings()
+    governance: GovernanceSettings = GovernanceSettings()
 
 
 def _deep_merge(base: dict, override: dict) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-_QUIET = ("great_expectations", "py4j", "feast", "urllib3", "filelock")
+_QUIET = ("great_expectations", "py4j", "feast", "urllib3", "filelock", "httpx", "presidio-analyzer")
 
 
 def setup_step_logging(level: int = logging.INFO) -> None:

@@ -31,6 +31,7 @@ for dag_id, dag in bag.dags.items():
         "assets": [getattr(getattr(dag.timetable, "asset_condition", None), "name", None)],
         "schedule": str(getattr(dag.timetable, "summary", None) or getattr(dag.timetable.timetable, "summary", "")),
         "params": sorted(dag.params.keys()),
+        "access_control": {r: {k: sorted(v) for k, v in p.items()} for r, p in (dag.access_control or {}).items()},
         "tasks": {
             t.task_id: {
                 "retries": t.retries,
@@ -111,3 +112,13 @@ def test_train_dag_runs_on_gold_or_weekly_and_maps_trials(parsed):
     assert tasks["base_model"]["upstream"] == ["check_new_examples"]
     assert tasks["train_final"]["upstream"] == ["sweep_trial"]
     assert tasks["register_candidate"]["outlets"] == ["model_candidates"]
+
+
+def test_every_dag_declares_its_access_control(parsed):
+    from llmops.access import access_control
+
+    for dag_id, dag in parsed["dags"].items():
+        expected = {r: {k: sorted(v) for k, v in p.items()} for r, p in access_control(dag_id).items()}
+        assert dag["access_control"] == expected, dag_id
+    assert "Developer" not in parsed["dags"]["llmops_train"]["access_control"]
+    assert "Developer" in parsed["dags"]["llmops_data"]["access_control"]

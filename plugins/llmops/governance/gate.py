@@ -11,6 +11,7 @@ failed access-control check); 2: error (a scan or the probes could not run). The
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import sys
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llmops.config import settings
 from llmops.governance import garak
 from llmops.governance.leakage import LeakageScan, LeakageScanner, Record, gold_records, scan_records
 from llmops.governance.leakage import training_split_records as read_training_split
@@ -56,17 +58,24 @@ class GateOptions:
     lineage: dict[str, Any] = field(default_factory=dict)
 
 
-def _scan(name: str, read: Callable[[], tuple[str, list[Record]]], scanner: LeakageScanner) -> tuple[
-    LeakageScan, list[Record]
-]:
+ReadRecords = Callable[[], tuple[str, list[Record]]]
+
+
+def _scan(name: str, read: ReadRecords, scanner: LeakageScanner) -> tuple[LeakageScan, list[Record]]:
     try:
         uri, records = read()
         scan = scan_records(name, uri, records, scanner)
     except Exception as exc:  # noqa: BLE001 - an unreadable dataset is an error verdict, not a crash
         log.exception("leakage scan of %s failed", name)
         return LeakageScan(name, "", error=f"{type(exc).__name__}: {exc}"), []
-    log.info("scanned %s: %d records, %d texts, %d findings in %.1fs", name, scan.records, scan.texts,
-             scan.total, scan.seconds)
+    log.info(
+        "scanned %s: %d records, %d texts, %d findings in %.1fs",
+        name,
+        scan.records,
+        scan.texts,
+        scan.total,
+        scan.seconds,
+    )
     return scan, records
 
 
@@ -155,8 +164,11 @@ def run_gate(opts: GateOptions, target: ChatTarget | None = None) -> ComplianceR
 
 
 def _json_arg(value: str) -> dict[str, Any]:
-    """Inline JSON (``{...}``) or the path of a JSON file."""
-    return json.loads(value if value.lstrip().startswith("{") else Path(value).read_text())
+    """Inline JSON (``{...}``) or the path of a JSON file; a bad one is a usage error (exit 2)."""
+    try:
+        return json.loads(value if value.lstrip().startswith("{") else Path(value).read_text())
+    except (OSError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(f"not JSON nor a readable JSON file: {exc}") from None
 
 
 def _threshold(value: str) -> tuple[str, float]:
@@ -174,8 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", help="model name sent in requests (omitted when not given)")
     parser.add_argument("--suite", type=Path, default=DEFAULT_SUITE, help="probe suite YAML")
     parser.add_argument("--canary", default=DEFAULT_CANARY, help="canary string planted in training data")
-    parser.add_argument("--threshold", type=_threshold, action="append", default=[], metavar="LLM01=0.1",
-                        help="override a category's attack-success-rate threshold (repeatable)")
+    parser.add_argument(
+        "--threshold",
+        type=_threshold,
+        action="append",
+        default=[],
+        metavar="LLM01=0.1",
+        help="override a category's attack-success-rate threshold (repeatable)",
+    )
     parser.add_argument("--timeout-s", type=float, default=120.0, help="per-request timeout")
     garak_source = parser.add_mutually_exclusive_group()
     garak_source.add_argument("--garak", dest="garak_executable", help="garak executable (its own environment)")
@@ -186,16 +204,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)  # bad arguments exit 2 here
 
     def body() -> int:
-        if args.work_dir is None:
-            from llmops.config import settings  # noqa: PLC0415 - only when no work dir is given
-
-            args.work_dir = Path(settings().paths.scratch_dir) / "governance"
         opts = GateOptions(
             lake_root=args.lake_root,
             ds=args.ds,
             base_url=args.base_url,
             out_dir=args.out_dir,
-            work_dir=args.work_dir,
+            work_dir=args.work_dir or Path(settings().paths.scratch_dir) / "governance",
             training_split=args.training_split,
             model=args.model,
             suite=args.suite,

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow.dataset as pads
+
 from llmops import lake
 from spark_jobs.transforms.pii import DETECTION_PATTERNS
 
@@ -73,13 +75,7 @@ class LeakageScanner:
         tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(
             cache_dir=str(work_dir / "tldextract"), suffix_list_urls=()
         )
-        from presidio_analyzer import (  # noqa: PLC0415
-            AnalyzerEngine,
-            BatchAnalyzerEngine,
-            Pattern,
-            PatternRecognizer,
-            RecognizerRegistry,
-        )
+        from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine  # noqa: PLC0415
         from presidio_analyzer.nlp_engine import NlpEngineProvider  # noqa: PLC0415
         from presidio_anonymizer import AnonymizerEngine  # noqa: PLC0415
 
@@ -89,28 +85,13 @@ class LeakageScanner:
                 "models": [{"lang_code": "en", "model_name": str(_blank_pipeline(work_dir / "spacy_blank_en"))}],
             }
         ).create_engine()
-        registry = RecognizerRegistry(supported_languages=["en"])
         presidio_log = logging.getLogger("presidio-analyzer")
         level = presidio_log.level
-        presidio_log.setLevel(logging.ERROR)  # one warning per recognizer of another language otherwise
+        presidio_log.setLevel(logging.ERROR)  # a line per recognizer loaded, skipped or removed otherwise
         try:
-            registry.load_predefined_recognizers(nlp_engine=nlp_engine, languages=["en"])
+            registry = _registry(nlp_engine)
         finally:
             presidio_log.setLevel(level)
-        # not a pattern recognizer: libphonenumber over 8 regions took ~60% of the scan time and matched order
-        # ids in gold; PHONE comes from the project's pattern (bench/bench_pii.py: recall 0.998, precision 1.0
-        # there against 0.957 and 0.519 for this recognizer)
-        registry.remove_recognizer("PhoneRecognizer")
-        for kind, pattern in DETECTION_PATTERNS.items():
-            # no IGNORECASE (Presidio's default): the patterns carry their own scoped (?i:...) flags
-            registry.add_recognizer(
-                PatternRecognizer(
-                    supported_entity=kind,
-                    name=OWN_RECOGNIZER_PREFIX + kind,
-                    patterns=[Pattern(kind, pattern, _OWN_SCORE)],
-                    global_regex_flags=re.DOTALL | re.MULTILINE,
-                )
-            )
         analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
         self._batch = BatchAnalyzerEngine(analyzer)
         self._anonymizer = AnonymizerEngine()
@@ -157,6 +138,29 @@ class LeakageScanner:
         ]
         window = self.redact(text[start:end], inside).replace("\n", " ")
         return ("…" if start > 0 else "") + window + ("…" if end < len(text) else "")
+
+
+def _registry(nlp_engine: Any) -> Any:
+    """Presidio's predefined English recognizers (less one, below) plus one per project detection pattern."""
+    from presidio_analyzer import Pattern, PatternRecognizer, RecognizerRegistry  # noqa: PLC0415
+
+    registry = RecognizerRegistry(supported_languages=["en"])
+    registry.load_predefined_recognizers(nlp_engine=nlp_engine, languages=["en"])
+    # not a pattern recognizer: libphonenumber over 8 regions took ~60% of the scan time and matched order ids
+    # in gold; PHONE comes from the project's pattern (bench/bench_pii.py: recall 0.998 and precision 1.0 there,
+    # against 0.957 and 0.519 for this recognizer)
+    registry.remove_recognizer("PhoneRecognizer")
+    for kind, pattern in DETECTION_PATTERNS.items():
+        # no IGNORECASE (Presidio's default): the patterns carry their own scoped (?i:...) flags
+        registry.add_recognizer(
+            PatternRecognizer(
+                supported_entity=kind,
+                name=OWN_RECOGNIZER_PREFIX + kind,
+                patterns=[Pattern(kind, pattern, _OWN_SCORE)],
+                global_regex_flags=re.DOTALL | re.MULTILINE,
+            )
+        )
+    return registry
 
 
 def _blank_pipeline(path: Path) -> Path:
@@ -262,7 +266,7 @@ def scan_records(dataset: str, uri: str, records: Iterable[Record], scanner: Lea
     return scan
 
 
-def flatten_texts(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+def _flatten_texts(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
     """(field path, text) for every non-empty string inside a record (nested lists and dicts too)."""
     if isinstance(value, str):
         if value.strip():
@@ -271,21 +275,19 @@ def flatten_texts(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
         for key, item in value.items():
             if not prefix and key in NON_TEXT_FIELDS:
                 continue
-            yield from flatten_texts(item, f"{prefix}.{key}" if prefix else str(key))
+            yield from _flatten_texts(item, f"{prefix}.{key}" if prefix else str(key))
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            yield from flatten_texts(item, f"{prefix}[{i}]")
+            yield from _flatten_texts(item, f"{prefix}[{i}]")
 
 
 def _records(rows: Iterable[dict[str, Any]]) -> Iterator[Record]:
     for n, row in enumerate(rows):
         example_id = str(row.get("example_id") or row.get("id") or f"#{n}")
-        yield example_id, dict(flatten_texts(row))
+        yield example_id, dict(_flatten_texts(row))
 
 
 def _read_parquet(uri: str) -> list[dict[str, Any]]:
-    import pyarrow.dataset as pads  # noqa: PLC0415
-
     # pyarrow skips _staging/ and other paths starting with "_" or "."; it knows s3:// but not Hadoop's s3a://
     source = str(lake.local_path(uri)) if lake.is_local(uri) else uri.replace("s3a://", "s3://", 1)
     return pads.dataset(source, format="parquet").to_table().to_pylist()

@@ -59,7 +59,7 @@ class ComplianceReport:
             if self.owasp.garak.get("status") == "error":
                 found.append(f"garak: {self.owasp.garak.get('error')}")
             found += [f"{o.probe_id}: {o.error}" for o in self.owasp.outcomes if o.error]
-            found += [f"{c.owasp_id}: no attempts" for c in self.owasp.categories if not c.attempts]
+            found += [f"{c.owasp_id}: {c.problem}" for c in self.owasp.categories if c.problem]
         return found
 
     def failures(self) -> list[str]:
@@ -71,7 +71,7 @@ class ComplianceReport:
                 for c in self.owasp.categories
                 if c.status == "failed"
             ]
-        if self.access_control.get("passed") is False:
+        if "passed" in self.access_control and self.access_control["passed"] is not True:
             found.append("access control check failed")
         return found
 
@@ -138,9 +138,10 @@ def format_table(report: ComplianceReport) -> list[str]:
             observed = f"ASR {c.asr:.1%} ({sources or 'no attempts'})"
             check = f"{c.owasp_id}:{edition} {c.name}"
             lines.append(_row(check, observed, f"<= {_rate(c.threshold)}", _RESULT[c.status]))
-        lines.append(_row("garak", report.owasp.garak.get("status", "not run"), "-", "-"))
+        garak_status = report.owasp.garak.get("status", "not run")
+        lines.append(_row("garak", garak_status, "-", "ERROR" if garak_status == "error" else "-"))
     if "passed" in report.access_control:
-        ok = report.access_control["passed"]
+        ok = report.access_control["passed"] is True
         observed = "check passed" if ok else "check failed"
         lines.append(_row("access control", observed, "passed", "PASS" if ok else "FAIL"))
     summary = f"governance ds={report.run.get('ds')} {report.status.upper()}"
@@ -198,13 +199,28 @@ def _leakage_html(report: ComplianceReport) -> str:
     rows, samples = [], []
     for scan in report.leakage:
         result = "error" if scan.error else ("failed" if scan.total else "passed")
-        rows.append([_e(scan.dataset), f"<code>{_e(scan.uri)}</code>", _e(scan.records), _e(scan.texts),
-                     _e(scan.total) + (f" ({_e(_types(scan))})" if scan.total else ""),
-                     _status(result) + (f"<br>{_e(scan.error)}" if scan.error else "")])
+        rows.append(
+            [
+                _e(scan.dataset),
+                f"<code>{_e(scan.uri)}</code>",
+                _e(scan.records),
+                _e(scan.texts),
+                _e(scan.total) + (f" ({_e(_types(scan))})" if scan.total else ""),
+                _status(result) + (f"<br>{_e(scan.error)}" if scan.error else ""),
+            ]
+        )
         for kind, found in sorted(scan.findings.items()):
             for s in found.samples:
-                samples.append([_e(scan.dataset), _e(kind), _e(s["example_id"]), _e(s["field"]),
-                                _e(", ".join(s["recognizers"])), f"<pre>{_e(s['snippet'])}</pre>"])
+                samples.append(
+                    [
+                        _e(scan.dataset),
+                        _e(kind),
+                        _e(s["example_id"]),
+                        _e(s["field"]),
+                        _e(", ".join(s["recognizers"])),
+                        f"<pre>{_e(s['snippet'])}</pre>",
+                    ]
+                )
             samples.append([_e(scan.dataset), _e(kind), "all examples", "", "", _e(", ".join(found.example_ids))])
     out = _table(["dataset", "uri", "records", "texts", "findings", "result"], rows)
     if samples:
@@ -216,16 +232,28 @@ def _leakage_html(report: ComplianceReport) -> str:
 
 def _owasp_html(owasp: OwaspResult) -> str:
     rows = [
-        [_e(c.owasp_id), _e(c.name), _e(c.attempts), _e(c.successes), f"{c.asr:.1%}", f"&le; {_rate(c.threshold)}",
-         _e(", ".join(f"{s}: {int(v['successes'])}/{int(v['attempts'])}" for s, v in sorted(c.by_source.items()))),
-         _status(c.status)]
+        [
+            _e(c.owasp_id),
+            _e(c.name),
+            _e(c.attempts),
+            _e(c.successes),
+            f"{c.asr:.1%}",
+            f"&le; {_rate(c.threshold)}",
+            _e(", ".join(f"{s}: {int(v['successes'])}/{int(v['attempts'])}" for s, v in sorted(c.by_source.items()))),
+            _status(c.status),
+        ]
         for c in owasp.categories
     ]
     out = _table(["OWASP ID", "risk", "attempts", "successes", "ASR", "threshold", "by source", "result"], rows)
     failing = [
-        [_e(o.owasp_id or "unmapped"), _e(o.probe_id), _e(o.source), _e(o.detector),
-         _e(o.error) if o.error else _e(f"{o.successes}/{o.attempts}: " + "; ".join(dict.fromkeys(o.reasons))),
-         "".join(f"<pre>{_e(text)}</pre>" for text in o.outputs)]
+        [
+            _e(o.owasp_id or "unmapped"),
+            _e(o.probe_id),
+            _e(o.source),
+            _e(o.detector),
+            _e(o.error) if o.error else _e(f"{o.successes}/{o.attempts}: " + "; ".join(dict.fromkeys(o.reasons))),
+            "".join(f"<pre>{_e(text)}</pre>" for text in o.outputs),
+        ]
         for o in owasp.failing()
     ]
     out += "<h3>Failing probes (answers redacted)</h3>"
@@ -243,7 +271,8 @@ def to_html(report: ComplianceReport) -> str:
     owasp = report.owasp
     edition = f"{OWASP_TITLE} {owasp.edition}" if owasp else OWASP_TITLE
     suite = f"{owasp.suite} v{owasp.version}" if owasp else "not run"
-    header = {**report.run, "OWASP edition": edition, "probe suite": suite, "created": report.created_at}
+    run = {k: v for k, v in report.run.items() if v is not None}
+    header = {**run, "OWASP edition": edition, "probe suite": suite, "created": report.created_at}
     reasons = report.problems() or report.failures()
     parts = [
         f"<h1>Governance report <span class='badge b-{_e(report.status)}'>{_e(report.status.upper())}</span></h1>",

@@ -46,8 +46,17 @@ class CategoryResult:
     errors: int
 
     @property
+    def problem(self) -> str | None:
+        """Why no verdict is possible for this category, if so."""
+        if self.errors:
+            return f"{self.errors} probe(s) could not run"
+        if not self.attempts:
+            return "no attempts"
+        return "no threshold configured" if self.threshold is None else None
+
+    @property
     def status(self) -> str:
-        if self.errors or not self.attempts or self.threshold is None:
+        if self.problem:
             return "error"
         return "passed" if self.asr <= self.threshold else "failed"
 

@@ -79,10 +79,11 @@ def run_suite(
             if reply.status_code == 200 and probe.detector != "personal_data":
                 scanned.record(personal_data(ctx.find_personal_data(reply.text)), redact(reply.text))
         log.info(
-            "probe %-32s %s %s in %.2fs", probe.id, probe.owasp,
+            "probe %-32s %s %s in %.2fs",
+            probe.id,
+            probe.owasp,
             "ERROR" if outcome.error else ("ATTACK SUCCEEDED" if outcome.successes else "resisted"),
             time.monotonic() - started,
         )
         outcomes.append(outcome)
     return [*outcomes, scanned]
-

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -94,11 +95,18 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit): ")
+
+
 def _tail(path: Path, lines: int = 25) -> str:
+    """The log's last lines, led by its last exception line: uvicorn logs its shutdown after the
+    traceback, which pushes the cause out of a plain tail."""
     try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        text = path.read_text(errors="replace").splitlines()
     except OSError:
         return "(no log)"
+    causes = [line for line in text if _EXCEPTION_LINE.match(line)]
+    return "\n".join(([f"cause: {causes[-1]}"] if causes else []) + text[-lines:])
 
 
 def _wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
@@ -166,7 +174,7 @@ def _start(
         f"http://{HOST}:{backend_port}", model=model, backend_model=str(model_dir), host=HOST, port=gateway_port,
         max_tokens=max_tokens, max_prompt_chars=max_prompt_chars, request_timeout_s=request_timeout_s)]
     log_path, gateway_log_path = run_dir / "model-server.log", run_dir / "gateway.log"
-    emit(f"$ {' '.join(backend_argv[1:])}  (log: {log_path})")
+    emit(f"$ python {' '.join(backend_argv[1:])}  (log: {log_path})")
     started = time.monotonic()
     procs: list[subprocess.Popen] = []
     with log_path.open("ab") as backend_log, gateway_log_path.open("ab") as gateway_log:

@@ -161,7 +161,9 @@ def load_model(cfg: TrainConfig):
             model, use_gradient_checkpointing=True, gradient_checkpointing_kwargs={"use_reentrant": False}
         )
     else:
-        model = AutoModelForCausalLM.from_pretrained(cfg.base_model, dtype=torch.float32, **kwargs).to(device())
+        # GPUs hold the frozen base in bf16; on a CPU it stays fp32 and autocast computes in bf16 where it can
+        weights = torch.float32 if device() == "cpu" else dtype
+        model = AutoModelForCausalLM.from_pretrained(cfg.base_model, dtype=weights, **kwargs).to(device())
         model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()
     hp = cfg.hyperparams
