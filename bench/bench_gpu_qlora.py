@@ -105,7 +105,8 @@ def main() -> None:
         for method in args.methods:
             rows.append(measure(model_dir, method, args.batch, args.seq_len, args.steps))
             print(json.dumps(rows[-1]), flush=True)
-    print(f"\n{'model':<5} {'params':>8} {'method':<6} {'tokens/s':>9} {'weights GiB':>11} {'peak GiB':>9} {'load s':>7}")
+    header = ("model", "params", "method", "tokens/s", "weights GiB", "peak GiB", "load s")
+    print("\n{:<5} {:>8} {:<6} {:>9} {:>11} {:>9} {:>7}".format(*header))
     for r in rows:
         print(f"{r['model']:<5} {r['params'] / 1e9:>7.2f}B {r['method']:<6} {r['tokens_per_s']:>9} "
               f"{r['weights_gib']:>11} {r['peak_gib']:>9} {r['load_s']:>7}")
