@@ -1,10 +1,12 @@
-# Two commands do everything: `make demo` (install + run the data DAG on generated data) and `make test`.
+# Two commands do everything: `make demo` (install + the data and training DAGs on generated data) and `make test`.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 DS ?= $(shell date -u +%F)
-RECORDS ?= 20000
+RECORDS ?= 3000
+# the demo's sweep: a few short QLoRA trials on CPU (the DAG's defaults are in settings.training)
+TRAIN_CONF ?= "max_trials": 3, "trial_steps": 8, "max_steps": 16
 
 # Embedded Airflow: SQLite metadata DB and logs under .airflow/, DAGs and plugins from this repo.
 export AIRFLOW_HOME := $(CURDIR)/.airflow
@@ -34,6 +36,7 @@ $(AIRFLOW_HOME)/airflow.db: $(BIN)/.installed
 
 demo: $(AIRFLOW_HOME)/airflow.db
 	$(BIN)/airflow dags test llmops_data $(DS) -c '{"sample_records": $(RECORDS), "ds": "$(DS)"}'
+	$(BIN)/airflow dags test llmops_train $(DS) -c '{"ds": "$(DS)", $(TRAIN_CONF)}'
 	$(BIN)/python -m llmops.summary --ds $(DS)
 
 test: $(BIN)/.installed
@@ -45,6 +48,8 @@ lint: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/bench_clean.py
+	$(BIN)/python bench/bench_train.py
+	$(BIN)/python bench/bench_eval_power.py
 
 clean:
 	rm -rf .airflow .lake .scratch

@@ -40,6 +40,30 @@ def rows(lake_root: str, ds: str) -> list[tuple[str, str, str, str]]:
     if feast:
         out.append(("feast", "ok", ", ".join(f"{k}={v}" for k, v in feast.items() if not isinstance(v, dict))[:70],
                     lake.join(reports("features"), "summary.json")))
+    return out + training_rows(lake_root, ds)
+
+
+def training_rows(lake_root: str, ds: str) -> list[tuple[str, str, str, str]]:
+    """Base model, sweep + final run, registration (the llmops_train DAG's step summaries)."""
+    out = []
+    base_uri = lake.summary_uri(lake_root, "base_model", ds)
+    base = _load(base_uri)
+    if base:
+        out.append(("base_model", "ok", f"{base.get('architecture', '')} {base['model'].rsplit('/', 1)[-1][:16]}"
+                    f"{' (builtin)' if base.get('builtin') else ''}", base_uri))
+    final_uri = lake.summary_uri(lake_root, "train_final", ds)
+    final = _load(final_uri)
+    if final:
+        sweep, m = final["sweep"], final["metrics"]
+        out.append(("sweep", "ok", f"{sweep['trials']} trials, {sweep['stopped']} stopped early, "
+                    f"{sweep['trial_steps_spent']} steps, best #{sweep['best_trial']}", final_uri))
+        out.append(("train_final", "ok", f"{m['method']} {m['steps']} steps, val loss {m['best_val_loss']:.3f}, "
+                    f"{m['tokens_per_s']} tok/s", final_uri))
+    register_uri = lake.summary_uri(lake_root, "register", ds)
+    registered = _load(register_uri)
+    if registered:
+        out.append(("register", "ok", f"{registered['model']} v{registered['version']} @{registered['alias']}",
+                    register_uri))
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from llmops import lake
 from llmops.config import settings
 from llmops.logs import setup_step_logging
 from llmops.steps import guarded
@@ -53,6 +54,7 @@ def run_final(job: TrainingJob) -> dict:
     if run.info.status == "FINISHED":
         log.info("final run %s already finished", run_id)
         return {"run_id": run_id, "params": params}
+    trials = closed["trials"]
     tracking.set_tags(client, run_id, tags)  # a resumed run gets this attempt's Airflow run id too
     tracking.log_params(client, run_id, {**params, "max_steps": job.max_steps, "method": job.method})
     log.info("final run %s with the best trial's parameters %s", run_id, params)
@@ -60,7 +62,12 @@ def run_final(job: TrainingJob) -> dict:
                       eval_every=settings().training.eval_every)
     client.set_terminated(run_id, "FINISHED")
     log.info("final run finished: %s (outputs in %s)", result.metrics(), out)
-    return {"run_id": run_id, "params": params, "metrics": result.metrics()}
+    summary = {"run_id": run_id, "params": params, "metrics": result.metrics(), "sweep": {
+        "parent_run_id": closed["parent_run_id"], "trials": len(trials),
+        "stopped": sum(t["state"] == "stopped" for t in trials), "best_trial": closed["best"]["index"],
+        "trial_steps_spent": sum(t["steps"] for t in trials)}}
+    lake.write_summary(job.lake_root, "train_final", job.ds, summary)
+    return summary
 
 
 def main(argv: list[str] | None = None) -> int:
