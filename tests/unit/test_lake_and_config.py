@@ -81,6 +81,9 @@ def test_settings_profiles_and_overrides():
     assert load_settings("kubernetes", environ={}).paths.lake_root.startswith("s3a://")
     cfg = load_settings("local", environ={"LLMOPS__DATA__LANGUAGES": "[en, de]"})
     assert cfg.data.languages == ["en", "de"]
+    k8s = load_settings("kubernetes", environ={})
+    assert k8s.training.base_model != "builtin" and k8s.runtime.pods["trainer"].gpus == 1
+    assert k8s.tracking.uri.startswith("http")
 
 
 @pytest.mark.parametrize(
@@ -91,6 +94,12 @@ def test_settings_profiles_and_overrides():
         ({"LLMOPS__DATA__SPLIT_FRACTIONS": "[0.5, 0.2, 0.2]"}, "add up to 1"),
         ({"LLMOPS__RUNTIME__KIND": "slurm"}, "runtime.kind"),
         ({"LLMOPS__DATA__UNKNOWN_SETTING": "1"}, "unknown_setting"),
+        ({"LLMOPS__RUNTIME__STARTUP_TIMEOUT_S": "120"}, "runtime.startup_timeout_s"),
+        ({"LLMOPS__TRAINING__METHOD": "fp8"}, "training.method"),
+        ({"LLMOPS__TRAINING__SWEEP__SPACE__LEARNING_RATE": "[0.01, 0.001]"}, "0 < low < high"),
+        ({"LLMOPS__TRAINING__SWEEP__SPACE__LORA_RANK": "[]"}, "at least one choice"),
+        ({"LLMOPS__EVALUATION__THRESHOLDS": "{}"}, "at least one metric threshold"),
+        ({"LLMOPS__SERVING__CLIENT_TIMEOUT_S": "10"}, "client_timeout_s must exceed"),
     ],
 )
 def test_bad_settings_name_the_setting(environ, message):
