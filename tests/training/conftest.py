@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.training.fixtures import build_tiny_model, write_gold
@@ -14,16 +16,12 @@ def tiny_model(tmp_path_factory):
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
 
 
-@pytest.fixture
-def training_env(tmp_path, monkeypatch):
-    """Settings pointing at a fresh lake and MLflow store; small, fast training defaults."""
-    from llmops.config import settings
-
-    lake = tmp_path / "lake"
-    env = {
-        "LLMOPS__PATHS__LAKE_ROOT": f"file://{lake}",
-        "LLMOPS__TRACKING__URI": f"sqlite:///{tmp_path}/mlflow/mlflow.db",
-        "LLMOPS__TRACKING__ARTIFACT_ROOT": f"file://{tmp_path}/mlflow/artifacts",
+def training_environ(root: Path) -> dict[str, str]:
+    """Settings overrides for a fresh lake and MLflow store under ``root``; small, fast training defaults."""
+    return {
+        "LLMOPS__PATHS__LAKE_ROOT": f"file://{root / 'lake'}",
+        "LLMOPS__TRACKING__URI": f"sqlite:///{root}/mlflow/mlflow.db",
+        "LLMOPS__TRACKING__ARTIFACT_ROOT": f"file://{root}/mlflow/artifacts",
         "LLMOPS__TRAINING__BATCH_SIZE": "8",
         "LLMOPS__TRAINING__MAX_SEQ_LEN": "64",
         "LLMOPS__TRAINING__CHECKPOINT_EVERY": "4",
@@ -32,9 +30,17 @@ def training_env(tmp_path, monkeypatch):
         "LLMOPS__TRAINING__THREADS": "2",
         "LLMOPS__TRAINING__SWEEP__EVAL_EVERY": "3",
     }
-    for key, value in env.items():
+
+
+@pytest.fixture
+def training_env(tmp_path, monkeypatch):
+    """Settings pointing at a fresh lake and MLflow store, with a gold partition for DS."""
+    from llmops.config import settings
+
+    for key, value in training_environ(tmp_path).items():
         monkeypatch.setenv(key, value)
     settings.cache_clear()
+    lake = tmp_path / "lake"
     write_gold(lake, DS, 120)
     yield lake
     settings.cache_clear()
