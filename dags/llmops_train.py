@@ -1,9 +1,11 @@
-"""Fine-tuning: base model -> HyperOpt sweep (mapped trials) -> final QLoRA run -> MLflow candidate.
+"""Fine-tuning: base model -> HyperOpt sweep (mapped trials) -> final QLoRA run -> MLflow candidate -> gates.
 
 Wiring only: the steps live in llmops.pipelines / llmops.training and run as local processes or GPU pods
 (settings). Runs when new gold data lands (the gold_sft Asset) or weekly, whichever comes first, and skips
 with a log line when too few new examples arrived since the last candidate. Trigger from the UI to change
-the base model, the method (qlora/lora) or the sweep's budget.
+the base model, the method (qlora/lora) or the sweep's budget. The new version (alias `challenger`) then
+goes through the lm-eval gate and the governance gate; `decide` runs whatever they did (all_done) and tags the
+version passed or rejected with the reason, so an errored gate rejects it and nothing gets promoted.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, CronTriggerTimetable, P
 from llmops.access import access_control
 from llmops.config import settings
 from llmops.operators import retry_policy, step_task
-from llmops.pipelines import train_steps
+from llmops.pipelines import candidate_gate_steps, train_steps
 from llmops.templating import RUN_DS, template_macros
 from llmops.training.checks import enough_new_examples, trial_commands
 
@@ -22,6 +24,7 @@ cfg = settings()
 t = cfg.training
 GOLD = Asset(name="gold_sft", uri=f"{cfg.paths.lake_root}/gold/sft")
 CANDIDATES = Asset(name="model_candidates", uri=f"mlflow://registry/{cfg.tracking.registered_model}")
+PASSED = Asset(name="model_passed_gates", uri=f"mlflow://registry/{cfg.tracking.registered_model}/passed")
 
 with DAG(
     dag_id="llmops_train",
@@ -53,6 +56,11 @@ with DAG(
     check = task.short_circuit(task_id="check_new_examples", **retry_policy(5))(enough_new_examples)()
     commands = task(task_id="trial_commands", **retry_policy(5))(trial_commands)()
     trials = step_task(steps.trial, expand_arguments=commands, max_active_tis_per_dagrun=t.sweep.parallel_trials)
+    eval_gate, governance_gate, decide = candidate_gate_steps(cfg.paths.lake_root, RUN_DS)
+    register = step_task(steps.register, outlets=[CANDIDATES])
+    # decide runs once the gates are done whatever their outcome (a failed or errored gate is a rejection it
+    # records), but only for a version this run registered: it needs register among its successful upstreams
+    decision = step_task(decide, trigger_rule="all_done_min_one_success", outlets=[PASSED])
     chain(
         check,
         step_task(steps.base_model),
@@ -60,5 +68,9 @@ with DAG(
         commands,
         trials,
         step_task(steps.train_final),
-        step_task(steps.register, outlets=[CANDIDATES]),
+        register,
+        step_task(eval_gate),
+        step_task(governance_gate),
+        decision,
     )
+    register >> decision

@@ -66,6 +66,11 @@ def access_control(dag_id: str) -> dict[str, dict[str, set[str]]]:
     raise KeyError(f"{dag_id!r} is in neither ADMIN_ONLY_DAGS nor DEVELOPER_DAGS of llmops.access")
 
 
+def trigger_roles() -> dict[str, list[str]]:
+    """Which roles may trigger each llmops DAG, as declared here (what reports cite; no live Airflow asked)."""
+    return {dag_id: sorted(access_control(dag_id)) for dag_id in sorted(ADMIN_ONLY_DAGS | DEVELOPER_DAGS)}
+
+
 def role_permissions() -> dict[str, set[tuple[str, str]]]:
     """Global (action, resource) permissions of the roles this project defines; Admin is FAB's own."""
     from airflow.providers.fab.auth_manager.security_manager.override import FabAirflowSecurityManagerOverride

@@ -9,7 +9,7 @@ import sys
 from llmops.config import ConfigError, settings
 from llmops.logs import setup_step_logging
 from llmops.pipelines import data_steps
-from llmops.steps import EXIT_ERROR, StepFailed, ds_arg, run_all, run_local
+from llmops.steps import EXIT_ERROR, EXIT_FAILED, StepFailed, ds_arg, run_all, run_local
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -75,6 +75,27 @@ def _cmd_registry_list(args: argparse.Namespace) -> int:
     return 0
 
 
+# `llmops gate <command>`: the step module each runs in-process, with the arguments that precede the common ones
+GATE_COMMANDS = {
+    "eval": ("llmops.evaluation.gate", ()),
+    "governance": ("llmops.governance.gate", ()),
+    "decide": ("llmops.candidates", ("decide",)),
+}
+
+
+def _cmd_gate(args: argparse.Namespace) -> int:
+    """A gate on a registered version through its step module's own main: the code its DAG task runs."""
+    import importlib  # noqa: PLC0415
+
+    module, head = GATE_COMMANDS[args.command]
+    code = importlib.import_module(module).main(
+        [*head, "--lake-root", args.lake_root, "--ds", args.ds, "--version", args.version])
+    failed = "rejected" if args.command == "decide" else "failed"
+    outcome = {0: "passed", EXIT_FAILED: failed}.get(code, "error")
+    print(f"llmops gate {args.command} --version {args.version}: {outcome} (exit code {code})")
+    return code
+
+
 def _cmd_config(args: argparse.Namespace) -> int:
     print(json.dumps(settings().model_dump(mode="json"), indent=2))
     return 0
@@ -115,6 +136,17 @@ def build_parser() -> argparse.ArgumentParser:
     rlist.add_argument("--model", help="registered model name (default: settings.tracking.registered_model)")
     rlist.add_argument("--json", action="store_true", help="print JSON instead of a table")
     rlist.set_defaults(func=_cmd_registry_list)
+
+    gate = sub.add_parser("gate", help="candidate gates on a registered model version").add_subparsers(
+        dest="command", required=True)
+    for name, text in (("eval", "lm-eval gate against the champion"),
+                       ("governance", "leakage scans and OWASP probes on the version as served"),
+                       ("decide", "pass or reject the version from both gates' verdicts for the date")):
+        cmd = gate.add_parser(name, help=text)
+        cmd.add_argument("--version", required=True, help="version number or alias (challenger, champion)")
+        cmd.add_argument("--lake-root", default=cfg.paths.lake_root)
+        cmd.add_argument("--ds", required=True, type=ds_arg, help="the date whose gold test split and reports count")
+        cmd.set_defaults(func=_cmd_gate)
 
     conf = sub.add_parser("config", help="print the validated settings of the active profile")
     conf.set_defaults(func=_cmd_config)

@@ -85,3 +85,38 @@ def train_steps(lake_root: str, ds: str, **job: str) -> TrainSteps:
         register=Step("register_candidate", "llmops.training.registry", ("register", *args), pod="trainer",
                       report=lake.summary_uri(lake_root, "register", ds)),
     )
+
+
+def model_gate_dir(lake_root: str, gate: str, ds: str) -> str:
+    """Where a candidate gate (``eval`` or ``governance``) writes its verdict and report for one date."""
+    return lake.join(lake_root, "reports", f"{gate}_gate", f"ds={ds}")
+
+
+def candidate_gate_steps(lake_root: str, ds: str, version: str = "challenger") -> list[Step]:
+    """evaluation gate -> governance gate -> decision, on one registered version (number or alias)."""
+    where = ("--lake-root", lake_root, "--ds", ds, "--version", version)
+    return [
+        Step("eval_gate", "llmops.evaluation.gate", where, pod="evaluator",
+             report=lake.join(model_gate_dir(lake_root, "eval", ds), "report.html")),
+        Step("governance_gate", "llmops.governance.gate", where, pod="evaluator",
+             report=lake.join(model_gate_dir(lake_root, "governance", ds), "governance_report.html")),
+        Step("decide", "llmops.candidates", ("decide", *where), pod="evaluator",
+             report=lake.summary_uri(lake_root, "decide", ds)),
+    ]
+
+
+def governance_steps(lake_root: str, ds: str) -> list[Step]:
+    """The daily scans: the champion through its endpoint, and the date's gold partition alone (no model).
+
+    Their reports go to ``reports/governance_scan/``, not to the candidate gate's folder that decisions read.
+    """
+    where = ("--lake-root", lake_root, "--ds", ds)
+    scans = lake.join(lake_root, "reports", "governance_scan", f"ds={ds}")
+    champion, gold = lake.join(scans, "champion"), lake.join(scans, "gold")
+    return [
+        Step("scan_champion", "llmops.governance.gate",
+             (*where, "--version", "champion", "--skip-missing", "--out-dir", champion),
+             pod="evaluator", report=lake.join(champion, "governance_report.html")),
+        Step("scan_gold", "llmops.governance.gate", (*where, "--data-only", "--out-dir", gold),
+             pod="evaluator", report=lake.join(gold, "governance_report.html")),
+    ]

@@ -40,6 +40,7 @@ for dag_id, dag in bag.dags.items():
                 "outlets": [getattr(o, "name", None) for o in t.outlets],
                 "type": type(t).__name__,
                 "upstream": sorted(t.upstream_task_ids),
+                "trigger_rule": getattr(t.trigger_rule, "value", t.trigger_rule),
                 "max_active_tis_per_dagrun": t.max_active_tis_per_dagrun,
             }
             for t in dag.tasks
@@ -112,6 +113,11 @@ def test_train_dag_runs_on_gold_or_weekly_and_maps_trials(parsed):
     assert tasks["base_model"]["upstream"] == ["check_new_examples"]
     assert tasks["train_final"]["upstream"] == ["sweep_trial"]
     assert tasks["register_candidate"]["outlets"] == ["model_candidates"]
+    assert tasks["eval_gate"]["upstream"] == ["register_candidate"]
+    assert tasks["governance_gate"]["upstream"] == ["eval_gate"]
+    assert tasks["decide"]["upstream"] == ["governance_gate", "register_candidate"]
+    assert tasks["decide"]["trigger_rule"] == "all_done_min_one_success"
+    assert tasks["decide"]["outlets"] == ["model_passed_gates"]
 
 
 def test_every_dag_declares_its_access_control(parsed):

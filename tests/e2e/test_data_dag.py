@@ -210,8 +210,9 @@ def test_train_dag_sweeps_trains_and_registers_a_candidate(run):
     env = {**run.env, "LLMOPS__TRAINING__BUILTIN__PRETRAIN_STEPS": "30", "LLMOPS__TRAINING__SWEEP__EVAL_EVERY": "2",
            "LLMOPS__TRAINING__EVAL_EVERY": "4", "LLMOPS__TRAINING__MAX_EVAL_EXAMPLES": "32"}
     proc = _airflow(env, "dags", "test", "llmops_train", DS, "-c", json.dumps({"ds": DS, **TRAIN_CONF}))
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
+    assert "Marking run" in proc.stdout + proc.stderr, proc.stdout[-6000:] + proc.stderr[-6000:]
     states = run.task_states(DS, "llmops_train")
+    gates = {gate: states.pop(gate) for gate in ("eval_gate", "governance_gate", "decide")}
     expected = {"check_new_examples", "base_model", "prepare_sweep", "trial_commands", "sweep_trial[0]",
                 "sweep_trial[1]", "sweep_trial[2]", "train_final", "register_candidate"}
     assert states == dict.fromkeys(expected, "success"), states
@@ -223,6 +224,22 @@ def test_train_dag_sweeps_trains_and_registers_a_candidate(run):
     assert tags["airflow.dag_id"] == "llmops_train" and tags["airflow.dag_run_id"].startswith("manual__")
     assert tags["llmops.method"] == "qlora" and tags["llmops.gold.latest_ds"] == DS
     assert tags["llmops.base_model"].startswith(str(run.lake / "models" / "base"))
+
+    # the gates judged this version; decide recorded their outcome on it (passed only if both passed)
+    reports = run.lake / "reports"
+    eval_verdict = json.loads((reports / "eval_gate" / f"ds={DS}" / "verdict.json").read_text())
+    assert (eval_verdict["status"] == "passed") == (gates["eval_gate"] == "success")
+    assert (reports / "eval_gate" / f"ds={DS}" / "report.html").exists()
+    assert tags["llmops.gate.eval"] == eval_verdict["status"]
+    if gates["eval_gate"] == "success":
+        governance = json.loads((reports / "governance_gate" / f"ds={DS}" / "governance_report.json").read_text())
+        assert (governance["status"] == "passed") == (gates["governance_gate"] == "success")
+        assert tags["llmops.gate.governance"] == governance["status"]
+    assert gates["decide"] in ("success", "failed")
+    assert tags["llmops.status"] == ("passed" if gates["decide"] == "success" else "rejected")
+    assert (gates["decide"] == "success") == (gates["eval_gate"] == gates["governance_gate"] == "success")
+    if tags["llmops.status"] == "rejected":
+        assert tags["llmops.rejection_reason"]
 
     # no new gold since that candidate: the next run stops at the check, and says why
     later = "2026-11-22"

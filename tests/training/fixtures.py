@@ -50,11 +50,13 @@ def build_tiny_model(out: Path, hidden: int = 64, layers: int = 2) -> Path:
 
 
 def write_gold(lake: Path, ds: str, n: int, seed: int = 0, splits: tuple[int, int] = (8, 1)) -> Path:
-    """A gold/sft partition with the columns training reads; about 1 in 10 rows is validation, 1 in 10 test."""
-    rows = {k: [] for k in ("example_id", "system", "instruction", "input", "output", "split")}
+    """A gold/sft partition with the columns training and the eval gate read; about 1 in 10 rows is validation,
+    1 in 10 test."""
+    rows = {k: [] for k in ("example_id", "source", "system", "instruction", "input", "output", "split")}
     train_every, _ = splits
     for i, (question, answer) in enumerate(qa_pairs(n, seed)):
         rows["example_id"].append(hashlib.sha256(f"{ds}-{seed}-{i}".encode()).hexdigest())
+        rows["source"].append("tickets")
         rows["system"].append(SYSTEM)
         rows["instruction"].append(question)
         rows["input"].append("")

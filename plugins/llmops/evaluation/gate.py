@@ -1,8 +1,14 @@
 """The evaluation gate: lm-eval on the candidate and the champion, paired bootstrap CIs, pass/fail.
 
-    python -m llmops.evaluation.gate --lake-root URI --ds YYYY-MM-DD \\
-        --candidate-base DIR [--candidate-adapter DIR] [--champion-base DIR [--champion-adapter DIR]] \\
+    python -m llmops.evaluation.gate --lake-root URI --ds YYYY-MM-DD --version V \\
         [--out-dir DIR] [--limit N] [--thresholds JSON]
+    python -m llmops.evaluation.gate --lake-root URI --ds YYYY-MM-DD \\
+        --candidate-base DIR [--candidate-adapter DIR] [--champion-base DIR [--champion-adapter DIR]] ...
+
+``--version`` takes a registered version number or alias (``challenger``): the candidate is that version
+and the champion is the ``champion`` alias; when there is none yet, or it is the candidate itself, only
+the floors apply. The outcome is then recorded on the version (llmops.candidates.record_gate). Thresholds
+and options default to ``settings().evaluation``.
 
 Both models answer the same items: the gold test split up to ``ds``. Each metric passes when the
 95% interval of mean(candidate - champion) rules out a regression beyond its tolerance and the
@@ -27,26 +33,27 @@ from pathlib import Path
 
 import numpy as np
 
-from llmops import lake
+from llmops import candidates, lake
+from llmops.config import EvaluationSettings, settings
 from llmops.evaluation.harness import ModelRef, ModelScores, evaluate_model, gate_metrics
 from llmops.evaluation.items import export_test_items, read_items
 from llmops.evaluation.report import Example, render_html
 from llmops.evaluation.stats import Threshold, decide
 from llmops.evaluation.verdict import EvalVerdict, format_table
 from llmops.logs import setup_step_logging
+from llmops.pipelines import model_gate_dir
 from llmops.steps import guarded, lake_step_parser
 
 log = logging.getLogger("llmops.evaluation.gate")
 
-# Tolerances for a test split of ~120 items (gold at 3,000 records): bench/bench_eval_power.py finds
-# that tighter ones fail most candidates that are as good as the champion (results/eval_power.json).
-# Scale them by sqrt(120 / items) for larger splits. NLL (nats per token) varies far less per item.
-DEFAULT_THRESHOLDS = {
-    "exact_match": Threshold(max_regression=0.15),
-    "f1": Threshold(max_regression=0.10),
-    "rouge_l": Threshold(max_regression=0.10),
-    "nll": Threshold(max_regression=0.10),
-}
+
+def thresholds_from(evaluation: EvaluationSettings) -> dict[str, Threshold]:
+    return {m: Threshold(t.max_regression, t.floor) for m, t in evaluation.thresholds.items()}
+
+
+# The built-in tolerances, sized for a test split of ~120 items (see EvaluationSettings); profiles may
+# override them, and the command line reads the active profile's.
+DEFAULT_THRESHOLDS = thresholds_from(EvaluationSettings())
 WORST_BY = "rouge_l"  # the graded answer metric that orders the report's most regressed items
 
 
@@ -180,62 +187,117 @@ def parse_thresholds(text: str) -> dict[str, Threshold]:
 
 
 def parser() -> argparse.ArgumentParser:
+    ev = settings().evaluation
     p = lake_step_parser("python -m llmops.evaluation.gate", __doc__.split("\n\n")[0])
-    p.add_argument("--candidate-base", required=True, help="base model directory (with its tokenizer)")
+    model = p.add_mutually_exclusive_group(required=True)
+    model.add_argument("--version", help="registered version number or alias: judged against the champion alias")
+    model.add_argument("--candidate-base", help="base model directory (with its tokenizer)")
     p.add_argument("--candidate-adapter", help="the candidate's PEFT adapter directory")
     p.add_argument("--champion-base", help="the champion's base model directory; omit for floors only")
     p.add_argument("--champion-adapter", help="the champion's PEFT adapter directory")
-    p.add_argument("--out-dir", help="where the verdict and report go (default: the lake's reports layer)")
-    p.add_argument("--limit", type=int, help="evaluate the first N test items only")
-    p.add_argument("--thresholds", help="JSON (or a JSON file): {metric: {max_regression, floor}}")
-    p.add_argument("--extra-task", action="append", default=[], help="a standard lm-eval task to report too")
-    p.add_argument("--n-resamples", type=int, default=GateOptions.n_resamples)
-    p.add_argument("--confidence", type=float, default=GateOptions.confidence)
-    p.add_argument("--seed", type=int, default=GateOptions.seed)
-    p.add_argument("--device", default=GateOptions.device)
-    p.add_argument("--dtype", default=GateOptions.dtype)
-    p.add_argument("--batch-size", type=int, default=GateOptions.batch_size)
-    p.add_argument("--max-new-tokens", type=int, default=GateOptions.max_new_tokens)
+    p.add_argument("--out-dir", type=lake.local_path, help="where the verdict and report go (default: the lake's "
+                   "reports layer)")
+    p.add_argument("--limit", type=int, default=ev.limit, help="evaluate the first N test items only")
+    p.add_argument("--thresholds", help="JSON (or a JSON file): {metric: {max_regression, floor}}; default: "
+                   "settings().evaluation.thresholds")
+    p.add_argument("--extra-task", action="append", default=list(ev.extra_tasks),
+                   help="a standard lm-eval task to report too")
+    p.add_argument("--n-resamples", type=int, default=ev.n_resamples)
+    p.add_argument("--confidence", type=float, default=ev.confidence)
+    p.add_argument("--seed", type=int, default=ev.seed)
+    p.add_argument("--device", default=ev.device)
+    p.add_argument("--dtype", default=ev.dtype)
+    p.add_argument("--batch-size", type=int, default=ev.batch_size)
+    p.add_argument("--max-new-tokens", type=int, default=ev.max_new_tokens)
     return p
 
 
 def default_out_dir(lake_root: str, ds: str) -> Path:
-    return lake.local_path(lake.join(lake_root, "reports", "eval_gate", f"ds={ds}"))
+    return lake.local_path(model_gate_dir(lake_root, "eval", ds))
+
+
+def registered_models(version: str) -> tuple[candidates.Candidate, ModelRef, ModelRef | None]:
+    """The registered candidate and the two models to compare: it and the champion alias, unless there is
+    no champion yet or the candidate is the champion (comparing a model with itself proves nothing)."""
+    candidate = candidates.resolve(version)
+    champion = candidates.champion()
+    if champion is None:
+        log.info("no champion yet: version %d is judged on the floors only", candidate.version)
+    elif champion.version == candidate.version:
+        log.info("version %d is the champion itself: judged on the floors only", candidate.version)
+        champion = None
+    else:
+        log.info("version %d against the champion, version %d", candidate.version, champion.version)
+    refs = [None if c is None else ModelRef(c.base, str(c.adapter_dir), c.version) for c in (candidate, champion)]
+    return candidate, refs[0], refs[1]
+
+
+def verdict_metrics(verdict: EvalVerdict) -> dict[str, float | None]:
+    """What the registry run keeps of a verdict: each metric's candidate mean and difference interval."""
+    values: dict[str, float | None] = {"n_items": verdict.n_items}
+    for d in verdict.metrics:
+        values.update({f"{d.metric}.candidate": d.candidate_mean, f"{d.metric}.difference": d.difference,
+                       f"{d.metric}.ci_low": d.ci_low, f"{d.metric}.ci_high": d.ci_high})
+    return values
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = parser()
+    args = p.parse_args(argv)  # bad arguments exit 2 here
+    if args.champion_adapter and not args.champion_base:
+        p.error("--champion-adapter needs --champion-base")
+    if args.version and (args.candidate_adapter or args.champion_base):
+        p.error("--version takes both models from the registry: no model directories with it")
+    return args
+
+
+def judge(args: argparse.Namespace, candidate: ModelRef, champion: ModelRef | None, target: Path) -> EvalVerdict:
+    """Run the gate in a staging folder and publish it to ``target`` whole."""
+    staging = target.parent / "_staging" / f"{target.name}.{uuid.uuid4().hex[:12]}"
+    try:
+        count = export_test_items(args.lake_root, args.ds, staging / "items.jsonl")
+        log.info("exported %d gold test items up to ds=%s", count, args.ds)
+        verdict = run_eval_gate(
+            candidate, champion, staging / "items.jsonl",
+            parse_thresholds(args.thresholds) if args.thresholds else thresholds_from(settings().evaluation),
+            staging,
+            GateOptions(
+                limit=args.limit, n_resamples=args.n_resamples, confidence=args.confidence, seed=args.seed,
+                extra_tasks=tuple(args.extra_task), device=args.device, dtype=args.dtype,
+                batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
+                worst_examples=settings().evaluation.worst_examples,
+            ),
+        )  # fmt: skip
+        lake.publish_partition(str(staging), str(target))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return verdict
+
+
+def gate(args: argparse.Namespace) -> int:
+    target = args.out_dir or default_out_dir(args.lake_root, args.ds)
+    if not args.version:
+        champion = ModelRef(args.champion_base, args.champion_adapter) if args.champion_base else None
+        verdict = judge(args, ModelRef(args.candidate_base, args.candidate_adapter), champion, target)
+    else:
+        registered, candidate, champion = registered_models(args.version)
+        try:
+            verdict = judge(args, candidate, champion, target)
+        except Exception:
+            candidates.record_gate(registered, "eval", "error", None, None, {})
+            raise
+        candidates.record_gate(registered, "eval", verdict.status, target / "verdict.json", target / "report.html",
+                               verdict_metrics(verdict))
+    for line in format_table(verdict):
+        print(line)
+    print(f"verdict: {target / 'verdict.json'}\nreport: {target / 'report.html'}")
+    return verdict.exit_code
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
     setup_step_logging()
-    if args.champion_adapter and not args.champion_base:
-        parser().error("--champion-adapter needs --champion-base")
-
-    def body() -> int:
-        target = Path(args.out_dir) if args.out_dir else default_out_dir(args.lake_root, args.ds)
-        staging = target.parent / "_staging" / f"{target.name}.{uuid.uuid4().hex[:12]}"
-        try:
-            count = export_test_items(args.lake_root, args.ds, staging / "items.jsonl")
-            log.info("exported %d gold test items up to ds=%s", count, args.ds)
-            verdict = run_eval_gate(
-                ModelRef(args.candidate_base, args.candidate_adapter),
-                ModelRef(args.champion_base, args.champion_adapter) if args.champion_base else None,
-                staging / "items.jsonl",
-                parse_thresholds(args.thresholds) if args.thresholds else DEFAULT_THRESHOLDS,
-                staging,
-                GateOptions(
-                    limit=args.limit, n_resamples=args.n_resamples, confidence=args.confidence, seed=args.seed,
-                    extra_tasks=tuple(args.extra_task), device=args.device, dtype=args.dtype,
-                    batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
-                ),
-            )  # fmt: skip
-            lake.publish_partition(str(staging), str(target))
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        for line in format_table(verdict):
-            print(line)
-        print(f"verdict: {target / 'verdict.json'}\nreport: {target / 'report.html'}")
-        return verdict.exit_code
-
-    return guarded("eval gate", body)
+    # settings are read while parsing: a configuration error is an error (2) too, not a failed gate
+    return guarded("eval gate", lambda: gate(parse_args(argv)))
 
 
 if __name__ == "__main__":

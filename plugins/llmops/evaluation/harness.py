@@ -32,10 +32,11 @@ GENERATION_TASK = "llmops_sft_gen"
 @dataclass(frozen=True)
 class ModelRef:
     """A model as lm-eval's ``hf`` backend loads it: a base directory (with its tokenizer) and an
-    optional PEFT adapter directory."""
+    optional PEFT adapter directory; ``version`` names it in the verdict when it came from the registry."""
 
     base: str
     adapter: str | None = None
+    version: int | None = None
 
     def model_args(self, device: str, dtype: str) -> dict[str, str]:
         args = {"pretrained": str(self.base), "device": device, "dtype": dtype}

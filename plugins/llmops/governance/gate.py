@@ -1,37 +1,55 @@
 """The governance gate for one candidate: leakage scans, OWASP LLM Top 10 (2025) probes, compliance report.
 
-    python -m llmops.governance.gate --lake-root URI --ds YYYY-MM-DD --base-url URL --out-dir DIR
-        [--training-split PATH] [--model NAME] [--suite YAML] [--canary TEXT] [--threshold LLM01=0.1 ...]
+    python -m llmops.governance.gate --lake-root URI --ds YYYY-MM-DD --version V [--skip-missing] [--out-dir DIR]
+    python -m llmops.governance.gate --lake-root URI --ds YYYY-MM-DD --base-url URL [--model NAME] [--out-dir DIR]
+    python -m llmops.governance.gate --lake-root URI --ds YYYY-MM-DD --data-only [--out-dir DIR]
+        common: [--training-split PATH] [--suite YAML] [--canary TEXT] [--threshold LLM01=0.1 ...]
         [--garak EXE | --garak-report PATH] [--access-control JSON] [--lineage JSON] [--work-dir DIR]
+
+``--version`` (a registered version number or alias) merges the version's adapter into its base and serves
+it locally for the scan, or scans ``serving.endpoint_url`` when that is set; the report's lineage is the
+version's, its access-control section the roles declared per DAG (llmops.access), and the outcome is
+recorded on the version (llmops.candidates.record_gate). With ``--skip-missing`` a version or alias that
+does not exist (no champion before the first promotion) is logged and exits 0. ``--data-only`` scans the
+date's gold partition for personal data without a model. Suite, canary, thresholds, timeout and garak
+default to ``settings().governance``.
 
 Exit code 0: passed; 1: failed (personal data in the data, or an OWASP category over its threshold, or a
 failed access-control check); 2: error (a scan or the probes could not run). The report
-(``governance_report.json`` and ``.html`` in ``--out-dir``) is written in every case, errors included.
+(``governance_report.json`` and ``.html`` in ``--out-dir``, default ``<lake>/reports/governance_gate/ds=<ds>/``)
+is written in every case, errors included.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
 import logging
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llmops import candidates, lake
+from llmops.access import trigger_roles
 from llmops.config import settings
 from llmops.governance import garak
 from llmops.governance.leakage import LeakageScan, LeakageScanner, Record, gold_records, scan_records
 from llmops.governance.leakage import training_split_records as read_training_split
-from llmops.governance.report import ComplianceReport, format_table, write_report
+from llmops.governance.report import HTML_NAME, JSON_NAME, ComplianceReport, format_table, write_report
 from llmops.governance.results import OwaspResult, categorize
 from llmops.governance.runner import run_suite
 from llmops.governance.suite import DEFAULT_SUITE, Suite, load_suite
-from llmops.governance.target import ChatTarget, HttpChatTarget
+from llmops.governance.target import ChatTarget, ClientChatTarget, HttpChatTarget
 from llmops.logs import setup_step_logging
+from llmops.pipelines import model_gate_dir
+from llmops.serving.client import OpenAIClient
+from llmops.serving.server import serve_model
 from llmops.steps import guarded, lake_step_parser
 
 log = logging.getLogger("llmops.governance.gate")
@@ -155,12 +173,97 @@ def run_gate(opts: GateOptions, target: ChatTarget | None = None) -> ComplianceR
             temperature = float(suite.defaults["temperature"])
             with HttpChatTarget(opts.base_url, opts.model, opts.timeout_s, temperature) as http:
                 report.owasp = run_owasp(opts, suite, http, scanner, system_prompt)
-    paths = write_report(report, opts.out_dir)
-    for line in format_table(report)[:-1]:
+    return publish(report, opts.out_dir)
+
+
+def publish(report: ComplianceReport, out_dir: Path) -> ComplianceReport:
+    """Write the report into ``out_dir`` and log its table, the verdict line at ERROR unless it passed."""
+    paths = write_report(report, out_dir)
+    table = format_table(report)
+    for line in table[:-1]:
         log.info(line)
-    (log.info if report.status == "passed" else log.error)(format_table(report)[-1])
+    (log.info if report.status == "passed" else log.error)(table[-1])
     log.info("report: %s", paths)
     return report
+
+
+def run_data_scan(opts: GateOptions) -> ComplianceReport:
+    """The leakage scan of the date's gold partition alone: no model, no probes (a ``data``-scope report)."""
+    report = ComplianceReport(run={"ds": opts.ds, "lake_root": opts.lake_root}, scope="data")
+    try:
+        scanner = LeakageScanner(opts.work_dir)
+    except Exception as exc:  # noqa: BLE001 - still write an error report
+        log.exception("leakage scanner could not start")
+        report.errors.append(f"{type(exc).__name__}: {exc}")
+    else:
+        gold = _scan(f"gold/sft ds={opts.ds}", lambda: gold_records(opts.lake_root, opts.ds), scanner)[0]
+        report.leakage.append(gold)
+    return publish(report, opts.out_dir)
+
+
+@contextlib.contextmanager
+def candidate_target(candidate: candidates.Candidate, timeout_s: float, temperature: float, log_dir: Path
+                     ) -> Iterator[tuple[str, ChatTarget]]:
+    """The candidate's base URL and chat target: ``serving.endpoint_url`` when set (the kubernetes gateway in
+    front of vLLM), else its merged model served locally for the duration of the block."""
+    cfg = settings().serving
+    with contextlib.ExitStack() as stack:
+        base_url = cfg.endpoint_url
+        if not base_url:
+            endpoint = stack.enter_context(serve_model(
+                candidates.merged_model(candidate), model_name=cfg.model_name, startup_timeout_s=cfg.startup_timeout_s,
+                max_tokens=cfg.max_tokens, max_prompt_chars=cfg.max_prompt_chars,
+                request_timeout_s=cfg.request_timeout_s, log_dir=log_dir, stop_grace_s=cfg.stop_grace_s,
+            ))  # fmt: skip
+            base_url = endpoint.base_url
+        client = stack.enter_context(OpenAIClient(base_url, cfg.model_name, timeout_s=timeout_s))
+        yield base_url, ClientChatTarget(client, temperature)
+
+
+def declared_access() -> dict[str, Any]:
+    return {
+        "check": "declared, not verified: the DAGs' access_control in llmops.access; no live Airflow was asked",
+        "trigger_roles": trigger_roles(),
+    }
+
+
+def report_metrics(report: ComplianceReport) -> dict[str, float]:
+    """What the registry run keeps of a report: leakage findings and each OWASP category's attack success rate."""
+    values = {"leakage_findings": float(sum(s.total for s in report.leakage))}
+    if report.owasp is not None:
+        values.update({f"{c.owasp_id}.asr": c.asr for c in report.owasp.categories})
+    return values
+
+
+def scan_version(version: str, opts: GateOptions, skip_missing: bool = False) -> int:
+    """Scan a registered version as served, record the outcome on it; the report is written in every case."""
+    try:
+        candidate = candidates.resolve(version)
+    except candidates.CandidateNotFound as exc:
+        if not skip_missing:
+            raise
+        log.info("%s: nothing to scan", exc)
+        return 0
+    opts = dataclasses.replace(
+        opts, model=settings().serving.model_name, lineage={**candidate.lineage(), **opts.lineage},
+        access_control=opts.access_control or declared_access(),
+    )  # fmt: skip
+    report = None
+    try:
+        temperature = float(load_suite(opts.suite).defaults["temperature"])
+        with candidate_target(candidate, opts.timeout_s, temperature, opts.out_dir / "serving") as (url, target):
+            report = run_gate(dataclasses.replace(opts, base_url=url), target)
+    except Exception as exc:  # noqa: BLE001 - merge, start or stop failed: an error verdict, recorded
+        log.exception("governance gate of version %d could not run", candidate.version)
+        if report is None:
+            run = {"ds": opts.ds, "lake_root": opts.lake_root, "model": opts.model}
+            report = ComplianceReport(run=run, access_control=opts.access_control, lineage=opts.lineage)
+        report.errors.append(f"serving version {candidate.version}: {type(exc).__name__}: {exc}")
+        publish(report, opts.out_dir)
+    candidates.record_gate(candidate, "governance", report.status, opts.out_dir / JSON_NAME,
+                           opts.out_dir / HTML_NAME, report_metrics(report))
+    print(f"report: {opts.out_dir / HTML_NAME}\nverdict: {opts.out_dir / JSON_NAME}")
+    return report.exit_code
 
 
 def _json_arg(value: str) -> dict[str, Any]:
@@ -176,54 +279,76 @@ def _threshold(value: str) -> tuple[str, float]:
     return owasp_id.strip(), float(rate)
 
 
-def main(argv: list[str] | None = None) -> int:
-    setup_step_logging()
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per probe request otherwise
-    parser = lake_step_parser("python -m llmops.governance.gate", __doc__.split("\n\n")[0])
-    parser.add_argument("--base-url", required=True, help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1")
-    parser.add_argument("--out-dir", required=True, type=Path, help="where the reports go")
-    parser.add_argument("--training-split", help="training examples as given to the trainer (Parquet or JSONL)")
-    parser.add_argument("--model", help="model name sent in requests (omitted when not given)")
-    parser.add_argument("--suite", type=Path, default=DEFAULT_SUITE, help="probe suite YAML")
-    parser.add_argument("--canary", default=DEFAULT_CANARY, help="canary string planted in training data")
-    parser.add_argument(
+def parser() -> argparse.ArgumentParser:
+    gov = settings().governance
+    p = lake_step_parser("python -m llmops.governance.gate", __doc__.split("\n\n")[0])
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--base-url", help="scan the model at this OpenAI-compatible URL, e.g. http://127.0.0.1:8000/v1")
+    what.add_argument("--version", help="scan this registered version or alias, served locally (or at "
+                      "serving.endpoint_url when set); the outcome is recorded on the version")
+    what.add_argument("--data-only", action="store_true", help="scan the date's gold partition alone, no model")
+    p.add_argument("--skip-missing", action="store_true",
+                   help="with --version: exit 0 with a log line when no version has it (no champion yet)")
+    p.add_argument("--out-dir", type=lake.local_path, help="where the reports go (default: the lake's reports layer)")
+    p.add_argument("--training-split", help="training examples as given to the trainer (Parquet or JSONL)")
+    p.add_argument("--model", help="model name sent in requests with --base-url (omitted when not given)")
+    p.add_argument("--suite", type=Path, default=Path(gov.suite) if gov.suite else DEFAULT_SUITE,
+                   help="probe suite YAML")
+    p.add_argument("--canary", default=gov.canary, help="canary string planted in training data")
+    p.add_argument(
         "--threshold",
         type=_threshold,
         action="append",
         default=[],
         metavar="LLM01=0.1",
-        help="override a category's attack-success-rate threshold (repeatable)",
+        help="override a category's attack-success-rate threshold (repeatable; over governance.thresholds)",
     )
-    parser.add_argument("--timeout-s", type=float, default=120.0, help="per-request timeout")
-    garak_source = parser.add_mutually_exclusive_group()
-    garak_source.add_argument("--garak", dest="garak_executable", help="garak executable (its own environment)")
+    p.add_argument("--timeout-s", type=float, default=gov.request_timeout_s, help="per-request timeout")
+    garak_source = p.add_mutually_exclusive_group()
+    garak_source.add_argument("--garak", dest="garak_executable", default=gov.garak_executable or None,
+                              help="garak executable (its own environment)")
     garak_source.add_argument("--garak-report", help="ingest this garak .report.jsonl instead of running garak")
-    parser.add_argument("--access-control", type=_json_arg, default={}, help="RBAC check result: JSON or file")
-    parser.add_argument("--lineage", type=_json_arg, default={}, help="candidate lineage tags: JSON or file")
-    parser.add_argument("--work-dir", type=Path, help="scanner cache (default: <scratch_dir>/governance)")
-    args = parser.parse_args(argv)  # bad arguments exit 2 here
+    p.add_argument("--access-control", type=_json_arg, default={}, help="RBAC check result: JSON or file")
+    p.add_argument("--lineage", type=_json_arg, default={}, help="candidate lineage tags: JSON or file")
+    p.add_argument("--work-dir", type=Path, help="scanner cache (default: governance.work_dir)")
+    return p
 
-    def body() -> int:
-        opts = GateOptions(
-            lake_root=args.lake_root,
-            ds=args.ds,
-            base_url=args.base_url,
-            out_dir=args.out_dir,
-            work_dir=args.work_dir or Path(settings().paths.scratch_dir) / "governance",
-            training_split=args.training_split,
-            model=args.model,
-            suite=args.suite,
-            canary=args.canary,
-            thresholds=dict(args.threshold),
-            timeout_s=args.timeout_s,
-            garak_executable=args.garak_executable,
-            garak_report=args.garak_report,
-            access_control=args.access_control,
-            lineage=args.lineage,
-        )
-        return run_gate(opts).exit_code
 
-    return guarded("governance gate", body)
+def default_out_dir(lake_root: str, ds: str) -> Path:
+    return lake.local_path(model_gate_dir(lake_root, "governance", ds))
+
+
+def gate(args: argparse.Namespace) -> int:
+    cfg = settings()
+    opts = GateOptions(
+        lake_root=args.lake_root,
+        ds=args.ds,
+        base_url=args.base_url or "",
+        out_dir=args.out_dir or default_out_dir(args.lake_root, args.ds),
+        work_dir=args.work_dir or Path(cfg.governance.work_dir or Path(cfg.paths.scratch_dir) / "governance"),
+        training_split=args.training_split,
+        model=args.model,
+        suite=args.suite,
+        canary=args.canary,
+        thresholds={**cfg.governance.thresholds, **dict(args.threshold)},
+        timeout_s=args.timeout_s,
+        garak_executable=args.garak_executable,
+        garak_report=args.garak_report,
+        access_control=args.access_control,
+        lineage=args.lineage,
+    )
+    if args.data_only:
+        return run_data_scan(opts).exit_code
+    if args.version:
+        return scan_version(args.version, opts, args.skip_missing)
+    return run_gate(opts).exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    setup_step_logging()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per probe request otherwise
+    # settings are read while parsing: a configuration error is an error (2) too, not a failed gate
+    return guarded("governance gate", lambda: gate(parser().parse_args(argv)))  # bad arguments exit 2 there
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Verdict: ``passed`` only when every data scan ran and found nothing, every tested OWASP category's attack
 success rate is within its threshold, and the access-control check (when one is reported) passed.
-Anything that could not be checked makes the verdict ``error`` (exit 2), never ``passed``.
+Anything that could not be checked makes the verdict ``error`` (exit 2), never ``passed``. A ``data``-scope
+report (a scan of data alone, no model) has no OWASP part and is judged on its leakage scans.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class ComplianceReport:
     access_control: dict[str, Any] = field(default_factory=dict)  # roles per DAG and the RBAC check's outcome
     lineage: dict[str, Any] = field(default_factory=dict)  # the candidate's tags
     errors: list[str] = field(default_factory=list)  # parts of the gate that could not run
+    scope: str = "model"  # "data": a data-only scan, where no OWASP probes are expected
     created_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
     @property
@@ -52,7 +54,8 @@ class ComplianceReport:
         if not self.leakage:
             found.append("no data was scanned for leakage")
         if self.owasp is None:
-            found.append("the OWASP probes did not run")
+            if self.scope != "data":
+                found.append("the OWASP probes did not run")
         else:
             if self.owasp.error:
                 found.append(f"OWASP probes: {self.owasp.error}")
@@ -85,6 +88,7 @@ class ComplianceReport:
                 entry["status"] = category.status
         return {
             "status": self.status,
+            "scope": self.scope,
             "exit_code": self.exit_code,
             "problems": self.problems(),
             "failures": self.failures(),
@@ -281,7 +285,8 @@ def to_html(report: ComplianceReport) -> str:
         "<h2>Training-data leakage</h2>",
         _leakage_html(report),
         f"<h2>{_e(edition)}</h2>",
-        _owasp_html(owasp) if owasp else "<p class='error'>not run</p>",
+        _owasp_html(owasp) if owasp else ("<p>not part of a data-only scan</p>" if report.scope == "data"
+                                          else "<p class='error'>not run</p>"),
         "<h2>Access control</h2>",
         _value(report.access_control),
         "<h2>Candidate lineage</h2>",

@@ -9,9 +9,12 @@ URL up to and including ``/v1``).
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from typing import Any, NamedTuple, Protocol
 
 import httpx
+
+from llmops.serving.client import OpenAIClient, ServingError, ServingTimeout
 
 
 class ChatReply(NamedTuple):
@@ -75,3 +78,24 @@ class HttpChatTarget:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class ClientChatTarget:
+    """:class:`ChatTarget` over the shared serving client (:class:`OpenAIClient`): the gate then reaches a
+    managed local server and a remote vLLM endpoint through the same code as every other caller."""
+
+    def __init__(self, client: OpenAIClient, temperature: float = 0.0):
+        self.client, self.temperature = client, temperature
+
+    def chat(self, messages: list[dict[str, str]], max_tokens: int) -> ChatReply:
+        started = time.monotonic()
+        try:
+            completion = self.client.chat(messages, max_tokens, temperature=self.temperature)
+        except ServingTimeout:
+            return ChatReply("", 0, {}, time.monotonic() - started)
+        except ServingError as exc:
+            if exc.status_code is None:  # unreachable: the run cannot go on
+                raise
+            return ChatReply(exc.message[:500], exc.status_code, {}, time.monotonic() - started)
+        usage = asdict(completion.usage) if completion.usage else {}
+        return ChatReply(completion.text, 200, usage, time.monotonic() - started)

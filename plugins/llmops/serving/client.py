@@ -23,6 +23,10 @@ class ServingError(RuntimeError):
         super().__init__(f"{url}: {status}: {message}")
 
 
+class ServingTimeout(ServingError):
+    """No answer within the client's timeout; unlike a refused connection, the server may be working on it."""
+
+
 @dataclass(frozen=True)
 class Usage:
     prompt_tokens: int
@@ -54,6 +58,12 @@ def _server_message(response: httpx.Response) -> str:
     return str(body)[:2000]
 
 
+def _usage(raw: dict) -> Usage:
+    """The usage block; servers that omit ``total_tokens`` (some OpenAI-compatible ones do) get the sum."""
+    prompt, completion = int(raw.get("prompt_tokens", 0)), int(raw.get("completion_tokens", 0))
+    return Usage(prompt, completion, int(raw.get("total_tokens", prompt + completion)))
+
+
 class OpenAIClient:
     """Client for ``base_url`` (ending in ``/v1``); ``model`` is the name requests ask for."""
 
@@ -77,7 +87,7 @@ class OpenAIClient:
         try:
             response = self._http.request(method, url, **kwargs)
         except httpx.TimeoutException:
-            raise ServingError(None, f"no answer within {self.timeout_s}s", url) from None
+            raise ServingTimeout(None, f"no answer within {self.timeout_s}s", url) from None
         except httpx.HTTPError as exc:
             raise ServingError(None, f"cannot reach the server: {exc!r}", url) from None
         if response.status_code >= 400:
@@ -107,9 +117,7 @@ class OpenAIClient:
         return Completion(
             text=text or "",
             finish_reason=choice.get("finish_reason"),
-            usage=Usage(**{k: usage[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens")})
-            if usage
-            else None,
+            usage=_usage(usage) if usage else None,
             model=body.get("model", self.model),
         )
 

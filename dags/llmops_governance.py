@@ -1,0 +1,41 @@
+"""Daily governance: OWASP LLM Top 10 probes and leakage scans on the champion, and the day's gold scanned alone.
+
+Wiring only: the steps live in llmops.pipelines (governance_steps) and run as local processes or pods
+(settings). The champion scan serves the version with the `champion` alias (or scans serving.endpoint_url)
+and records its verdict on that version; before the first promotion there is no champion and the task logs
+that and succeeds. The gold scan looks for personal data in the date's partition without a model. A failed
+task alerts (llmops.alerts: an ERROR log line, and a webhook when LLMOPS_ALERT_WEBHOOK_URL is set).
+Developers may trigger it from the UI with a date.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG, Param
+from airflow.timetables.trigger import CronTriggerTimetable
+
+from llmops.access import access_control
+from llmops.alerts import alert_on_failure
+from llmops.config import settings
+from llmops.operators import step_task
+from llmops.pipelines import governance_steps
+from llmops.templating import RUN_DS, template_macros
+
+cfg = settings()
+
+with DAG(
+    dag_id="llmops_governance",
+    access_control=access_control("llmops_governance"),
+    description="Daily OWASP LLM Top 10 (2025) and leakage scans of the champion and the newest gold data",
+    schedule=CronTriggerTimetable("0 6 * * *", timezone="UTC"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    user_defined_macros=template_macros(),
+    default_args={"on_failure_callback": alert_on_failure},
+    params={"ds": Param("", type="string", description="Gold partition to scan (YYYY-MM-DD); empty = run date")},
+    tags=["llmops", "governance"],
+    doc_md=__doc__,
+) as dag:
+    for step in governance_steps(cfg.paths.lake_root, RUN_DS):
+        step_task(step)
