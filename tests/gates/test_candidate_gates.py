@@ -218,8 +218,17 @@ def write_verdicts(lake_root: str, eval_json: str | None, governance: Compliance
             stale.unlink()
     if eval_json is not None:
         (gate_dir(lake_root, "eval") / "verdict.json").write_text(eval_json)
+        verdict = json.loads(eval_json)
+        record_outcome(verdict["candidate"]["version"], "eval", verdict["status"])
     if governance is not None:
         write_report(governance, gate_dir(lake_root, "governance"))
+        record_outcome(governance.lineage["version"], "governance", governance.status)
+
+
+def record_outcome(version: int, gate: str, status: str) -> None:
+    """The version tag a gate run leaves (what candidates.record_gate writes)."""
+    tracking.client().set_model_version_tag(settings().tracking.registered_model, str(version),
+                                            f"llmops.gate.{gate}", status)
 
 
 def test_decide_passes_only_two_passing_verdicts_on_the_same_version(registered, tmp_path):
@@ -244,6 +253,12 @@ def test_decide_passes_only_two_passing_verdicts_on_the_same_version(registered,
     passed, reason = candidates.decide("challenger", DS, lake_root)
     assert (passed, reason) == (False, f"eval gate judged version {second - 1}, not version {second} "
                                        f"({gate_dir(lake_root, 'eval') / 'verdict.json'})")
+
+    # a passing verdict file left from an earlier run does not count when the gate's latest run errored
+    write_verdicts(lake_root, eval_verdict(second, f1_passes=True), governance_report(second, 0))
+    record_outcome(second, "eval", "error")
+    passed, reason = candidates.decide("challenger", DS, lake_root)
+    assert not passed and reason.startswith(f"eval gate's latest outcome on version {second} is error (")
 
     write_verdicts(lake_root, eval_verdict(second, f1_passes=True), governance_report(second, 0))
     assert candidates.decide("challenger", DS, lake_root) == (True, f"both gates passed version {second} for ds={DS}")
