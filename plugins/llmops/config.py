@@ -228,7 +228,10 @@ class EvaluationSettings(_Section):
         "exact_match": MetricThreshold(max_regression=0.15),
         "f1": MetricThreshold(max_regression=0.10),
         "rouge_l": MetricThreshold(max_regression=0.10),
-        "nll": MetricThreshold(max_regression=0.10),
+        # a ceiling (lower is better): guessing uniformly over the builtin tokenizer's 8,192 ids costs ln(8192) =
+        # 9.0 nats per token, so a candidate above 8 learned next to nothing; with no champion yet, floors are all
+        # that gates the first candidate
+        "nll": MetricThreshold(max_regression=0.10, floor=8.0),
     }
     n_resamples: int = Field(10_000, ge=100)
     confidence: float = Field(0.95, gt=0, lt=1)
