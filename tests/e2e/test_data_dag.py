@@ -249,3 +249,20 @@ def test_train_dag_sweeps_trains_and_registers_a_candidate(run):
     assert states.pop("check_new_examples") == "success"
     assert set(states.values()) == {"skipped"}, states
     assert "skipping training: 0 new gold training examples" in proc.stdout + proc.stderr
+
+
+def test_governance_dag_scans_the_champion_and_the_days_gold(run):
+    promote = ("from llmops.config import settings; from llmops.training import tracking; "
+               "tracking.client().set_registered_model_alias(settings().tracking.registered_model, 'champion', '1')")
+    done = subprocess.run([str(BIN / "python"), "-c", promote], env=run.env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    proc = _airflow(run.env, "dags", "test", "llmops_governance", DS, "-c", json.dumps({"ds": DS}))
+    states = run.task_states(DS, "llmops_governance")
+    assert states.get("scan_gold") == "success", proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert states.get("scan_champion") in ("success", "failed"), states
+    scans = run.lake / "reports" / "governance_scan" / f"ds={DS}"
+    champion = json.loads((scans / "champion" / "governance_report.json").read_text())
+    assert champion["owasp"]["edition"] == "2025" and champion["lineage"]
+    assert (champion["status"] == "passed") == (states["scan_champion"] == "success")
+    assert json.loads((scans / "gold" / "governance_report.json").read_text())["status"] == "passed"
