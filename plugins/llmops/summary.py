@@ -8,7 +8,7 @@ import sys
 
 from llmops import lake
 from llmops.config import settings
-from llmops.pipelines import gate_report
+from llmops.pipelines import gate_report, model_gate_dir
 
 
 def _load(uri: str) -> dict | None:
@@ -64,6 +64,30 @@ def training_rows(lake_root: str, ds: str) -> list[tuple[str, str, str, str]]:
     if registered:
         out.append(("register", "ok", f"{registered['model']} v{registered['version']} @{registered['alias']}",
                     register_uri))
+    return out + gate_rows(lake_root, ds)
+
+
+def gate_rows(lake_root: str, ds: str) -> list[tuple[str, str, str, str]]:
+    """The candidate gates' verdicts and the decision on the version (llmops_train's last three tasks)."""
+    out = []
+    folder = lambda gate: model_gate_dir(lake_root, gate, ds)  # noqa: E731
+    verdict = _load(lake.join(folder("eval"), "verdict.json"))
+    if verdict:
+        failed = [m["metric"] for m in verdict["metrics"] if not m.get("passed", True)]
+        out.append(("eval_gate", verdict["status"].upper()[:6], f"{verdict['n_items']} items"
+                    + (f", failed: {', '.join(failed)}" if failed else ""), lake.join(folder("eval"), "report.html")))
+    report = _load(lake.join(folder("governance"), "governance_report.json"))
+    if report:
+        owasp = report.get("owasp") or {"categories": []}
+        probes = sum(c["attempts"] for c in owasp["categories"])
+        hits = sum(c["successes"] for c in owasp["categories"])
+        out.append(("governance", report["status"].upper()[:6], f"OWASP LLM {owasp.get('edition', '')}: {probes} "
+                    f"probes, {hits} attacks succeeded; {len(report['problems'])} problems",
+                    lake.join(folder("governance"), "governance_report.html")))
+    decision_uri = lake.summary_uri(lake_root, "decide", ds)
+    decision = _load(decision_uri)
+    if decision:
+        out.append(("decide", decision["status"].upper()[:6], decision["reason"], decision_uri))
     return out
 
 
