@@ -7,8 +7,8 @@ resolved it), copied into a scratch lake with its own MLflow stores, so the real
                  (imports, gold, tokenizer and encoding, model load) timed apart, then ``--steps`` optimizer
                  steps of the project's trainer; tokens/s over the steps after ``--warmup-steps``, peak RSS,
                  first/last train loss, validation loss before and after. QLoRA (NF4 base) against LoRA (fp32
-                 base) at one thread, plus LoRA at the settings' thread count (all cores), which a shared
-                 machine punishes.
+                 base), at one thread by default: ``lora`` alone runs at the settings' thread count (all
+                 cores), which a shared machine slows several-fold.
   2. sweep       the HyperOpt TPE sweep as the DAG runs it (prepare, run_trial per index, finish), in-process,
                  once without and once with Katib's median stopping rule, same seed, budget and data, each
                  against its own MLflow store. Target: median stopping spends <= 60% of the trial steps for a
@@ -353,7 +353,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ds", default="2026-11-20")
     parser.add_argument("--base-model", default="", help="model path; empty = the lake's resolved builtin model")
     parser.add_argument("--quick", action="store_true", help=f"smoke mode: {QUICK}")
-    parser.add_argument("--runs", nargs="*", default=["qlora:1", "lora:1", "lora"],
+    # all cores (a bare method) measures the settings' default, which a shared machine slows several-fold
+    parser.add_argument("--runs", nargs="*", default=["qlora:1", "lora:1"],
                         help="throughput runs, method[:threads]; no threads = the settings' (all cores); none = skip")
     parser.add_argument("--steps", type=int, default=30, help="throughput: optimizer steps per method")
     parser.add_argument("--warmup-steps", type=int, default=3, help="throughput: steps left out of tokens/s")
@@ -418,8 +419,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine,
         "data": {"lake_root": args.lake_root, "ds": args.ds, "base_model": base, "base_model_path": base_path},
         "settings": {
-            "throughput": {"steps": args.steps, "warmup_steps": args.warmup_steps, "batch_size": t.batch_size,
-                           "max_seq_len": t.max_seq_len,
+            "throughput": {"runs": args.runs, "steps": args.steps, "warmup_steps": args.warmup_steps,
+                           "batch_size": t.batch_size, "max_seq_len": t.max_seq_len,
                            "hyperparams": t.model_dump(include={"learning_rate", "lora_rank", "lora_alpha",
                                                                 "lora_dropout", "warmup_steps", "seed"})},
             "sweep": {"method": args.sweep_method, "threads": t.threads or os.cpu_count(),
