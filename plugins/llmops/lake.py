@@ -17,6 +17,7 @@ import datetime as dt
 import errno
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlparse
@@ -103,7 +104,26 @@ def publish_partition(staging: str, target: str) -> None:
         os.rename(dst, old)
         os.rename(src, dst)
         src = old
-    shutil.rmtree(src, ignore_errors=True)
+    _retire(src, dst.parent)
+
+
+RETIRED_GRACE_S = 300
+
+
+def _retire(old: Path, table_dir: Path) -> None:
+    """Move a replaced partition to ``<table>/_retired/`` and delete those replaced over RETIRED_GRACE_S ago.
+
+    Deleting it at once would let a reader that opened the old version just before the swap see its files
+    vanish mid-read (an empty listing); a grace period lets such readers finish, as table formats' vacuum does.
+    """
+    graveyard = table_dir / "_retired"
+    graveyard.mkdir(exist_ok=True)
+    now = time.time()
+    os.rename(old, graveyard / f"{int(now * 1000)}.{old.name}")
+    for entry in graveyard.iterdir():
+        stamp = entry.name.split(".", 1)[0]
+        if stamp.isdigit() and now - int(stamp) / 1000 > RETIRED_GRACE_S:
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def list_partitions(table: str) -> list[str]:
