@@ -134,7 +134,8 @@ def test_merge_is_cached_until_base_or_adapter_changes(tiny_model, adapter, tmp_
     merge_adapter(tiny_model, changed, out)
     assert AutoTokenizer.from_pretrained(out).model_max_length == 777
     assert json.loads((out / MARKER).read_text())["adapter"] == str(changed)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["candidate", "lora-with-tokenizer"]  # no staging left
+    # no staging left; the replaced merge waits in _retired/ (lake.publish_partition's grace period)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_retired", "candidate", "lora-with-tokenizer"]
 
 
 # ---- gateway policy (no server needed) -------------------------------------------------------------------------
