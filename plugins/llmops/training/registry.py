@@ -51,8 +51,9 @@ def register(job: TrainingJob) -> dict:
         log.info("run %s is already version %s of %s", run.info.run_id, version.version, name)
     else:
         tags = {k: v for k, v in run.data.tags.items() if k.startswith(LINEAGE_PREFIXES)}
-        tags.update({"llmops.final_run_id": run.info.run_id,
-                     "llmops.best_val_loss": str(run.data.metrics.get("best_val_loss"))})
+        tags["llmops.final_run_id"] = run.info.run_id
+        if "best_val_loss" in run.data.metrics:  # a run without validation data has none: no "None" tag
+            tags["llmops.best_val_loss"] = str(run.data.metrics["best_val_loss"])
         version = client.create_model_version(
             name, source=f"runs:/{run.info.run_id}/adapter", run_id=run.info.run_id, tags=tags,
             description=f"{job.method} adapter on {run.data.tags.get('llmops.base_model')} for ds={job.ds}",
