@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from rouge_score import rouge_scorer
+
 _PUNCT = re.compile(r"[^\w\s]")
 
 
@@ -37,22 +39,22 @@ def token_f1(prediction: str, reference: str) -> float:
     return _f_measure(overlap, len(pred), len(ref))
 
 
-def lcs_length(a: list[str], b: list[str]) -> int:
-    """Longest common subsequence, one row of the dynamic-programming table at a time."""
-    if len(a) < len(b):
-        a, b = b, a
-    row = [0] * (len(b) + 1)
-    for x in a:
-        diagonal = 0
-        for j, y in enumerate(b, start=1):
-            diagonal, row[j] = row[j], diagonal + 1 if x == y else max(row[j], row[j - 1])
-    return row[-1]
+class _SharedTokenizer:
+    """rouge_score's tokenizer interface over this module's normalisation (its default one differs)."""
+
+    @staticmethod
+    def tokenize(text: str) -> list[str]:
+        return tokens(text)
+
+
+_ROUGE_L = rouge_scorer.RougeScorer(["rougeL"], tokenizer=_SharedTokenizer())
 
 
 def rouge_l(prediction: str, reference: str) -> float:
-    """ROUGE-L F-measure (beta = 1): LCS-based precision and recall over normalised tokens."""
-    pred, ref = tokens(prediction), tokens(reference)
-    return _f_measure(lcs_length(pred, ref), len(pred), len(ref))
+    """ROUGE-L F-measure (rouge_score's LCS) over the normalised tokens; two empty texts agree fully."""
+    if not tokens(prediction) and not tokens(reference):
+        return 1.0
+    return _ROUGE_L.score(reference, prediction)["rougeL"].fmeasure
 
 
 def score_generation(doc: dict, results: list[str]) -> dict[str, float]:
