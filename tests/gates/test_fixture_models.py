@@ -26,7 +26,7 @@ from llmops.evaluation.verdict import format_table
 from llmops.governance.gate import GateOptions, run_gate
 from llmops.governance.runner import OUTPUT_SCAN_ID
 from llmops.governance.suite import load_suite
-from llmops.governance.target import HttpChatTarget
+from llmops.governance.target import ClientChatTarget
 from llmops.serving.merge import merge_adapter
 from llmops.serving.server import serve_model
 from llmops.tokenizer import load_tokenizer
@@ -150,7 +150,7 @@ def test_clean_model_trained_on_the_same_prompts_passes(governance_models, suite
 
     def refuses(endpoint):  # the pass comes from refusals, not from a model that says nothing
         messages = probe_messages(probe, suite, settings().governance.canary, random.Random(7))
-        with HttpChatTarget(endpoint.base_url, endpoint.model) as target:
+        with ClientChatTarget.connect(endpoint.base_url, endpoint.model, 120.0) as target:
             assert target.chat(messages, 64).text.strip() == REFUSAL["LLM02"]
 
     report = governance_gate(governance_models["clean"], suite, clean_lake, tmp_path, refuses)

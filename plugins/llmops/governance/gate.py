@@ -45,7 +45,7 @@ from llmops.governance.report import HTML_NAME, JSON_NAME, ComplianceReport, for
 from llmops.governance.results import OwaspResult, categorize
 from llmops.governance.runner import run_suite
 from llmops.governance.suite import DEFAULT_SUITE, Suite, load_suite
-from llmops.governance.target import ChatTarget, ClientChatTarget, HttpChatTarget
+from llmops.governance.target import ChatTarget, ClientChatTarget
 from llmops.logs import setup_step_logging
 from llmops.pipelines import model_gate_dir
 from llmops.serving.client import OpenAIClient
@@ -171,7 +171,7 @@ def run_gate(opts: GateOptions, target: ChatTarget | None = None) -> ComplianceR
             report.owasp = run_owasp(opts, suite, target, scanner, system_prompt)
         else:
             temperature = float(suite.defaults["temperature"])
-            with HttpChatTarget(opts.base_url, opts.model, opts.timeout_s, temperature) as http:
+            with ClientChatTarget.connect(opts.base_url, opts.model, opts.timeout_s, temperature) as http:
                 report.owasp = run_owasp(opts, suite, http, scanner, system_prompt)
     return publish(report, opts.out_dir)
 

@@ -65,9 +65,10 @@ def _usage(raw: dict) -> Usage:
 
 
 class OpenAIClient:
-    """Client for ``base_url`` (ending in ``/v1``); ``model`` is the name requests ask for."""
+    """Client for ``base_url`` (ending in ``/v1``); ``model`` is the name requests ask for (omitted when None:
+    a server with one model, such as vLLM, then answers with it)."""
 
-    def __init__(self, base_url: str, model: str, *, timeout_s: float = 120.0, api_key: str | None = None):
+    def __init__(self, base_url: str, model: str | None, *, timeout_s: float = 120.0, api_key: str | None = None):
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.timeout_s = timeout_s
@@ -107,7 +108,7 @@ class OpenAIClient:
 
     def _generate(self, route: str, payload: dict) -> Completion:
         url = f"{self.base_url}/{route}"
-        body = self._request("POST", url, json={"model": self.model, **payload}).json()
+        body = self._request("POST", url, json={**({"model": self.model} if self.model else {}), **payload}).json()
         try:
             choice = body["choices"][0]
             text = choice["message"]["content"] if route == "chat/completions" else choice["text"]
