@@ -17,7 +17,8 @@ export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(CURDIR)/.airflow/airfl
 export PYSPARK_PYTHON := $(CURDIR)/$(BIN)/python
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean up down
+PORT ?= 8080
 
 $(BIN)/.installed: requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +39,14 @@ demo: $(AIRFLOW_HOME)/airflow.db
 	$(BIN)/airflow dags test llmops_data $(DS) -c '{"sample_records": $(RECORDS), "ds": "$(DS)"}'
 	$(BIN)/airflow dags test llmops_train $(DS) -c '{"ds": "$(DS)", $(TRAIN_CONF)}'
 	$(BIN)/python -m llmops.summary --ds $(DS)
+
+# The live system: api-server, scheduler, dag-processor, triggerer on 127.0.0.1:$(PORT) with FAB roles
+# (LLMOPS_PROFILE=integration: PostgreSQL metadata DB, Redis online store). UNPAUSE=1 unpauses the DAGs.
+up: $(BIN)/.installed
+	$(BIN)/python -m llmops.stack up --port $(PORT) $(if $(UNPAUSE),--unpause)
+
+down:
+	$(BIN)/python -m llmops.stack down
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
