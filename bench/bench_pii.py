@@ -1,10 +1,17 @@
-"""Benchmark: ``mask_pii`` against Presidio's pattern recognizers on one labelled set.
+"""Benchmark: ``mask_pii`` against Presidio's pattern recognizers on two labelled sets.
 
-Builds support-style texts with planted personal values of every contract type, drawn from three
-sources so the masker is not only tested on its author's formats: our own format list, Faker (7
-locales) and the project's sample-data generator (``llmops.sample_data.pii``; each used when
-importable), plus clean negatives full of look-alikes (dates, times, prices, order ids, product
-codes, versions, tracking numbers, Luhn-valid IMEIs). Then it measures per type and overall:
+1. The yardstick: presidio-evaluator's labelled sentences (``bench/data/presidio_evaluator_sentences.jsonl.gz``,
+   exported once with a fixed seed by ``bench/export_presidio_corpus.py``; nobody here wrote them), the
+   contract's types only. Reported: recall per type (a labelled value counts as found when it no longer
+   appears in our output, or when a Presidio span covers it), the share of sentences without contract
+   personal data in which something was masked (false positives), and documents per second. Targets:
+   recall >= 0.99 per type, false positives <= 1 % of sentences, >= 20x Presidio's documents per second.
+   ``--label before|after`` keeps one run per label side by side in bench/results/pii_independent.json.
+
+2. Secondary (it covers SECRET and PERSON, which the first set lacks): support-style texts with planted
+personal values of every contract type from our own format list and Faker (7 locales), plus clean
+negatives full of look-alikes (dates, times, prices, order ids, product codes, versions, tracking
+numbers, Luhn-valid IMEIs). Then it measures per type and overall:
 
 - recall: a planted value counts as found when it no longer appears in our output, or when a Presidio
   span covers it;
@@ -15,14 +22,15 @@ codes, versions, tracking numbers, Luhn-valid IMEIs). Then it measures per type 
 Presidio runs fully offline: a blank spaCy pipeline saved to a temp dir (no NER, so no PERSON), its
 predefined pattern recognizers restricted to the contract's types. Usage:
 
-    .venv/bin/python bench/bench_pii.py [--docs 20000] [--seed 7] [--presidio-docs N]
+    .venv/bin/python bench/bench_pii.py [--label after] [--docs 20000] [--seed 7] [--presidio-docs N]
 
-Writes bench/results/pii.json and prints a table.
+Writes bench/results/pii_independent.json (set 1) and bench/results/pii.json (set 2) and prints tables.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import random
@@ -37,6 +45,19 @@ import pyarrow as pa
 from spark_jobs.transforms.pii import TYPES, iban_valid, luhn_valid, mask_pii
 
 RESULTS = Path(__file__).with_name("results") / "pii.json"
+INDEPENDENT_RESULTS = RESULTS.with_name("pii_independent.json")
+CORPUS = Path(__file__).with_name("data") / "presidio_evaluator_sentences.jsonl.gz"
+# presidio-evaluator's entity type -> the contract's; its other types (names, addresses, dates...) are not
+# the masker's to find: a sentence holding only those is a negative
+CORPUS_TYPES = {
+    "EMAIL_ADDRESS": "EMAIL",
+    "PHONE_NUMBER": "PHONE",
+    "CREDIT_CARD": "CREDIT_CARD",
+    "US_SSN": "SSN",
+    "IBAN_CODE": "IBAN",
+    "IP_ADDRESS": "IP_ADDRESS",
+}
+TARGETS = {"recall": 0.99, "false_positive_rate": 0.01, "speedup_vs_presidio": 20.0}
 PRESIDIO_TYPES = {
     "EMAIL_ADDRESS": "EMAIL",
     "PHONE_NUMBER": "PHONE",
@@ -190,33 +211,15 @@ def faker_planters(seed: int) -> dict[str, list]:
         "PHONE": [lambda rng: fakes[rng.choice(FAKER_LOCALES[:6])].phone_number()],
         "CREDIT_CARD": [lambda rng: us.credit_card_number(card_type=rng.choice(FAKER_CARDS))],
         "SSN": [lambda rng: us.ssn()],
-        "IBAN": [
-            lambda rng: fakes[rng.choice(("de_DE", "en_GB", "fr_FR", "es_ES", "nl_NL", "it_IT"))].iban()
-        ],
+        "IBAN": [lambda rng: fakes[rng.choice(("de_DE", "en_GB", "fr_FR", "es_ES", "nl_NL", "it_IT"))].iban()],
         "IP_ADDRESS": [lambda rng: rng.choice([us.ipv4, us.ipv4_private, us.ipv6])()],
         "SECRET": [lambda rng: f"password: {us.password(length=12)}", lambda rng: f"api_key={us.sha1()}"],
     }
 
 
-def sample_data_planters() -> dict[str, list]:
-    """Values from the project's sample-data generator, when it is installed."""
-    try:
-        from llmops.sample_data.pii import FACTORIES
-    except ImportError:
-        return {}
-    planters: dict[str, list] = {}
-    for (kind, _), factory in sorted(FACTORIES.items()):
-        planters.setdefault(kind, []).append(factory)
-    return planters
-
-
 def value_sources(seed: int) -> dict[str, dict[str, list]]:
-    """Source name -> type -> value factories: our own formats, Faker's, the sample-data generator's."""
-    sources = {
-        "own": {kind: [own] for kind, own in OWN.items()},
-        "faker": faker_planters(seed),
-        "llmops.sample_data": sample_data_planters(),
-    }
+    """Source name -> type -> value factories: our own formats and Faker's."""
+    sources = {"own": {kind: [own] for kind, own in OWN.items()}, "faker": faker_planters(seed)}
     return {name: planters for name, planters in sources.items() if planters}
 
 
@@ -242,14 +245,10 @@ NEGATIVES = [
 ]
 
 
-def build_labelled_set(
-    n: int, seed: int = 7, pii_rate: float = 0.3
-) -> list[tuple[str, list[tuple[str, str]], str]]:
+def build_labelled_set(n: int, seed: int = 7, pii_rate: float = 0.3) -> list[tuple[str, list[tuple[str, str]], str]]:
     """n documents as (text, [(type, planted value)], customer full name)."""
     rng = random.Random(seed)
-    sources = {
-        kind: [p for planters in value_sources(seed).values() for p in planters.get(kind, [])] for kind in OWN
-    }
+    sources = {kind: [p for planters in value_sources(seed).values() for p in planters.get(kind, [])] for kind in OWN}
     docs = []
     for _ in range(n):
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -361,6 +360,105 @@ def run_presidio(docs, workdir: str) -> tuple[dict, float]:
     return _scores(per_doc), len(docs) / elapsed
 
 
+def load_corpus(path: Path = CORPUS) -> tuple[dict, list[tuple[str, list[tuple[str, str]]]]]:
+    """(export metadata, [(sentence, [(contract type, labelled value)])]) from the exported corpus."""
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        meta = json.loads(handle.readline())["meta"]
+        rows = [json.loads(line) for line in handle]
+    return meta, [
+        (r["text"], [(CORPUS_TYPES[s["type"]], s["value"]) for s in r["spans"] if s["type"] in CORPUS_TYPES])
+        for r in rows
+    ]
+
+
+def _independent_scores(per_doc: list[tuple[list[tuple[str, str]], set[int], bool]]) -> dict:
+    """per_doc: (labelled values, indices of those found, whether anything was detected)."""
+    kinds = sorted(set(CORPUS_TYPES.values()))
+    recall = {}
+    for kind in kinds:
+        labelled = found = 0
+        for values, hit, _ in per_doc:
+            mine = [i for i, (k, _) in enumerate(values) if k == kind]
+            labelled += len(mine)
+            found += sum(1 for i in mine if i in hit)
+        recall[kind] = {"labelled": labelled, "found": found, "recall": found / labelled if labelled else None}
+    negatives = [detected for values, _, detected in per_doc if not values]
+    return {
+        "recall": recall,
+        "negative_sentences": len(negatives),
+        "false_positive_sentences": sum(negatives),
+        "false_positive_rate": sum(negatives) / len(negatives) if negatives else None,
+    }
+
+
+def run_ours_independent(corpus) -> tuple[dict, float, list[str]]:
+    texts = pa.array([t for t, _ in corpus])
+    start = time.perf_counter()
+    masked, _ = mask_pii(texts)
+    elapsed = time.perf_counter() - start
+    placeholders = [f"[{k}]" for k in TYPES if k != "PERSON"]
+    per_doc, misses = [], []
+    for (text, values), out in zip(corpus, masked.to_pylist(), strict=True):
+        hit = {i for i, (_, v) in enumerate(values) if v not in out}
+        misses += [f"{k}: {v}" for i, (k, v) in enumerate(values) if i not in hit]
+        per_doc.append((values, hit, any(p in out and p not in text for p in placeholders)))
+    return _independent_scores(per_doc), len(corpus) / elapsed, misses
+
+
+def run_presidio_independent(corpus, workdir: str) -> tuple[dict, float]:
+    analyzer = presidio_analyzer(workdir)
+    entities = list(PRESIDIO_TYPES)
+    start = time.perf_counter()
+    results = [analyzer.analyze(text=text, language="en", entities=entities) for text, _ in corpus]
+    elapsed = time.perf_counter() - start
+    per_doc = []
+    for (text, values), spans in zip(corpus, results, strict=True):
+        hit = set()
+        for i, (_, value) in enumerate(values):
+            begin = text.find(value)
+            if any(s.start <= begin and begin + len(value) <= s.end for s in spans):
+                hit.add(i)
+        per_doc.append((values, hit, bool(spans)))
+    return _independent_scores(per_doc), len(corpus) / elapsed
+
+
+def independent_benchmark(label: str, presidio_docs: int | None) -> None:
+    """Set 1: the presidio-evaluator corpus; keeps earlier runs under other labels side by side."""
+    meta, corpus = load_corpus()
+    ours, ours_dps, misses = run_ours_independent(corpus)
+    presidio_corpus = corpus[:presidio_docs] if presidio_docs else corpus
+    with tempfile.TemporaryDirectory() as workdir:
+        presidio, presidio_dps = run_presidio_independent(presidio_corpus, workdir)
+    previous = json.loads(INDEPENDENT_RESULTS.read_text()) if INDEPENDENT_RESULTS.exists() else {}
+    runs = previous.get("runs", {})
+    runs[label] = {
+        "docs_per_s": round(ours_dps),
+        "speedup_vs_presidio": round(ours_dps / presidio_dps, 1),
+        **ours,
+        "missed_examples": misses[:40],
+    }
+    report = {
+        "corpus": {**meta, "file": str(CORPUS.relative_to(Path(__file__).parent.parent))},
+        "targets": TARGETS,
+        "presidio": {"docs": len(presidio_corpus), "docs_per_s": round(presidio_dps), **presidio},
+        "runs": runs,
+    }
+    labels = sorted(runs)
+    print(f"independent corpus: {meta['source']}, seed {meta['seed']}, {len(corpus)} sentences")
+    print(f"{'type':14} {'labelled':>8} " + " ".join(f"{lab + ' R':>10}" for lab in labels) + f" {'presidio R':>11}")
+    for kind in sorted(set(CORPUS_TYPES.values())):
+        row = " ".join(f"{_fmt(runs[lab]['recall'][kind]['recall']):>10}" for lab in labels)
+        print(f"{kind:14} {ours['recall'][kind]['labelled']:8d} {row} {_fmt(presidio['recall'][kind]['recall']):>11}")
+    print(f"{'FP rate':14} {ours['negative_sentences']:8d} "
+          + " ".join(f"{_fmt(runs[lab]['false_positive_rate']):>10}" for lab in labels)
+          + f" {_fmt(presidio['false_positive_rate']):>11}")  # fmt: skip
+    print(f"{'docs/s':14} {'':8} " + " ".join(f"{runs[lab]['docs_per_s']:>10,}" for lab in labels)
+          + f" {round(presidio_dps):>11,}")  # fmt: skip
+    INDEPENDENT_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    INDEPENDENT_RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {INDEPENDENT_RESULTS}")
+
+
 def _fmt(value: float | None) -> str:
     return "   n/a" if value is None else f"{value:6.3f}"
 
@@ -370,7 +468,13 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--presidio-docs", type=int, default=None, help="Presidio on the first N docs only")
+    parser.add_argument("--label", default="after", help="name of this run in pii_independent.json")
+    parser.add_argument("--independent-only", action="store_true", help="skip the secondary set")
     args = parser.parse_args()
+
+    independent_benchmark(args.label, args.presidio_docs)
+    if args.independent_only:
+        return
 
     docs = build_labelled_set(args.docs, args.seed)
     ours, ours_dps = run_ours(docs)
