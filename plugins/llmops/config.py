@@ -29,12 +29,16 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _check_uri(value: str) -> str:
+SUPPORTED_SCHEMES = ("file", "s3a", "s3", "gs", "abfss", "hdfs")
+
+
+def check_uri(value: str) -> str:
+    """A lake or landing URI with a scheme the lake supports (checked here, before Spark sees it)."""
     if "://" not in value:
         raise ValueError(f"expected a URI such as file:///abs/path or s3a://bucket/prefix, got {value!r}")
     scheme = value.split("://", 1)[0]
-    if scheme not in {"file", "s3a", "s3", "gs", "abfss", "hdfs"}:
-        raise ValueError(f"unsupported URI scheme {scheme!r} in {value!r}")
+    if scheme not in SUPPORTED_SCHEMES:
+        raise ValueError(f"unsupported URI scheme {scheme!r} in {value!r}; supported: {', '.join(SUPPORTED_SCHEMES)}")
     return value.rstrip("/")
 
 
@@ -44,7 +48,7 @@ class PathsSettings(_Section):
     # Spark scratch and temp files: a killed JVM leaves blockmgr-* litter, keep it in a project folder.
     scratch_dir: str = str(PROJECT_ROOT / ".scratch")
 
-    _uris = field_validator("raw_root", "lake_root")(classmethod(lambda cls, v: _check_uri(v)))
+    _uris = field_validator("raw_root", "lake_root")(classmethod(lambda cls, v: check_uri(v)))
 
 
 class SparkSettings(_Section):
@@ -68,8 +72,10 @@ class DataSettings(_Section):
     max_answer_chars: int = Field(4000, ge=1)
     min_question_chars: int = Field(10, ge=1)
     max_question_chars: int = Field(2000, ge=1)
-    # sanity bound on any cleaned free-text value in silver (catches un-stripped HTML, concatenation bugs)
+    # sanity bound on any cleaned free-text value in silver (catches un-stripped HTML, concatenation bugs);
+    # ingest applies it to each raw free-text field: a longer one is quarantined (too_long) or truncated
     max_text_chars: int = Field(20_000, ge=1)
+    oversized_text: Literal["quarantine", "truncate"] = "quarantine"
     split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
     # name of the environment variable that holds the pseudonymisation key (never the key itself)
     pseudonym_key_env: str = "LLMOPS_PSEUDONYM_KEY"

@@ -14,7 +14,7 @@ from airflow.sdk import BaseOperator, BaseOperatorLink
 
 from llmops.config import settings
 from llmops.reports import report_href
-from llmops.steps import Step, run_local
+from llmops.steps import Step, kill_group, run_local
 
 
 class ReportLink(BaseOperatorLink):
@@ -37,10 +37,23 @@ class LocalStepOperator(BaseOperator):
         self.step = step
         self.arguments = step.arguments() if arguments is None else arguments
         self.report = step.report
+        self._group: int | None = None  # the running step's process group, for on_kill
 
     def execute(self, context: Any) -> str | None:
-        run_local(self.step.with_arguments(list(self.arguments)), emit=self.log.info)
+        try:
+            run_local(self.step.with_arguments(list(self.arguments)), emit=self.log.info, on_start=self._started)
+        finally:
+            self._group = None  # ended: its group id may be reused
         return self.report
+
+    def _started(self, pgid: int) -> None:
+        self._group = pgid
+
+    def on_kill(self) -> None:
+        """The task is being killed (marked failed, timed out): the step's process group goes with it."""
+        if self._group is not None:
+            self.log.warning("killing step %s (process group %d)", self.step.name, self._group)
+            kill_group(self._group)
 
 
 def retry_policy(timeout_min: int | None = None) -> dict[str, Any]:
