@@ -1,7 +1,9 @@
-"""Airflow plugin: serves the lake's reports (gate Data Docs, verdicts, summaries) to logged-in users.
+"""Airflow plugin: the lake's reports (gate Data Docs, verdicts, summaries) and the "LLMOps" ops page, for
+logged-in users.
 
-Each gate task links its report (operator extra link) to /llmops/reports/...; FastAPI apps mounted
-by plugins are not behind Airflow's auth by default, so every route requires an authenticated user.
+Each gate task links its report (operator extra link) to /llmops/reports/...; the ops page /llmops/ops shows in
+the UI's navigation (an external view rendered inside the UI). FastAPI apps mounted by plugins are not behind
+Airflow's auth by default, so every route requires an authenticated user.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from airflow.api_fastapi.core_api.security import GetUserDep
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 from llmops import lake
 from llmops.config import settings
@@ -26,6 +28,14 @@ def get_report(path: str, user: GetUserDep) -> FileResponse:
     return FileResponse(target)
 
 
+@app.get("/ops", response_class=HTMLResponse)
+def ops_page(user: GetUserDep) -> HTMLResponse:
+    from llmops import ops_page, ops_status  # noqa: PLC0415 - the registry read imports mlflow
+
+    return HTMLResponse(ops_page.render(ops_status.status()))
+
+
 class LLMOpsPlugin(AirflowPlugin):
     name = "llmops"
     fastapi_apps = [{"app": app, "url_prefix": "/llmops", "name": "llmops reports"}]
+    external_views = [{"name": "LLMOps", "href": "/llmops/ops", "url_route": "llmops", "destination": "nav"}]

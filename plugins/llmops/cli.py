@@ -10,24 +10,11 @@ from llmops.config import ConfigError, settings
 from llmops.logs import setup_step_logging
 from llmops.pipelines import data_steps
 from llmops.steps import EXIT_ERROR, EXIT_FAILED, StepFailed, ds_arg, run_all, run_local
-
-
-def _cmd_generate(args: argparse.Namespace) -> int:
-    if args.records == 0:
-        print(f"--records 0: nothing generated; the pipeline reads what is already in {args.out}")
-        return 0
-    from llmops.sample_data import generate  # noqa: PLC0415 - keep `llmops --help` instant
-
-    manifest = generate(args.out, args.ds, args.records, seed=args.seed)
-    counts = manifest["counts"]
-    print(f"wrote {sum(c['records'] for c in counts.values())} records for ds={args.ds} under {args.out}")
-    for source, c in counts.items():
-        print(f"  {source:<8} records={c['records']:>8} malformed={c['malformed']:>6}")
-    return 0
+from llmops.training.tracking import TrackingUnavailable
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    steps = data_steps(args.raw_root, args.lake_root, args.ds, ",".join(args.languages), str(args.sample_records))
+    steps = data_steps(args.raw_root, args.lake_root, args.ds, ",".join(args.languages))
     try:
         run_all(steps, emit=print)
     except StepFailed as exc:
@@ -79,7 +66,7 @@ def _cmd_registry_list(args: argparse.Namespace) -> int:
 GATE_COMMANDS = {
     "eval": ("llmops.evaluation.gate", ()),
     "governance": ("llmops.governance.gate", ()),
-    "decide": ("llmops.candidates", ("decide",)),
+    "decide": ("llmops.candidates.cli", ("decide",)),
 }
 
 
@@ -96,6 +83,14 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     return code
 
 
+def _cmd_status(args: argparse.Namespace) -> int:
+    from llmops.ops_status import status  # noqa: PLC0415 - mlflow
+
+    doc = status(args.lake_root)
+    print(json.dumps(doc, indent=2, default=str))
+    return 2 if doc["errors"] else 0
+
+
 def _cmd_config(args: argparse.Namespace) -> int:
     print(json.dumps(settings().model_dump(mode="json"), indent=2))
     return 0
@@ -107,19 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="group", required=True)
 
     data = sub.add_parser("data", help="the data pipeline").add_subparsers(dest="command", required=True)
-    gen = data.add_parser("generate", help="write deterministic sample raw data with planted defects")
-    gen.add_argument("--out", default=cfg.paths.raw_root, help="raw landing zone URI")
-    gen.add_argument("--ds", required=True, type=ds_arg)
-    gen.add_argument("--records", required=True, type=int)
-    gen.add_argument("--seed", type=int, default=7)
-    gen.set_defaults(func=_cmd_generate)
-
     run = data.add_parser("run", help="run every step of the llmops_data DAG for one date")
     run.add_argument("--raw-root", default=cfg.paths.raw_root)
     run.add_argument("--lake-root", default=cfg.paths.lake_root)
     run.add_argument("--ds", required=True, type=ds_arg)
     run.add_argument("--languages", nargs="+", default=list(cfg.data.languages))
-    run.add_argument("--sample-records", type=int, default=0, help="generate this many sample records first")
     run.set_defaults(func=_cmd_run)
 
     train = sub.add_parser("train", help="fine-tuning").add_subparsers(dest="command", required=True)
@@ -148,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--ds", required=True, type=ds_arg, help="the date whose gold test split and reports count")
         cmd.set_defaults(func=_cmd_gate)
 
+    stat = sub.add_parser("status", help="versions, gate verdicts and reports as JSON (the UI's LLMOps page)")
+    stat.add_argument("--lake-root", default=cfg.paths.lake_root)
+    stat.set_defaults(func=_cmd_status)
+
     conf = sub.add_parser("config", help="print the validated settings of the active profile")
     conf.set_defaults(func=_cmd_config)
     return parser
@@ -160,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ConfigError as exc:
         print(f"llmops: configuration error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except TrackingUnavailable as exc:  # an unreachable registry is an error, never "no versions"
+        print(f"llmops: tracking error: {exc}", file=sys.stderr)
         return EXIT_ERROR
 
 
