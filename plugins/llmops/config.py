@@ -265,7 +265,9 @@ class ServingSettings(_Section):
     stop_grace_s: float = Field(10.0, gt=0)
     max_tokens: int = Field(256, ge=1)  # per-request cap; more is refused with 400, none gets the cap
     max_prompt_chars: int = Field(8000, ge=1)  # longer prompts are refused with 413
-    request_timeout_s: float = Field(60.0, gt=0)  # backend answer deadline; 504 after it
+    request_timeout_s: float = Field(60.0, gt=0)  # backend answer deadline, queueing included; 504 after it
+    max_in_flight: int = Field(4, ge=1)  # requests the gateway has at its backends at once
+    max_queued: int = Field(16, ge=0)  # requests waiting for one of those slots; beyond, 429 with Retry-After
     client_timeout_s: float = Field(120.0, gt=0)
     model_name: str = "candidate"
     endpoint_url: str = ""  # kubernetes: the gateway Service's /v1 URL; empty = serve locally
@@ -278,6 +280,20 @@ class ServingSettings(_Section):
         if self.max_tokens >= self.vllm_max_model_len:
             raise ValueError("max_tokens must leave room for a prompt in vllm_max_model_len")
         return self
+
+
+class DeploySettings(_Section):
+    """Canary serving (llmops.serving.backends): the stable name clients call, who serves the versions, where the
+    gateway's traffic weights live, and where its Prometheus metrics are (``/metrics`` on ``gateway_port``)."""
+
+    backend: Literal["local", "vllm"] = "local"  # local: one transformers-serve process per version
+    stable_name: str = "support-assistant"  # the model name clients ask for; versions are served as <name>-v<N>
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = Field(0, ge=0, le=65535)  # 0: a free port, chosen at start (local)
+    admin_token_env: str = "LLMOPS_GATEWAY_ADMIN_TOKEN"  # the admin endpoint's bearer token (local weights)
+    traffic_file: str = ""  # kubernetes: the mounted ConfigMap file the gateway follows; empty: admin endpoint
+    traffic_poll_s: float = Field(1.0, gt=0)
+    vllm_url: str = "http://127.0.0.1:8000"  # vLLM's root as the deploy code reaches it
 
 
 class GovernanceSettings(_Section):
@@ -308,6 +324,7 @@ class Settings(_Section):
     training: TrainingSettings = TrainingSettings()
     evaluation: EvaluationSettings = EvaluationSettings()
     serving: ServingSettings = ServingSettings()
+    deploy: DeploySettings = DeploySettings()
     governance: GovernanceSettings = GovernanceSettings()
 
 

@@ -26,6 +26,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, Llama
 from llmops.config import load_settings
 from llmops.serving import gateway
 from llmops.serving.client import OpenAIClient, ServingError
+from llmops.serving.gateway_requests import Refused, apply_limits, json_depth, parse_body
 from llmops.serving.merge import MARKER, merge_adapter
 from llmops.serving.server import ServerStartError, group_alive, port_is_free, serve_model
 from llmops.serving.vllm import max_lora_rank, vllm_args
@@ -134,7 +135,7 @@ def test_merge_is_cached_until_base_or_adapter_changes(tiny_model, adapter, tmp_
     merge_adapter(tiny_model, changed, out)
     assert AutoTokenizer.from_pretrained(out).model_max_length == 777
     assert json.loads((out / MARKER).read_text())["adapter"] == str(changed)
-    # no staging left; the replaced merge waits in _retired/ (lake.publish_partition's grace period)
+    # no staging left; the replaced merge waits in _retired/ (llmops.publish's grace period)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_retired", "candidate", "lora-with-tokenizer"]
 
 
@@ -143,43 +144,80 @@ def test_merge_is_cached_until_base_or_adapter_changes(tiny_model, adapter, tmp_
 
 def test_gateway_limits_on_request_bodies():
     limits = {"max_tokens": 32, "max_prompt_chars": 100}
-    body = gateway.apply_limits("completions", {"prompt": "hi", "generation_config": "{}", "best_of": 9}, **limits)
+    body = apply_limits("completions", {"prompt": "hi", "generation_config": "{}", "best_of": 9}, **limits)
     assert body == {"prompt": "hi", "max_tokens": 32}  # cap filled in; unknown fields never reach the backend
     chat = {"messages": [{"role": "user", "content": "hi"}], "max_completion_tokens": 32}
-    assert gateway.apply_limits("chat/completions", chat, **limits) == chat  # at the cap is fine
+    assert apply_limits("chat/completions", chat, **limits) == chat  # at the cap is fine
+    streamed = apply_limits("completions", {"prompt": "hi", "stream": True, "n": 1, "temperature": 0}, **limits)
+    assert streamed == {"prompt": "hi", "stream": True, "temperature": 0.0, "max_tokens": 32}
     refusals = [
         ("completions", {"prompt": "hi", "max_tokens": 33}, 400, "max_tokens_exceeded"),
+        ("completions", {"prompt": "hi", "max_completion_tokens": 33}, 400, "max_tokens_exceeded"),
+        ("completions", {"prompt": "hi", "max_tokens": 8, "max_completion_tokens": 9}, 400, "invalid_max_tokens"),
         ("chat/completions", {"messages": [{"role": "user", "content": "hi"}], "max_completion_tokens": 99}, 400,
          "max_tokens_exceeded"),
-        ("completions", {"prompt": "hi", "max_tokens": 0}, 400, "invalid_max_tokens"),
-        ("completions", {"prompt": "hi", "max_tokens": "8"}, 400, "invalid_max_tokens"),
+        ("completions", {"prompt": "hi", "max_tokens": 0}, 400, "invalid_request"),
+        ("completions", {"prompt": "hi", "max_tokens": "8"}, 400, "invalid_request"),
+        ("completions", {"prompt": "hi", "max_tokens": True}, 400, "invalid_request"),
         ("completions", {"prompt": ["x" * 60, "y" * 41]}, 413, "prompt_too_long"),
         ("chat/completions", {"messages": [{"role": "system", "content": "x" * 50},
                                            {"role": "user", "content": [{"type": "text", "text": "y" * 51}]}]},
          413, "prompt_too_long"),
-        ("completions", {"prompt": [1, 2, 3]}, 400, "invalid_prompt"),
+        ("completions", {"prompt": [1, 2, 3]}, 400, "invalid_request"),
+        ("completions", {"prompt": ["", ""]}, 400, "empty_prompt"),
         ("chat/completions", {"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, 400,
-         "invalid_messages"),
-        ("completions", {"prompt": "hi", "stream": True}, 400, "stream_unsupported"),
+         "invalid_request"),
+        ("chat/completions", {"messages": [{"role": "tool", "content": "hi"}]}, 400, "invalid_request"),
+        ("chat/completions", {"messages": []}, 400, "invalid_request"),
         ("completions", {"prompt": "hi", "n": 4}, 400, "n_unsupported"),
+        ("completions", {"prompt": "hi", "n": True}, 400, "invalid_request"),
+        ("completions", {"prompt": "hi", "stream": "yes"}, 400, "invalid_request"),
+        ("completions", {"prompt": "hi", "stop": ["a", "b", "c", "d", "e"]}, 400, "invalid_request"),
+        ("completions", {"prompt": "hi", "temperature": float("nan")}, 400, "invalid_request"),
+        ("completions", {"prompt": "hi", "user": 7}, 400, "invalid_request"),
     ]  # fmt: skip
     for route, request, status, code in refusals:
-        with pytest.raises(gateway.Refused) as refused:
-            gateway.apply_limits(route, request, **limits)
+        with pytest.raises(Refused) as refused:
+            apply_limits(route, request, **limits)
         assert (refused.value.status, refused.value.code) == (status, code), request
+        assert refused.value.message
 
 
-def test_gateway_runs_as_a_plain_script_in_the_vllm_image():
-    """The vLLM image copies gateway.py alone: it may import only the standard library and what vLLM ships."""
-    tree = ast.parse(Path(gateway.__file__).read_text())
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            assert node.level == 0, "no relative imports"
-            imported.add(node.module.split(".")[0])
-    assert imported - set(sys.stdlib_module_names) == {"fastapi", "httpx", "uvicorn"}
+def test_json_depth_is_measured_outside_strings():
+    assert json_depth(b'{"a": [1, {"b": "[[[{{{"}]}') == 3
+    assert json_depth(rb'["\\", ["\"]"]]') == 2  # an escaped backslash, then an escaped quote inside strings
+    with pytest.raises(Refused, match="deeper than 32"):
+        parse_body(b"[" * 33 + b"]" * 33)
+    nested = parse_body(b'{"a": ' + b"[" * 31 + b"]" * 31 + b"}")["a"]
+    for _ in range(31):
+        nested = nested[0] if nested else None
+    assert nested is None
+
+
+GATEWAY_MODULES = ("gateway", "gateway_metrics", "gateway_requests", "traffic")
+
+
+def test_gateway_runs_from_its_own_modules_in_the_vllm_image():
+    """The vLLM image copies the gateway's modules alone: they may import only the standard library, what vLLM
+    ships, and each other; the Dockerfile copies exactly those."""
+    serving = Path(gateway.__file__).parent
+    third_party, own = set(), set()
+    for name in GATEWAY_MODULES:
+        for node in ast.walk(ast.parse((serving / f"{name}.py").read_text())):
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) else [])  # fmt: skip
+            assert not isinstance(node, ast.ImportFrom) or node.level == 0, "no relative imports"
+            for module in modules:
+                if module.startswith("llmops."):
+                    own.add(module)
+                elif module.split(".")[0] not in sys.stdlib_module_names:
+                    third_party.add(module.split(".")[0])
+    assert third_party <= {"fastapi", "httpx", "uvicorn", "pydantic", "anyio", "prometheus_client"}, third_party
+    assert own == {f"llmops.serving.{m}" for m in GATEWAY_MODULES if m != "gateway"}
+    dockerfile = (VLLM_DIR / "Dockerfile").read_text().replace("\\\n", " ")
+    copied = {Path(p).stem for line in dockerfile.splitlines() if line.startswith("COPY plugins/llmops/serving/")
+              for p in line.split()[1:-1]}  # fmt: skip
+    assert copied == {"__init__", *GATEWAY_MODULES}
 
 
 # ---- the local server -------------------------------------------------------------------------------------------
@@ -302,7 +340,7 @@ def test_vllm_manifest_validates_and_runs_the_rendered_command_lines():
         "/models/base/support-assistant", "candidate", "/models/adapters/candidate",
         max_model_len=4096, max_tokens=512, lora_rank=16,
     )  # fmt: skip
-    assert containers["gateway"]["command"] == ["python3", "/opt/llmops/gateway.py", *gateway.gateway_args(
+    assert containers["gateway"]["command"] == ["python3", "-m", "llmops.serving.gateway", *gateway.gateway_args(
         "http://127.0.0.1:8000", model="candidate", backend_model="candidate", host="0.0.0.0", port=8080,
         max_tokens=512, max_prompt_chars=16000, request_timeout_s=120.0)]  # fmt: skip
     assert containers["vllm"]["resources"]["limits"]["nvidia.com/gpu"] == "1"
@@ -319,7 +357,7 @@ def test_vllm_manifest_validates_and_runs_the_rendered_command_lines():
     dockerfile = (VLLM_DIR / "Dockerfile").read_text()
     base_image = next(line.split()[1] for line in dockerfile.splitlines() if line.startswith("FROM "))
     assert base_image.startswith("vllm/vllm-openai:v") and base_image[-1].isdigit()  # a pinned release
-    assert "plugins/llmops/serving/gateway.py /opt/llmops/gateway.py" in dockerfile
+    assert "ENV PYTHONPATH=/opt/llmops" in dockerfile
 
 
 def test_vllm_args_rank_and_adapter_checks():
