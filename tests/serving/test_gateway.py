@@ -15,18 +15,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from llmops.serving import gateway
 from llmops.serving.traffic import Route, Target, TrafficTable, write_table
-from tests.serving.upstream import StaleKeepAliveServer, Upstream, serve_in_thread
+from tests.serving.upstream import StaleKeepAliveServer, serve_in_thread
 
 TOKEN = "test-admin-token"
 LIMITS = {"max_tokens": 32, "max_prompt_chars": 2000}
 STABLE, CANARY = "support-assistant-v6", "support-assistant-v7"
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    state = Upstream()
-    with serve_in_thread(state.app()) as url:
-        yield state, url
 
 
 @pytest.fixture

@@ -1,0 +1,176 @@
+"""The serving backends behind one interface: ``vllm`` (adapters by name in one pool) and ``local`` (real CPU
+``transformers serve`` processes, one per version, behind the real gateway)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import torch
+from peft import LoraConfig, get_peft_model
+from transformers import AutoModelForCausalLM
+
+from llmops.serving import gateway
+from llmops.serving.backends.base import BackendError, FileTrafficStore, ServingBackend, read_gateway_metrics
+from llmops.serving.backends.local import LocalBackend
+from llmops.serving.backends.vllm import VLLMBackend
+from llmops.serving.server import group_alive, port_is_free
+from llmops.serving.traffic import Route, Target, TrafficTable, write_table
+from tests.serving.upstream import serve_in_thread
+from tests.training.conftest import tiny_model  # noqa: F401 - the session's tiny base model, a fixture
+
+V6, V7 = "support-assistant-v6", "support-assistant-v7"
+LIMITS = {"max_tokens": 16, "max_prompt_chars": 2000, "request_timeout_s": 30.0}
+
+
+class VLLMAdapterAPI:
+    """vLLM's runtime-LoRA routes as documented, for ``httpx.MockTransport``: the one stand-in in these tests,
+    because vLLM needs a GPU and cannot run here. It keeps vLLM's observable behaviour (an existing name is
+    refused with 400, /v1/models lists the base and every loaded adapter) and records every request, so the
+    tests check the request shapes the backend sends. ``forget_loads`` acknowledges loads without serving them."""
+
+    def __init__(self, forget_loads: bool = False):
+        self.served = {"base"}
+        self.calls: list[tuple[str, str, dict | None]] = []
+        self.forget_loads = forget_loads
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content else None
+        self.calls.append((request.method, request.url.path, body))
+        if (request.method, request.url.path) == ("GET", "/v1/models"):
+            return httpx.Response(200, json={"object": "list", "data": [{"id": m, "object": "model"}
+                                                                         for m in sorted(self.served)]})  # fmt: skip
+        if (request.method, request.url.path) == ("POST", "/v1/load_lora_adapter"):
+            if body["lora_name"] in self.served:
+                return httpx.Response(400, json={"message": f"The lora adapter '{body['lora_name']}' has already "
+                                                 "been loaded."})  # fmt: skip
+            if not self.forget_loads:
+                self.served.add(body["lora_name"])
+            return httpx.Response(200, text=f"Success: LoRA adapter '{body['lora_name']}' added successfully.")
+        if (request.method, request.url.path) == ("POST", "/v1/unload_lora_adapter"):
+            if body["lora_name"] not in self.served:
+                return httpx.Response(404, json={"message": "not found"})
+            self.served.discard(body["lora_name"])
+            return httpx.Response(200, text="Success")
+        return httpx.Response(404)
+
+
+def _posts(api: VLLMAdapterAPI) -> list[tuple[str, dict]]:
+    return [(path, body) for method, path, body in api.calls if method == "POST"]
+
+
+def test_vllm_backend_loads_routes_and_unloads_adapters_by_name(upstream, tmp_path):
+    """The weights go to the file the real gateway follows (the ConfigMap in kubernetes), and the gateway routes
+    the stable name to the adapters' names in the pool (here the real upstream app stands in for the pool)."""
+    state, pool_url = upstream
+    traffic_file = tmp_path / "traffic.json"
+    write_table(traffic_file, TrafficTable(routes={"support-assistant": Route(stable=Target(model="base"))}))
+    app = gateway.build_app(pool_url, traffic_file=traffic_file, traffic_poll_s=0.05, **LIMITS)
+    api = VLLMAdapterAPI()
+    with serve_in_thread(app) as gateway_url:
+        backend = VLLMBackend("http://vllm.invalid:8000", stable_name="support-assistant", gateway_url=gateway_url,
+                              traffic=FileTrafficStore(traffic_file), transport=httpx.MockTransport(api))  # fmt: skip
+        assert isinstance(backend, ServingBackend)
+        backend.load_version(V6, "/models/adapters/v6")
+        backend.load_version(V7, "/models/adapters/v7")
+        assert _posts(api) == [
+            ("/v1/load_lora_adapter", {"lora_name": V6, "lora_path": "/models/adapters/v6"}),
+            ("/v1/load_lora_adapter", {"lora_name": V7, "lora_path": "/models/adapters/v7"}),
+        ]
+        with pytest.raises(BackendError, match="never reloaded under an existing name"):
+            backend.load_version(V7, "/models/adapters/v7-retrained")
+        assert len(_posts(api)) == 2  # refused before vLLM was asked: no reload, no load_inplace, ever
+        assert all("load_inplace" not in body for _, body in _posts(api))
+
+        backend.set_weights(V6, V7, 1.0)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            answer = httpx.post(f"{gateway_url}/v1/completions", json={"model": "support-assistant", "prompt": "hi"})
+            if answer.headers.get("X-Llmops-Version") == V7:
+                break
+            time.sleep(0.05)
+        assert answer.status_code == 200 and state.seen[-1]["model"] == V7  # the pool got the adapter's name
+        assert json.loads(traffic_file.read_text())["routes"]["support-assistant"]["canary_weight"] == 1.0
+        metrics = backend.read_metrics()
+        assert metrics[("canary", V7)].requests["2xx"] >= 1
+
+        with pytest.raises(BackendError, match="still receives"):
+            backend.unload_version(V7)  # traffic first, then unload
+        backend.set_weights(V6)
+        backend.unload_version(V7)
+        assert _posts(api)[-1] == ("/v1/unload_lora_adapter", {"lora_name": V7})
+        assert api.served == {"base", V6}
+        with pytest.raises(BackendError, match="not loaded"):
+            backend.set_weights(V7)
+        backend.unload_version(V7)  # already gone: nothing sent
+        assert _posts(api)[-1] == ("/v1/unload_lora_adapter", {"lora_name": V7}) and len(_posts(api)) == 3
+        backend.close()
+
+
+def test_vllm_backend_fails_closed():
+    forgetful = VLLMBackend("http://vllm.invalid:8000", stable_name="m", gateway_url="http://127.0.0.1:9",
+                            traffic=FileTrafficStore(Path("/nonexistent/traffic.json")),
+                            transport=httpx.MockTransport(VLLMAdapterAPI(forget_loads=True)))  # fmt: skip
+    with pytest.raises(BackendError, match="does not list it"):
+        forgetful.load_version(V7, "/models/adapters/v7")
+
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    unreachable = VLLMBackend("http://vllm.invalid:8000", stable_name="m", gateway_url="http://127.0.0.1:9",
+                              traffic=FileTrafficStore(Path("/nonexistent/traffic.json")),
+                              transport=httpx.MockTransport(down))  # fmt: skip
+    with pytest.raises(BackendError, match="unreachable"):
+        unreachable.load_version(V7, "/models/adapters/v7")
+    with pytest.raises(BackendError, match="metrics"):
+        unreachable.read_metrics()  # nothing listens on port 9
+
+
+def _adapter(base: Path, out: Path, seed: int) -> Path:
+    """A LoRA adapter that really changes the model (random B, not PEFT's zero init)."""
+    torch.manual_seed(seed)
+    config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    get_peft_model(AutoModelForCausalLM.from_pretrained(base), config).save_pretrained(out)
+    return out
+
+
+@pytest.mark.slow
+def test_local_backend_serves_versions_for_real_behind_the_gateway(tiny_model, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("LLMOPS_GATEWAY_ADMIN_TOKEN", "local-backend-test-token")
+    adapters = {v: _adapter(tiny_model, tmp_path / v, seed) for v, seed in ((V6, 1), (V7, 2))}
+    with LocalBackend(tiny_model, tmp_path / "work", stable_name="support-assistant", startup_timeout_s=90,
+                      **LIMITS) as backend:  # fmt: skip
+        for version, adapter in adapters.items():
+            backend.load_version(version, str(adapter))
+        with pytest.raises(BackendError, match="existing name"):
+            backend.load_version(V7, str(adapters[V7]))
+        backend.set_weights(V6, V7, 0.5)
+        versions = []
+        with httpx.Client(base_url=backend.gateway_url, timeout=30) as client:
+            for i in range(30):
+                answer = client.post("/v1/completions", json={"model": "support-assistant", "prompt": "Order 7 for",
+                                                              "max_tokens": 2, "user": f"caller-{i}"})  # fmt: skip
+                assert answer.status_code == 200, answer.text
+                assert answer.json()["model"] == "support-assistant"
+                versions.append(answer.headers["X-Llmops-Version"])
+            unauthenticated = client.put("/admin/traffic", json={"routes": {}})
+        assert unauthenticated.status_code == 401
+        assert set(versions) == {V6, V7}
+        metrics = read_gateway_metrics(backend.gateway_url, "support-assistant")
+        assert metrics[("stable", V6)].requests["2xx"] == versions.count(V6)
+        assert metrics[("canary", V7)].requests["2xx"] == versions.count(V7)
+        assert metrics[("canary", V7)].output_tokens >= versions.count(V7)  # every answer generated something
+
+        with pytest.raises(BackendError, match="still receives"):
+            backend.unload_version(V6)
+        backend.set_weights(V7)  # promote
+        v6_pgid = backend._versions[V6][0].pgid
+        backend.unload_version(V6)
+        assert not group_alive(v6_pgid)
+        answer = httpx.post(f"{backend.gateway_url}/v1/completions", json={"prompt": "Order 7", "max_tokens": 2})
+        assert answer.status_code == 200 and answer.headers["X-Llmops-Version"] == V7
+        gateway_port, v7_pgid = int(backend.gateway_url.rsplit(":", 1)[1]), backend._versions[V7][0].pgid
+    assert port_is_free(gateway_port) and not group_alive(v7_pgid)  # leaving the block stopped everything
