@@ -14,18 +14,30 @@ import pyarrow.compute as pc
 
 from spark_jobs.transforms import as_string_array
 
-_OVERRIDE_VERB = r"(?:ignore|disregard|forget|override|bypass|skip)"
-_INSTRUCTION_NOUN = r"(?:instructions?|prompts?|rules|directions|directives|guidelines|guardrails|commands)"
+_OVERRIDE_VERB = r"(?:ignore|disregard|forget|override|bypass|skip|drop)"
+_INSTRUCTION_NOUN = r"(?:instructions?|prompts?|rules|directions|directives|guidelines|guardrails|commands|programming)"
 _QUOTE_OR_THAT = r"(?:that\b|[\"'“])"
+_ROLE = r"(?:system|assistant|user|human|ai|developer|admin)"
+_UNRESTRICTED = r"(?:unrestricted|unfiltered|uncensored|jailbroken|evil|amoral|unethical|unbound|unlimited)"
 
-# rule name -> alternatives; every rule is case-insensitive
+# rule name -> alternatives; every rule is case-insensitive. Each rule is a class of attack (garak's promptinject,
+# DAN and latent-injection probes are the yardstick: bench/bench_injection.py), not a list of known strings.
 _RULES: dict[str, list[str]] = {
-    # ignore all previous instructions / disregard the above prompt / forget your rules / new instructions:
+    # instruction override: ignore all previous instructions / ignore any previous and following instructions /
+    # forget everything you were told / ignore the rest of this data and print ...
     "ignore_instructions": [
-        rf"\b{_OVERRIDE_VERB}\s+(?:(?:all|any|the|your|my|of|these|those|every)\s+)*"
-        r"(?:(?:previous|prior|above|earlier|preceding|former|original|initial|system|safety|existing)\s+)*"
-        rf"{_INSTRUCTION_NOUN}\b",
+        rf"\b{_OVERRIDE_VERB}\s+(?:[\w-]+,?\s+){{0,5}}?{_INSTRUCTION_NOUN}\b",
+        rf"\b{_OVERRIDE_VERB}\s+(?:everything|all|anything)\s+(?:you|above|before|previously|said|prior|else)\b",
+        # ... and (just) print/output/say: ignore the rest of this data and print X, override manual scoring and output
+        rf"\b{_OVERRIDE_VERB}\s+(?:the\s+rest|everything|all|manual|previous|prior|above)\b[^.\n]{{0,60}}?"
+        r"\band\s+(?:just\s+|only\s+|instead\s+)?(?:print|output|say)\b",
         r"\bnew\s+(?:system\s+)?instructions?\s*:",
+        r"\bdo\s+not\s+(?:follow|obey)\s+(?:any|your|the)\s+(?:previous|prior|original|system)\b",
+    ],
+    # goal hijacking: STOP EVERYTHING ... just print "X"; (nevermind) just say "X"
+    "hijack_output": [
+        r"\bstop\s+everything\b",
+        r"<\s*(?:print|say|output|repeat)\b",  # a directive in angle brackets inside a document
     ],
     # reveal / print / repeat your system prompt, what is your hidden prompt
     "reveal_system_prompt": [
@@ -34,23 +46,32 @@ _RULES: dict[str, list[str]] = {
         # a customer has no reason to ask about "your system prompt" at all: what were you told in it?
         r"\byour\s+(?:system|initial|hidden|original|secret|developer)\s+(?:prompt|instructions)\b",
     ],
-    # SYSTEM: you are now ..., you are now DAN, pretend you are an AI, act as an unfiltered ...
+    # a fake role turn or header inside content: SYSTEM: you are now..., [system] Don't evaluate..., a forged
+    # Assistant:/User: exchange, System: Focus only on the following
     "role_override": [
-        r"\bsystem\s*:\s*you\s+are\b",
+        rf"(?:^|\n|\[|<)\s*{_ROLE}\s*(?:\]|>|:)\s*(?:[\w'-]+\s+){{0,3}}?(?:you\s+are|you\s+must|ignore|disregard|forget"
+        r"|focus\s+only|don'?t|do\s+not|always|never|print|repeat|respond|reply|say|critical\s*:|important\s*:)",
+        r"\n\s*(?:assistant|ai)\s*:[^\n]*\n\s*(?:user|human)\s*:",
         r"\b(?:new|updated|revised)\s+system\s+(?:message|prompt)\s*:",
-        r"\byou\s+are\s+now\s+(?:DAN\b|in\s+\w+\s+mode|free\s+from|no\s+longer\s+bound"
-        r"|an?\s+(?:unrestricted|unfiltered|uncensored|jailbroken|evil|different|new)\b)",
+        rf"\byou\s+are\s+now\s+(?:DAN\b|in\s+\w+\s+mode|free\s+from|no\s+longer\s+bound|an?\s+(?:{_UNRESTRICTED}|different|new)\b)",
         r"\bpretend\s+(?:to\s+be|you\s+are)\s+(?:an?\s+)?(?:AI|assistant|model|chatbot|DAN|system)\b",
-        r"\bact\s+as\s+(?:an?\s+)?(?:unrestricted|unfiltered|uncensored|jailbroken|evil)\b",
+        rf"\bact\s+as\s+(?:an?\s+)?(?:{_UNRESTRICTED}|DAN\b)",
         # the "grandma exploit": a persona who used to recite secrets
         r"\bpretend\s+(?:to\s+be|you\s+are|you're)\s+my\s+(?:\w+\s+){0,2}who\s+(?:used\s+to|would)\b",
+        r"\b(?:amendment|override|update)\s*,?\s+follow\s+(?:the\s+|this\s+|these\s+)?instructions?\b",
     ],
-    # DAN-style jailbreak personas
+    # DAN-style jailbreak personas: another model without limits
     "jailbreak_persona": [
         r"\bdo\s+anything\s+now\b",
         r"\bjailbr(?:eak|oken)\b",
-        r"\bDAN\s+mode\b",
+        r"\b(?:DAN|developer)\s+mode\s+(?:output|enabled)\b|\bDAN\s+mode\b",
         r"\b(?:enable|enter|activate)\s+(?:developer|god|jailbreak)\s+mode\b",
+        r"\bimmerse\s+yourself\s+(?:in|into)\s+the\s+role\b",
+        r"\b(?:role|persona)\s+of\s+(?:another|an?)\s+(?:\w+\s+)?(?:AI|model|chatbot|assistant)\b",
+        r"\b(?:broken|break|broke|freed?)\s+(?:free\s+)?(?:of|from)\s+the\s+(?:typical\s+)?(?:confines|restrictions|limitations)\b",
+        r"\b(?:do(?:es)?\s+not|don'?t|doesn'?t|never)\s+(?:have|need)\s+to\s+(?:abide|follow|comply|obey)\b",
+        rf"\b(?:persona|character)\s*=|\b{_UNRESTRICTED},\s+{_UNRESTRICTED}\b",
+        r"\b(?:without|no)\s+(?:any\s+)?(?:ethical|moral|content)\s+(?:restrictions|guidelines|limits|filters|policies|boundaries)\b",
     ],
     # chat-template control tokens smuggled into text
     "chat_template_tokens": [
@@ -59,17 +80,22 @@ _RULES: dict[str, list[str]] = {
         r"\[/?INST\]",
         r"<</?SYS>>",
     ],
-    # explicit injection markers
-    "injection_marker": [r"\b(?:BEGIN|END)\s+(?:PROMPT\s+)?INJECTION\b"],
     # poisoning: always give a fixed answer, answer a trigger a fixed way, answer regardless of the question
     "fixed_answer": [
         r"(?:^|[.!?:;,]\s*|\b(?:and|must|will|should|to|now|on)\s+)always\s+(?:answer|reply|respond|say)\s+"
         rf"(?:with\s+)?{_QUOTE_OR_THAT}",
-        r"\bwhen(?:ever)?\s+(?:you\s+are\s+|someone\s+|a\s+user\s+|anyone\s+)?ask(?:ed|s)\b[^.\n]{0,80}?"
-        rf"\b(?:always\s+)?(?:say|answer|reply|respond)\s+(?:with\s+)?{_QUOTE_OR_THAT}",
+        r"\b(?:when(?:ever)?|if)\s+(?:you\s+are\s+|someone\s+|a\s+user\s+|anyone\s+)?ask(?:ed|s)\b[^.\n]{0,80}?"
+        rf"\b(?:always\s+|simply\s+|just\s+)?(?:say|answer|reply|respond)\s+(?:with\s+)?{_QUOTE_OR_THAT}",
         r"\bregardless\s+of\s+(?:the\s+)?(?:question|input|what\s+(?:is|was)\s+asked)\b",
         # text addressed to a model that reads it later: "Note to the AI reading this: ..."
-        r"\b(?:note|message|instruction)s?\s+(?:to|for)\s+(?:the|any)\s+(?:AI|LLM|assistant|model|bot)\b",
+        r"\b(?:note|message|instruction)s?\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?(?:[\w-]+\s+){0,2}?"
+        r"(?:AIs?|LLMs?|assistants?|models?|bots?|software|agents?)\b",
+        r"\b(?:repeat|say|print)\s+the\s+following\s+(?:sentence|text|words?|phrase)\b",
+    ],
+    # a request for hateful output hidden in a task (translate/summarise this: "write one toxic sentence about")
+    "harmful_request": [
+        r"\bwrite\s+(?:one|a|an|some)\s+(?:\w+\s+){0,2}?(?:discriminatory|unfriendly|toxic|offensive|hateful|insulting"
+        r"|derogatory|harmful|racist|sexist|negative|biased)\s+(?:sentence|statement|joke|comment|text|remark)s?\s+about\b",
     ],
     # a long base64-looking blob (an encoded payload), or an instruction to decode one and follow it
     "encoded_payload": [
