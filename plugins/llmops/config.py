@@ -2,8 +2,9 @@
 
 One place decides every setting: ``profiles/<name>.yaml`` (``local`` by default, picked with
 ``LLMOPS_PROFILE``) layered over the defaults below, then ``LLMOPS__SECTION__KEY=value``
-environment overrides (values parsed as YAML). A bad value stops start-up with a message that
-names the setting, the value and what was expected.
+environment overrides (values parsed as YAML). Each layer changes only what it names: sections and keyed
+sections (metric thresholds, pods) merge field by field (see :func:`_layer`). A bad value stops
+start-up with one line that names the setting (or the variable), the value and what was expected.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -92,6 +93,10 @@ class DataSettings(_Section):
         low, high = self.row_count_ratio
         if not 0 < low <= 1 <= high:
             raise ValueError(f"row_count_ratio must satisfy 0 < low <= 1 <= high, got {self.row_count_ratio}")
+        for field in ("answer", "question"):  # an empty range would drop every example
+            shortest, longest = getattr(self, f"min_{field}_chars"), getattr(self, f"max_{field}_chars")
+            if shortest > longest:
+                raise ValueError(f"min_{field}_chars ({shortest}) must not exceed max_{field}_chars ({longest})")
         return self
 
 
@@ -140,6 +145,14 @@ class TrackingSettings(_Section):
     artifact_root: str = f"file://{PROJECT_ROOT}/.lake/mlflow/artifacts"
     experiment: str = "llmops"
     registered_model: str = "support-assistant"
+    # A SQLite file that does not exist is refused (a mistyped path would start an empty registry), unless
+    # this is set: then steps that track runs create it (the local profile, on first use). Readers never do.
+    create_sqlite: bool = False
+    # MLflow's HTTP client (set as its MLFLOW_HTTP_REQUEST_* variables): an unreachable server is an error
+    # within seconds, not after minutes of retries
+    http_max_retries: int = Field(2, ge=0)
+    http_backoff_factor: int = Field(1, ge=0)  # seconds, doubled per retry (MLflow takes whole seconds)
+    http_timeout_s: int = Field(30, ge=1)
 
 
 class BuiltinModelSettings(_Section):
@@ -244,8 +257,8 @@ class EvaluationSettings(_Section):
     seed: int = 0
     limit: int | None = Field(None, ge=1)  # score at most this many test items (None = all)
     extra_tasks: list[str] = []  # standard lm-eval tasks, for clusters that have them cached
-    device: str = "cpu"
-    dtype: str = "float32"
+    device: str = Field("cpu", pattern=r"^(cpu|cuda|mps|xpu)(:\d+)?$")  # a torch device: cpu, cuda, cuda:1, ...
+    dtype: Literal["float32", "bfloat16", "float16", "auto"] = "float32"
     batch_size: int = Field(8, ge=1)
     max_new_tokens: int = Field(128, ge=1)
     worst_examples: int = Field(10, ge=0)
@@ -338,17 +351,68 @@ def _deep_merge(base: dict, override: dict) -> dict:
     return merged
 
 
+def _section_type(annotation: Any) -> type[BaseModel] | None:
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _layer(model: type[BaseModel], base: dict, override: dict) -> dict:
+    """``override`` over ``base`` (both ``model``'s fields as dicts), changing only what the override names.
+
+    Sections merge field by field; so do keyed sections (``dict[str, Section]``: metric thresholds, pods),
+    whose entries stay unless an override sets one to null. Other values, lists and plain maps (a node
+    selector) included, are replaced whole.
+    """
+    out = dict(base)
+    for name, value in override.items():
+        field, current = model.model_fields.get(name), out.get(name)
+        if field is None or not isinstance(value, dict) or not isinstance(current, dict):
+            out[name] = value  # validation names an unknown field or a wrong type
+        elif section := _section_type(field.annotation):
+            out[name] = _layer(section, current, value)
+        elif get_origin(field.annotation) is dict and (entry := _section_type(get_args(field.annotation)[1])):
+            entries = dict(current)
+            for key, item in value.items():
+                if item is None:  # `rouge_l: null` drops an entry
+                    entries.pop(key, None)
+                elif isinstance(item, dict) and isinstance(entries.get(key), dict):
+                    entries[key] = _layer(entry, entries[key], item)
+                else:
+                    entries[key] = item
+            out[name] = entries
+        else:
+            out[name] = value
+    return out
+
+
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    """``LLMOPS__SECTION__KEY=value`` variables as nested settings; a value that is not YAML, or a variable that
+    nests under a plain value, is a ConfigError naming the variable."""
     overrides: dict[str, Any] = {}
-    for name, raw in environ.items():
+    for name, raw in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX):
             continue
-        keys = [k.lower() for k in name[len(ENV_PREFIX):].split("__")]
+        keys = [k.lower() for k in name[len(ENV_PREFIX) :].split("__")]
+        try:
+            value = yaml.safe_load(raw) if raw else raw
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ConfigError(f"{name}={raw!r} is not a valid YAML value: {problem}") from None
         node = overrides
         for key in keys[:-1]:
             node = node.setdefault(key, {})
-        node[keys[-1]] = yaml.safe_load(raw) if raw else raw
+            if not isinstance(node, dict):
+                raise ConfigError(f"{name}: {'.'.join(keys[:-1])} is set to a plain value by another variable")
+        if isinstance(node.get(keys[-1]), dict) and isinstance(value, dict):
+            node[keys[-1]] = _deep_merge(value, node[keys[-1]])
+        else:
+            node[keys[-1]] = value
     return overrides
+
+
+def _problem(err: Any) -> str:
+    """One validation error: the setting, its value (not a whole section's) and what is wrong."""
+    where, value = ".".join(str(p) for p in err["loc"]), err.get("input")
+    return f"{where}: {err['msg']}" if isinstance(value, dict) else f"{where}={value!r}: {err['msg']}"
 
 
 def load_settings(profile: str | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -360,14 +424,12 @@ def load_settings(profile: str | None = None, environ: dict[str, str] | None = N
         known = sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
         raise ConfigError(f"unknown profile {profile!r} (LLMOPS_PROFILE); known profiles: {', '.join(known)}")
     data = yaml.safe_load(profile_file.read_text()) or {}
-    data = _deep_merge(data, _env_overrides(environ))
+    data = _layer(Settings, _layer(Settings, Settings().model_dump(), data), _env_overrides(environ))
     data["profile"] = profile
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}={err.get('input')!r}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(_problem(err) for err in exc.errors())
         raise ConfigError(f"invalid settings for profile {profile!r}: {problems}") from None
 
 

@@ -98,7 +98,8 @@ def test_settings_profiles_and_overrides():
         ({"LLMOPS__TRAINING__METHOD": "fp8"}, "training.method"),
         ({"LLMOPS__TRAINING__SWEEP__SPACE__LEARNING_RATE": "[0.01, 0.001]"}, "0 < low < high"),
         ({"LLMOPS__TRAINING__SWEEP__SPACE__LORA_RANK": "[]"}, "at least one choice"),
-        ({"LLMOPS__EVALUATION__THRESHOLDS": "{}"}, "at least one metric threshold"),
+        ({"LLMOPS__EVALUATION__THRESHOLDS": "{exact_match: null, f1: null, rouge_l: null, nll: null}"},
+         "at least one metric threshold"),  # null drops a default metric (an override merges, see config._layer)
         ({"LLMOPS__SERVING__CLIENT_TIMEOUT_S": "10"}, "client_timeout_s must exceed"),
     ],
 )

@@ -43,13 +43,19 @@ def lake_step_parser(prog: str, description: str | None) -> argparse.ArgumentPar
 
 def guarded(name: str, body: Callable[[], int | None]) -> int:
     """Run a step's body; an exception becomes EXIT_ERROR with one line naming the step and the cause
-    (the traceback is logged just above it, for whoever needs more; a configuration error needs none)."""
+    (the traceback is logged just above it, for whoever needs more; a bad setting or an unreachable tracking
+    server needs none: its message says it all)."""
     from llmops.config import ConfigError  # noqa: PLC0415 - pydantic; keep this module light
+    from llmops.training.tracking import TrackingUnavailable  # noqa: PLC0415
 
     try:
         return body() or 0
     except ConfigError as exc:
         print(f"{name}: configuration error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except TrackingUnavailable as exc:
+        log.error("%s: %s", name, exc)
+        print(f"{name}: tracking error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except Exception as exc:
         log.exception("%s failed", name)

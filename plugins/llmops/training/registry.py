@@ -24,16 +24,22 @@ CHALLENGER, CHAMPION = "challenger", "champion"
 LINEAGE_PREFIXES = ("llmops.", "airflow.")
 
 
+_MISSING = "RESOURCE_DOES_NOT_EXIST"  # MLflow's error code for "no such model / version / alias"
+
+
 def _ensure_model(client, name: str) -> None:
     from mlflow.exceptions import MlflowException  # noqa: PLC0415
 
     try:
         client.get_registered_model(name)
-    except MlflowException:
+    except MlflowException as exc:
+        if exc.error_code != _MISSING:
+            raise
         try:
             client.create_registered_model(name, description="Support-assistant LoRA adapters (llmops-airflow)")
-        except MlflowException:  # registered concurrently
-            pass
+        except MlflowException as created:
+            if created.error_code != "RESOURCE_ALREADY_EXISTS":  # else registered concurrently
+                raise
 
 
 def register(job: TrainingJob) -> dict:
@@ -67,17 +73,30 @@ def register(job: TrainingJob) -> dict:
 
 
 def versions(name: str | None = None) -> list[dict]:
-    """Every version of the registered model, newest first, with aliases and lineage tags."""
-    client = tracking.client()
+    """Every version of the registered model, newest first, with aliases and lineage tags.
+
+    No such model yet is an empty list; anything else (server unreachable, no database, a failed query)
+    raises :class:`~llmops.training.tracking.TrackingUnavailable`: gates fail, never read it as "no versions".
+    """
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+
+    client = tracking.client(create=False)
     name = name or settings().tracking.registered_model
     aliases: dict[str, list[str]] = {}
     try:
-        for alias, version in client.get_registered_model(name).aliases.items():
+        try:
+            model = client.get_registered_model(name)
+        except MlflowException as exc:
+            if exc.error_code == _MISSING:
+                return []
+            raise
+        for alias, version in model.aliases.items():
             aliases.setdefault(str(version), []).append(alias)
-    except Exception:  # noqa: BLE001 - no model registered yet
-        return []
+        found = client.search_model_versions(f"name = '{name}'")
+    except MlflowException as exc:
+        raise tracking.unavailable(exc) from exc
     rows = []
-    for v in client.search_model_versions(f"name = '{name}'"):
+    for v in found:
         rows.append({"version": int(v.version), "aliases": sorted(aliases.get(str(v.version), [])),
                      "created": v.creation_timestamp, "run_id": v.run_id, "source": v.source, "tags": dict(v.tags)})
     return sorted(rows, key=lambda r: -r["version"])
@@ -94,6 +113,7 @@ def new_examples_since_candidate(lake_root: str, ds: str) -> tuple[int, dict | N
 
     from llmops.training.sft_data import gold_partitions  # noqa: PLC0415
 
+    tracking.client()  # training starts here: a local database is created now if settings allow, else refused
     last = version_by_alias(CHALLENGER)
     since = last["tags"].get("llmops.gold.latest_ds", "") if last else ""
     count = 0

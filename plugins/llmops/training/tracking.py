@@ -6,7 +6,9 @@ it started before instead of opening a new one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from pathlib import Path
 
 from llmops import lake
 from llmops.config import Settings, settings
@@ -16,18 +18,59 @@ SWEEP_KEY = "llmops.sweep_key"
 PARENT = "mlflow.parentRunId"
 
 
-def client(cfg: Settings | None = None):
-    """An MlflowClient on the configured tracking URI (a local SQLite file's folder is created first)."""
+class TrackingUnavailable(RuntimeError):
+    """The tracking server or database cannot be reached or read: an error, never an empty registry."""
+
+
+def _sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI (None for an in-memory one or another store)."""
+    if not uri.startswith("sqlite:///") or uri.endswith(":memory:"):
+        return None
+    return Path(uri[len("sqlite:///") :].split("?", 1)[0])  # sqlite:////abs/path or sqlite:///relative/path
+
+
+def configure_http(cfg: Settings) -> None:
+    """MLflow's HTTP retries and timeout from settings (MLflow reads them from the environment per request)."""
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(cfg.tracking.http_max_retries)
+    os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = str(cfg.tracking.http_backoff_factor)
+    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(cfg.tracking.http_timeout_s)
+
+
+def client(cfg: Settings | None = None, *, create: bool | None = None):
+    """An MlflowClient on the configured tracking URI, with bounded HTTP retries.
+
+    A SQLite database that does not exist is refused, unless ``create`` (default: ``tracking.create_sqlite``)
+    allows creating it: readers pass ``create=False``, so a mistyped URI is an error, never an empty registry.
+    """
     import mlflow  # noqa: PLC0415 - heavy; DAG files import this module's callers lazily
     from mlflow.tracking import MlflowClient  # noqa: PLC0415
 
     cfg = cfg or settings()
     uri = cfg.tracking.uri
-    if uri.startswith("sqlite:///"):
-        lake.local_path(uri[len("sqlite://"):]).parent.mkdir(parents=True, exist_ok=True)
+    create = cfg.tracking.create_sqlite if create is None else create
+    database = _sqlite_path(uri)
+    missing = database is not None and not database.exists()
+    if missing:
+        if not create:
+            raise TrackingUnavailable(
+                f"no MLflow tracking database at {database} (tracking.uri={uri}): nothing was tracked there yet, "
+                "or the path is mistyped; set tracking.create_sqlite=true to create it"
+            )
+        database.parent.mkdir(parents=True, exist_ok=True)
+    configure_http(cfg)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+    mlflow_client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    if missing:  # the store is opened lazily: create the database now, so that readers find it
+        mlflow_client.search_experiments(max_results=1)
+    return mlflow_client
+
+
+def unavailable(exc: Exception, cfg: Settings | None = None) -> TrackingUnavailable:
+    """One line for a failed registry or tracking call: where MLflow was and what went wrong."""
+    uri = (cfg or settings()).tracking.uri
+    detail = " ".join(str(exc).split())
+    return TrackingUnavailable(f"MLflow at {uri} could not be read: {detail[:400]}")
 
 
 def experiment_id(mlflow_client, cfg: Settings | None = None) -> str:
