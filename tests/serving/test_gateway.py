@@ -111,12 +111,12 @@ async def _post_all(url: str, bodies: list[dict], timeout: float = 10.0) -> list
 def test_load_beyond_the_queue_gets_429_with_retry_after(gateway_url, upstream):
     """max_in_flight=2, max_queued=1: of 5 concurrent slow requests, 3 are served and 2 turned away at once."""
     started = time.monotonic()
-    answers = asyncio.run(_post_all(f"{gateway_url}/v1/completions", [{"prompt": "slow:0.4"}] * 5))
+    answers = asyncio.run(_post_all(f"{gateway_url}/v1/completions", [{"prompt": "slow:0.6"}] * 5))
     statuses = sorted(a.status_code for a in answers)
     assert statuses == [200, 200, 200, 429, 429], [a.text for a in answers]
     refused = next(a for a in answers if a.status_code == 429)
     assert int(refused.headers["Retry-After"]) >= 1 and "capacity" in refused.json()["error"]["message"]
-    assert time.monotonic() - started >= 0.8  # the queued one waited for a slot: two rounds of 0.4 s
+    assert time.monotonic() - started >= 1.2  # the queued one waited for a slot: two rounds of 0.6 s
     samples = _metrics(gateway_url)
     assert _sample(samples, "llmops_gateway_rejected_total", reason="queue_full") == 2
     assert _sample(samples, "llmops_gateway_in_flight_requests") == 0
@@ -163,7 +163,7 @@ def test_a_stale_pooled_connection_is_retried_on_a_fresh_one():
 def test_weights_are_honoured_sticky_and_change_without_restart(gateway_url, upstream):
     state, _ = upstream
     _set_weight(gateway_url, 0.2)
-    callers, p = 2000, 0.2
+    callers, p = 1000, 0.2  # 3 sigma: +-0.038
     variants: dict[str, str] = {}
     with httpx.Client(base_url=gateway_url) as client:
         for i in range(callers):
@@ -188,15 +188,15 @@ def test_weights_are_honoured_sticky_and_change_without_restart(gateway_url, ups
 
         # raising the weight moves stable callers over, never a canary caller back; 0 and 1 are absolute
         _set_weight(gateway_url, 0.5)
-        sample = list(variants)[:300]
+        sample = list(variants)[:200]
         now = {c: client.post("/v1/completions", json={"prompt": "hi", "user": c}).headers["X-Llmops-Variant"]
                for c in sample}  # fmt: skip
         assert all(now[c] == "canary" for c in sample if variants[c] == "canary")
-        assert 0.35 < sum(v == "canary" for v in now.values()) / len(sample) < 0.65
+        assert 0.39 < sum(v == "canary" for v in now.values()) / len(sample) < 0.61  # 0.5 +- 3 sigma
         for weight, expected in ((0.0, {"stable"}), (1.0, {"canary"})):
             _set_weight(gateway_url, weight)
             seen = {client.post("/v1/completions", json={"prompt": "hi", "user": c}).headers["X-Llmops-Variant"]
-                    for c in sample[:50]}  # fmt: skip
+                    for c in sample[:30]}  # fmt: skip
             assert seen == expected, weight
     assert httpx.get(f"{gateway_url}/v1/models").json()["data"][0]["id"] == "support-assistant"
 
