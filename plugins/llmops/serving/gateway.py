@@ -25,7 +25,7 @@ the environment variable named by ``--admin-token-env``; loopback callers only u
 Per-variant Prometheus series on /metrics: :mod:`llmops.serving.gateway_metrics`. Every answered
 request is also passed, as a :class:`RequestRecord`, to the ``on_request_done`` callbacks of
 :func:`build_app` (an inference logger attaches there); a failing callback is logged, never the
-caller's problem.
+caller's problem; they run on the event loop, so they must be quick (hand the record to a queue).
 
 It runs as its own process: the same command line is the sidecar in front of vLLM in the kubernetes
 profile (containers/vllm/deployment.yaml), and the local server's process-group kill takes it down with
@@ -289,13 +289,14 @@ def build_app(
         for callback in callbacks:
             try:
                 callback(record)
-            except Exception:  # a logger's bug must not fail or stall serving
+            except Exception:  # a logger's bug must not fail the answer; callbacks run on the event loop: be quick
                 log.exception("request-completed callback %r failed", callback)
 
     @app.get("/health")
     async def health() -> JSONResponse:
-        targets = [t for r in app.state.traffic.routes.values() for t in (r.stable, r.canary) if t is not None]
-        for target in targets:
+        routes = app.state.traffic.routes.values()
+        targets = {t.backend or backend_url: t for r in routes for t in (r.stable, r.canary) if t is not None}
+        for target in targets.values():  # each backend once
             try:
                 answer = await backend_for(target).get("/health", timeout=5.0)
             except httpx.HTTPError as exc:
