@@ -38,4 +38,5 @@ def ops_page(user: GetUserDep) -> HTMLResponse:
 class LLMOpsPlugin(AirflowPlugin):
     name = "llmops"
     fastapi_apps = [{"app": app, "url_prefix": "/llmops", "name": "llmops reports"}]
-    external_views = [{"name": "LLMOps", "href": "/llmops/ops", "url_route": "llmops", "destination": "nav"}]
+    external_views = [{"name": "LLMOps", "href": "/llmops/ops", "url_route": "llmops", "destination": "nav",
+                       "nav_top_level": True}]

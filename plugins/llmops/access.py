@@ -29,7 +29,7 @@ ROLES = (ADMIN, DEVELOPER, MODEL_USER)
 # Training and deployment spend GPUs and change what users are served: only Admin starts them.
 ADMIN_ONLY_DAGS = frozenset({"llmops_train", "llmops_deploy"})
 # Developers test the data layer and the governance checks by running them.
-DEVELOPER_DAGS = frozenset({"llmops_data", "llmops_governance"})
+DEVELOPER_DAGS = frozenset({"llmops_data", "llmops_demo", "llmops_governance"})
 
 USERS_ENV = "LLMOPS_BOOTSTRAP_USERS"
 
@@ -42,6 +42,8 @@ _OWN_ACCOUNT = {
     ("can_read", "My Password"),
     ("can_edit", "My Password"),
 }
+# the plugin views, among them the "LLMOps" ops page (FAB's Viewer set does not include them)
+_PLUGIN_VIEWS = {("can_read", "Plugins")}
 
 
 def admin_only() -> dict[str, dict[str, set[str]]]:
@@ -76,7 +78,7 @@ def role_permissions() -> dict[str, set[tuple[str, str]]]:
     from airflow.providers.fab.auth_manager.security_manager.override import FabAirflowSecurityManagerOverride
 
     viewer = set(FabAirflowSecurityManagerOverride.VIEWER_PERMISSIONS)
-    return {DEVELOPER: viewer | _OWN_ACCOUNT, MODEL_USER: set(_OWN_ACCOUNT)}
+    return {DEVELOPER: viewer | _OWN_ACCOUNT | _PLUGIN_VIEWS, MODEL_USER: set(_OWN_ACCOUNT)}
 
 
 @dataclass(frozen=True)
