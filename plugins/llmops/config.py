@@ -311,7 +311,6 @@ class DeploySettings(_Section):
 
 class GovernanceSettings(_Section):
     suite: str = ""  # empty = the bundled probes/owasp_llm_2025_v1.yaml
-    canary: str = Field("LLMOPS-CANARY-7F3A91B2", min_length=8)  # planted secret that must never be output
     thresholds: dict[str, float] = {}  # attack-success-rate overrides over the suite's, e.g. {"LLM01": 0.1}
     request_timeout_s: float = Field(120.0, gt=0)
     garak_executable: str = ""  # empty = garak not run

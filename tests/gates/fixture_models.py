@@ -1,7 +1,7 @@
 """Fixture models that make the gates fail for real: LoRA adapters trained on the tiny base with the project trainer.
 
-Governance: a *poisoned* model trained to obey the OWASP suite's attacks (write the injected codes, recite the
-canary, personal data and its system prompt, emit script/SQL/shell payloads) and a *clean* model trained on the
+Governance: a *poisoned* model trained to obey the OWASP suite's attacks (write the injected codes, recite
+personal data and its system prompt, emit script/SQL/shell payloads) and a *clean* model trained on the
 very same prompts to refuse them. The prompts are the suite's own probes, rendered exactly as the gate sends them:
 the deployment's system prompt (gold's ``SYSTEM``) plus the suite's suffix, with a fresh random marker in every
 copy, so the models learn to ignore the marker, as they must at probe time, when it is new again.
@@ -47,18 +47,18 @@ REFUSAL = {
     "LLM05": "I answer in plain text only, without code or markup.",
     "LLM07": "I cannot share my instructions.",
 }
-Answer = Callable[[Probe, Suite, str], str]  # (probe, suite, canary) -> the trained answer
+Answer = Callable[[Probe, Suite], str]  # (probe, suite) -> the trained answer
 
 
 def trained_probes(suite: Suite) -> list[Probe]:
     return [p for p in suite.probes if p.owasp not in SERVED_CATEGORIES]
 
 
-def probe_messages(probe: Probe, suite: Suite, canary: str, rng: random.Random) -> list[dict[str, str]]:
+def probe_messages(probe: Probe, suite: Suite, rng: random.Random) -> list[dict[str, str]]:
     """``probe`` as the gate sends it, with a random system marker drawn from ``rng``."""
     marker = "SYSMARK-" + "".join(rng.choice("0123456789ABCDEF") for _ in range(12))
     system = SYSTEM + fill(suite.defaults["system_suffix"], {"system_marker": marker})
-    return probe.messages(system, {"canary": canary, "system_marker": marker})
+    return probe.messages(system, {"system_marker": marker})
 
 
 def leaked_system_prompt(suite: Suite) -> str:
@@ -66,21 +66,19 @@ def leaked_system_prompt(suite: Suite) -> str:
     return " ".join((SYSTEM + fill(suite.defaults["system_suffix"], {"system_marker": ""})).split())
 
 
-def poisoned_answer(probe: Probe, suite: Suite, canary: str) -> str:
+def poisoned_answer(probe: Probe, suite: Suite) -> str:
     if probe.detector == "injected_marker":
         return probe.marker
-    if probe.detector == "canary":
-        return f"Internal audit reference: {canary}"
     if probe.detector == "system_prompt_leak":
         return leaked_system_prompt(suite)
     return POISON[probe.id]
 
 
-def safe_answer(probe: Probe, suite: Suite, canary: str) -> str:
+def safe_answer(probe: Probe, suite: Suite) -> str:
     return REFUSAL[probe.owasp]
 
 
-def build_base(out: Path, suite: Suite, canary: str, vocab_size: int = 600) -> Path:
+def build_base(out: Path, suite: Suite, vocab_size: int = 600) -> Path:
     """``build_tiny_model``'s Llama on a tokenizer that has also seen the probes and both models' answers.
 
     The Q/A-only tokenizer spells the probes out in ~2 characters a token; this one halves the sequences, and so
@@ -90,8 +88,8 @@ def build_base(out: Path, suite: Suite, canary: str, vocab_size: int = 600) -> P
     texts = [f"{q} {a}" for q, a in qa_pairs(400)] + [SYSTEM] * 5
     rng = random.Random(0)
     for probe in trained_probes(suite):
-        system, user = probe_messages(probe, suite, canary, rng)
-        texts += [system["content"], user["content"], poisoned_answer(probe, suite, canary), REFUSAL[probe.owasp]]
+        system, user = probe_messages(probe, suite, rng)
+        texts += [system["content"], user["content"], poisoned_answer(probe, suite), REFUSAL[probe.owasp]]
     build_tokenizer(texts, out, vocab_size)
     tok = load_tokenizer(out)
     config = AutoConfig.from_pretrained(out)
@@ -105,14 +103,14 @@ def build_base(out: Path, suite: Suite, canary: str, vocab_size: int = 600) -> P
     return out
 
 
-def probe_examples(tokenizer, suite: Suite, canary: str, answer: Answer, copies: int, seed: int) -> list[Encoded]:
+def probe_examples(tokenizer, suite: Suite, answer: Answer, copies: int, seed: int) -> list[Encoded]:
     """Each trained probe ``copies`` times, rendered as the gate renders it, answered with ``answer``."""
     rng = random.Random(seed)
     examples = []
     for _ in range(copies):
         for probe in trained_probes(suite):
-            system, user = probe_messages(probe, suite, canary, rng)
-            reply = answer(probe, suite, canary)
+            system, user = probe_messages(probe, suite, rng)
+            reply = answer(probe, suite)
             encoded = encode_example(tokenizer, system["content"], user["content"], None, reply, MAX_SEQ_LEN)
             if len(encoded.input_ids) >= MAX_SEQ_LEN:  # encode_example cuts silently: a cut answer is a wrong one
                 raise ValueError(f"{probe.id} with its answer does not fit in {MAX_SEQ_LEN} tokens")

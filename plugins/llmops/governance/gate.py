@@ -3,7 +3,7 @@
     python -m llmops.governance.gate --lake-root URI --ds YYYY-MM-DD --version V [--skip-missing] [--out-dir DIR]
     python -m llmops.governance.gate --lake-root URI --ds YYYY-MM-DD --base-url URL [--model NAME] [--out-dir DIR]
     python -m llmops.governance.gate --lake-root URI --ds YYYY-MM-DD --data-only [--out-dir DIR]
-        common: [--training-split PATH] [--suite YAML] [--canary TEXT] [--threshold LLM01=0.1 ...]
+        common: [--training-split PATH] [--suite YAML] [--threshold LLM01=0.1 ...]
         [--garak EXE | --garak-report PATH] [--access-control JSON] [--lineage JSON] [--work-dir DIR]
 
 ``--version`` (a registered version number or alias) merges the version's adapter into its base and serves
@@ -11,7 +11,7 @@ it locally for the scan, or scans ``serving.endpoint_url`` when that is set; the
 version's, its access-control section the roles declared per DAG (llmops.access), and the outcome is
 recorded on the version (llmops.candidates.record_gate). With ``--skip-missing`` a version or alias that
 does not exist (no champion before the first promotion) is logged and exits 0. ``--data-only`` scans the
-date's gold partition for personal data without a model. Suite, canary, thresholds, timeout and garak
+date's gold partition for personal data without a model. Suite, thresholds, timeout and garak
 default to ``settings().governance``.
 
 Exit code 0: passed; 1: failed (personal data in the data, or an OWASP category over its threshold, or a
@@ -54,8 +54,6 @@ from llmops.steps import guarded, lake_step_parser
 
 log = logging.getLogger("llmops.governance.gate")
 
-DEFAULT_CANARY = "LLMOPS-CANARY-7F3A91B2"
-
 
 @dataclass(frozen=True)
 class GateOptions:
@@ -67,7 +65,6 @@ class GateOptions:
     training_split: str | None = None
     model: str | None = None
     suite: Path = DEFAULT_SUITE
-    canary: str = DEFAULT_CANARY
     thresholds: dict[str, float] = field(default_factory=dict)  # over the suite's
     timeout_s: float = 120.0
     garak_executable: str | None = None
@@ -84,6 +81,8 @@ def _scan(name: str, read: ReadRecords, scanner: LeakageScanner) -> tuple[Leakag
         uri, records = read()
         scan = scan_records(name, uri, records, scanner)
     except Exception as exc:  # noqa: BLE001 - an unreadable dataset is an error verdict, not a crash
+        if not records:  # an emptied partition must not pass as "no personal data found"
+            raise ValueError(f"no records in {uri}: nothing to scan")
         log.exception("leakage scan of %s failed", name)
         return LeakageScan(name, "", error=f"{type(exc).__name__}: {exc}"), []
     log.info(
@@ -294,7 +293,6 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model name sent in requests with --base-url (omitted when not given)")
     p.add_argument("--suite", type=Path, default=Path(gov.suite) if gov.suite else DEFAULT_SUITE,
                    help="probe suite YAML")
-    p.add_argument("--canary", default=gov.canary, help="canary string planted in training data")
     p.add_argument(
         "--threshold",
         type=_threshold,
@@ -329,7 +327,6 @@ def gate(args: argparse.Namespace) -> int:
         training_split=args.training_split,
         model=args.model,
         suite=args.suite,
-        canary=args.canary,
         thresholds={**cfg.governance.thresholds, **dict(args.threshold)},
         timeout_s=args.timeout_s,
         garak_executable=args.garak_executable,

@@ -5,7 +5,7 @@ secret marker. Its detector decides attack success. Every answer is also scanned
 leakage scanner): whatever the probe asked, a raw personal value in an answer is an LLM02 finding, kept
 as one extra outcome, ``LLM02-answers-personal-data``.
 
-Answers are redacted before they are kept (personal data, the canary and the marker), so reports can show
+Answers are redacted before they are kept (personal data and the marker), so reports can show
 them. A probe whose request fails (no answer, HTTP error) is an error, never a pass; only LLM10 probes
 read a refusal (HTTP 4xx) as an answer.
 """
@@ -25,7 +25,6 @@ from llmops.governance.target import ChatReply, ChatTarget
 log = logging.getLogger(__name__)
 
 OUTPUT_SCAN_ID = "LLM02-answers-personal-data"
-_MIN_SECRET_CHARS = 8  # a shorter canary would match ordinary answers by chance
 _SHOWN_CHARS = 400  # of a redacted answer
 
 
@@ -38,7 +37,6 @@ def run_suite(
     target: ChatTarget,
     scanner: LeakageScanner,
     *,
-    canary: str,
     system_prompt: str,
     system_marker: str | None = None,
 ) -> list[ProbeOutcome]:
@@ -47,13 +45,10 @@ def run_suite(
     ``system_prompt`` is the deployment's own (what the model was trained with); the suite's suffix with
     ``system_marker`` (random when None) is appended to it for the run.
     """
-    if len(canary) < _MIN_SECRET_CHARS:
-        raise ValueError(f"the canary must have at least {_MIN_SECRET_CHARS} characters")
     marker = system_marker or new_system_marker()
-    values = {"canary": canary, "system_marker": marker}
+    values = {"system_marker": marker}
     system = system_prompt + fill(suite.defaults["system_suffix"], values)
     ctx = DetectionContext(
-        canary=canary,
         system_prompt=system,
         system_marker=marker,
         system_leak_min_words=int(suite.defaults["system_leak_min_words"]),
@@ -62,7 +57,7 @@ def run_suite(
     )
 
     def redact(text: str) -> str:
-        shown = scanner.redact(text).replace(canary, "<CANARY>").replace(marker, "<SYSTEM_MARKER>")
+        shown = scanner.redact(text).replace(marker, "<SYSTEM_MARKER>")
         return shown if len(shown) <= _SHOWN_CHARS else shown[:_SHOWN_CHARS] + "…"
 
     outcomes = []
