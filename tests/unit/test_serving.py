@@ -225,9 +225,11 @@ def test_gateway_runs_from_its_own_modules_in_the_vllm_image():
 
 def test_serves_the_merged_model_behind_the_gateway(merged, tmp_path):
     with serve_model(merged, model_name="candidate", max_tokens=32, max_prompt_chars=2000, request_timeout_s=30.0,
-                     log_dir=tmp_path, **FAST_START) as endpoint:  # fmt: skip
+                     max_in_flight=3, max_queued=5, log_dir=tmp_path, **FAST_START) as endpoint:  # fmt: skip
         pgid = endpoint.pgid
         assert len(_group_members(pgid)) >= 2  # the model server and the gateway
+        gateway_argv = next(psutil.Process(p).cmdline() for p in _group_members(pgid) if p != endpoint.backend_pid)
+        assert " --max-in-flight 3 --max-queued 5" in " ".join(gateway_argv)  # the load bounds reach the gateway
         backend_ports = _ports_of(endpoint.backend_pid)
         gateway_port = urlparse(endpoint.base_url).port
         assert gateway_port not in backend_ports

@@ -157,6 +157,8 @@ def _start(
     max_tokens: int,
     max_prompt_chars: int,
     request_timeout_s: float,
+    max_in_flight: int,
+    max_queued: int,
     run_dir: Path,
     grace_s: float,
     emit: Callable[[str], None],
@@ -172,7 +174,8 @@ def _start(
                     "--host", HOST, "--port", str(backend_port), "--device", "cpu", "--log-level", "info"]
     gateway_argv = [sys.executable, "-m", "llmops.serving.gateway", "--exit-with-parent", *gateway_args(
         f"http://{HOST}:{backend_port}", model=model, backend_model=str(model_dir), host=HOST, port=gateway_port,
-        max_tokens=max_tokens, max_prompt_chars=max_prompt_chars, request_timeout_s=request_timeout_s)]
+        max_tokens=max_tokens, max_prompt_chars=max_prompt_chars, request_timeout_s=request_timeout_s,
+        max_in_flight=max_in_flight, max_queued=max_queued)]
     log_path, gateway_log_path = run_dir / "model-server.log", run_dir / "gateway.log"
     emit(f"$ python {' '.join(backend_argv[1:])}  (log: {log_path})")
     started = time.monotonic()
@@ -221,6 +224,8 @@ def serve_model(
     max_tokens: int = 256,
     max_prompt_chars: int = 8000,
     request_timeout_s: float = 60.0,
+    max_in_flight: int = 4,
+    max_queued: int = 16,
     log_dir: str | Path | None = None,
     stop_grace_s: float = 10.0,
     emit: Callable[[str], None] | None = None,
@@ -244,6 +249,8 @@ def serve_model(
         max_tokens=max_tokens,
         max_prompt_chars=max_prompt_chars,
         request_timeout_s=request_timeout_s,
+        max_in_flight=max_in_flight,
+        max_queued=max_queued,
         run_dir=run_dir,
         grace_s=stop_grace_s,
         emit=emit,
