@@ -36,7 +36,8 @@ $(AIRFLOW_HOME)/airflow.db: $(BIN)/.installed
 	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (tail -20 $(AIRFLOW_HOME)/db-migrate.log; exit 1)
 
 demo: $(AIRFLOW_HOME)/airflow.db
-	$(BIN)/airflow dags test llmops_data $(DS) -c '{"sample_records": $(RECORDS), "ds": "$(DS)"}'
+	$(BIN)/python -m llmops_demo --ds $(DS) --records $(RECORDS)
+	$(BIN)/airflow dags test llmops_data $(DS) -c '{"ds": "$(DS)"}'
 	$(BIN)/airflow dags test llmops_train $(DS) -c '{"ds": "$(DS)", $(TRAIN_CONF)}'
 	$(BIN)/python -m llmops.summary --ds $(DS)
 

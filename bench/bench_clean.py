@@ -44,7 +44,7 @@ from pyspark.sql import functions as F
 
 from llmops import lake
 from llmops.config import settings
-from llmops.sample_data import generate
+from llmops_demo import generate
 from spark_jobs import ingest
 
 # _order_key is the clean job's private order key: stage 2 keeps the job's survivor rule

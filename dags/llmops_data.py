@@ -1,8 +1,8 @@
 """Daily data pipeline: raw landing zone -> bronze -> silver -> gold -> Feast, gated at every layer.
 
 Wiring only: the steps live in llmops.pipelines and run as local processes or pods (settings).
-Trigger from the UI with a date, a raw root, a language filter, or a number of sample records to
-generate first; backfill with `airflow backfill create --dag-id llmops_data ...`.
+Trigger from the UI with a date, a raw root or a language filter (sample data for a demo: the
+llmops_demo DAG); backfill with `airflow backfill create --dag-id llmops_data ...`.
 """
 
 from __future__ import annotations
@@ -34,8 +34,6 @@ with DAG(
         "ds": Param("", type="string", description="Date to process (YYYY-MM-DD); empty = the run's date"),
         "raw_root": Param(cfg.paths.raw_root, type="string", description="Landing zone URI"),
         "languages": Param(cfg.data.languages, type="array", description="Languages kept in silver"),
-        "sample_records": Param(0, type="integer", minimum=0,
-                                description="Generate this many sample records first (0 = use the landing zone)"),
     },
     tags=["llmops", "data"],
     doc_md=__doc__,
@@ -45,7 +43,6 @@ with DAG(
         lake_root=cfg.paths.lake_root,
         ds=RUN_DS,
         languages="{{ params.languages | join(',') }}",
-        sample_records="{{ params.sample_records }}",
     )
     outlets = {"gate_gold": [GOLD], "feast_materialize": [FEATURES]}
     chain(*(step_task(step, outlets=outlets.get(step.name, [])) for step in steps))

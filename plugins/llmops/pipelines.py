@@ -21,7 +21,7 @@ def _gate(layer: str, lake_root: str, ds: str) -> Step:
     )
 
 
-def data_steps(raw_root: str, lake_root: str, ds: str, languages: str = "en", sample_records: str = "0") -> list[Step]:
+def data_steps(raw_root: str, lake_root: str, ds: str, languages: str = "en") -> list[Step]:
     """raw landing zone -> bronze -> silver -> gold -> features, a gate after each layer.
 
     Values may be Jinja templates (in a DAG) or literals (``llmops data run``): nothing here
@@ -29,8 +29,6 @@ def data_steps(raw_root: str, lake_root: str, ds: str, languages: str = "en", sa
     """
     where = ("--lake-root", lake_root, "--ds", ds)
     return [
-        Step("generate_sample", "llmops.cli", ("data", "generate", "--out", raw_root, "--ds", ds,
-                                               "--records", sample_records)),
         Step("ingest", "spark_jobs.ingest", ("--raw-root", raw_root, *where),
              report=lake.summary_uri(lake_root, "ingest", ds)),
         _gate("bronze", lake_root, ds),

@@ -29,7 +29,8 @@ for dag_id, dag in bag.dags.items():
         "catchup": dag.catchup,
         "timetable": type(dag.timetable).__name__,
         "assets": [getattr(getattr(dag.timetable, "asset_condition", None), "name", None)],
-        "schedule": str(getattr(dag.timetable, "summary", None) or getattr(dag.timetable.timetable, "summary", "")),
+        "schedule": str(getattr(dag.timetable, "summary", None)
+                        or getattr(getattr(dag.timetable, "timetable", None), "summary", "")),
         "params": sorted(dag.params.keys()),
         "access_control": {r: {k: sorted(v) for k, v in p.items()} for r, p in (dag.access_control or {}).items()},
         "tasks": {
@@ -86,11 +87,20 @@ def test_data_dag_schedule_params_and_assets(parsed):
     dag = parsed["dags"]["llmops_data"]
     assert dag["catchup"] is False
     assert "0 3 * * *" in dag["schedule"]
-    assert {"ds", "raw_root", "languages", "sample_records"} <= set(dag["params"])
+    assert {"ds", "raw_root", "languages"} <= set(dag["params"])
+    assert "sample_records" not in dag["params"] and "generate_sample" not in dag["tasks"]  # demo data: llmops_demo
     assert dag["tasks"]["gate_gold"]["outlets"] == ["gold_sft"]
     assert dag["tasks"]["feast_materialize"]["outlets"] == ["llm_training_features"]
     order = list(dag["tasks"])
     assert order.index("gate_bronze") < order.index("clean") < order.index("gate_silver") < order.index("build_sft")
+
+
+def test_demo_dag_generates_then_triggers_the_data_dag(parsed):
+    dag = parsed["dags"]["llmops_demo"]
+    assert dag["timetable"] == "NullTimetable" and dag["params"] == ["ds", "records"]
+    assert list(dag["tasks"]) == ["generate_sample", "run_llmops_data"]
+    assert dag["tasks"]["run_llmops_data"]["type"] == "TriggerDagRunOperator"
+    assert dag["tasks"]["run_llmops_data"]["upstream"] == ["generate_sample"]
 
 
 def test_kubernetes_profile_builds_pod_operators(tmp_path):

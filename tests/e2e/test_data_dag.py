@@ -14,6 +14,7 @@ from pathlib import Path
 import pyarrow.dataset as pads
 import pytest
 
+from llmops_demo import generate
 from tests.airflow_env import BIN, airflow_env
 
 pytestmark = pytest.mark.slow
@@ -62,7 +63,8 @@ class Run:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     r = Run(tmp_path_factory.mktemp("e2e"))
-    r.first = r.dags_test(DS, {"sample_records": RECORDS})
+    generate(f"file://{r.raw}", DS, RECORDS)
+    r.first = r.dags_test(DS, {})
     assert r.first.returncode == 0, r.first.stdout[-6000:] + r.first.stderr[-6000:]
     r.manifest = json.loads((r.raw / "_manifests" / f"ds={DS}" / "manifest.json").read_text())
     r.silver = {s: _table(r.lake, "silver", s, DS) for s in ("tickets", "faq", "reviews", "orders")}
@@ -155,7 +157,8 @@ def test_features_materialized_and_online(run):
 
 
 def test_rerun_same_date_gives_same_rows(run):
-    again = run.dags_test(DS, {"sample_records": RECORDS})
+    generate(f"file://{run.raw}", DS, RECORDS)  # the same sample again: same bytes, same rows
+    again = run.dags_test(DS, {})
     assert again.returncode == 0, again.stdout[-4000:]
     for source, rows in run.silver.items():
         now = _table(run.lake, "silver", source, DS)
@@ -167,10 +170,8 @@ def test_rerun_same_date_gives_same_rows(run):
 
 
 def test_bad_batch_fails_the_gate_and_stops_downstream(run):
-    from llmops.sample_data import generate
-
     generate(f"file://{run.raw}", BAD_DS, 1500, seed=11, malformed_rate=0.2)  # 20% > max_quarantine_rate
-    proc = run.dags_test(BAD_DS, {"sample_records": 0})
+    proc = run.dags_test(BAD_DS, {})
     assert proc.returncode != 0
     states = run.task_states(BAD_DS)
     assert states["ingest"] == "success"

@@ -12,6 +12,7 @@ import pyarrow.dataset as pads
 import pytest
 import redis
 
+from llmops_demo import generate
 from tests.airflow_env import BIN, airflow_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -42,8 +43,9 @@ def test_data_dag_on_postgres_with_redis_online_store(tmp_path, postgres_db):
     migrate = subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True,
                              timeout=600)
     assert migrate.returncode == 0, migrate.stdout[-2000:] + migrate.stderr[-2000:]
+    generate(f"file://{tmp_path / 'raw'}", DS, 1500)
     run = subprocess.run(
-        [str(BIN / "airflow"), "dags", "test", "llmops_data", DS, "-c", json.dumps({"ds": DS, "sample_records": 1500})],
+        [str(BIN / "airflow"), "dags", "test", "llmops_data", DS, "-c", json.dumps({"ds": DS})],
         env=env, capture_output=True, text=True, timeout=1500,
     )
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
@@ -54,7 +56,7 @@ def test_data_dag_on_postgres_with_redis_online_store(tmp_path, postgres_db):
         cur.execute("SELECT state, count(*) FROM task_instance WHERE dag_id = 'llmops_data' GROUP BY state")
         states = dict(cur.fetchall())
     conn.close()
-    assert states == {"success": 9}
+    assert states == {"success": 8}
     assert not (tmp_path / "airflow" / "airflow.db").exists()
 
     # the online store is Redis: read a gold example's features back through Feast

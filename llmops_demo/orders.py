@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from llmops.sample_data.catalog import Customer, Product, order_id
-from llmops.sample_data.grammar import pick
-from llmops.sample_data.model import Clock
-from spark_jobs.schemas import ORDERS_HEADER
+from llmops.contracts.raw_landing import ORDERS_HEADER
+from llmops_demo.catalog import Customer, Product, order_id
+from llmops_demo.grammar import pick
+from llmops_demo.model import Clock
 
 HEADER_LINE = ",".join(ORDERS_HEADER).encode()
 _STATUSES = ("placed",) * 30 + ("shipped",) * 30 + ("delivered",) * 30 + ("returned",) * 5 + ("cancelled",) * 5
@@ -28,9 +28,8 @@ class OrderFactory:
     source = "orders"
     id_field = "order_id"
 
-    def __init__(
-        self, rng: random.Random, day: dt.date, products: tuple[Product, ...], customers: tuple[Customer, ...]
-    ):
+    def __init__(self, rng: random.Random, day: dt.date, products: tuple[Product, ...],
+                 customers: tuple[Customer, ...]):
         self.rng, self.day, self.products, self.customers = rng, day, products, customers
         self.clock = Clock(day)
         self._seq = 0

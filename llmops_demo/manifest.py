@@ -9,14 +9,14 @@ Written to ``<out>/_manifests/ds=<ds>/manifest.json``. Schema (version 1)::
     malformed           [{source, file, line, reason, detail}]  file: URI as written (file:///...);
                         line: 1-based JSONL line, CSV line with the header as line 1, FAQ heading index
                         in its page (a page that is not valid UTF-8 holds one heading, line 1);
-                        reason: a code of spark_jobs.schemas.REASONS; detail: what was broken
+                        reason: a code of llmops.contracts.raw_landing.REASONS; detail: what was broken
     pii                 [{source, record_id, field, type, format, value}]  value: the exact substring
                         planted in that field; type: EMAIL PHONE CREDIT_CARD SSN IBAN IP_ADDRESS SECRET
                         PERSON; field: subject, resolution, messages[i].text, title, body or answer
     exact_duplicates    [{source, original_id, duplicate_id, kind}]  kind: redelivery (same id and bytes,
                         in a later file) or new_id (same content under a new id)
     near_duplicates     [{source, original_id, duplicate_id, jaccard}]  jaccard of the dedup texts
-                        (llmops.sample_data.similarity), within [0.8, 0.97]
+                        (llmops_demo.similarity), within [0.8, 0.97]
     non_english         [{source, record_id, lang}]  es, de or fr
     injections          [{source, record_id, field, pattern, text}]  pattern: the rule name
     html_noise          [{source, record_id}]  tickets whose messages are HTML
@@ -34,8 +34,8 @@ import os
 from pathlib import Path
 
 from llmops import lake
-from llmops.sample_data.model import Built, PiiItem
-from spark_jobs.schemas import SOURCES
+from llmops.contracts.raw_landing import SOURCES
+from llmops_demo.model import Built, PiiItem
 
 SCHEMA_VERSION = 1
 
@@ -70,16 +70,8 @@ class Manifest:
         self.malformed.append({"source": source, "file": file, "line": line, "reason": reason, "detail": detail})
 
     def add_pii(self, source: str, record_id: str, item: PiiItem) -> None:
-        self.pii.append(
-            {
-                "source": source,
-                "record_id": record_id,
-                "field": item.field,
-                "type": item.type,
-                "format": item.format,
-                "value": item.value,
-            }
-        )
+        self.pii.append({"source": source, "record_id": record_id, "field": item.field, "type": item.type,
+                         "format": item.format, "value": item.value})
 
     def add_built(self, source: str, record_id: str, built: Built) -> None:
         """A fresh valid record and everything planted in it."""
@@ -90,28 +82,20 @@ class Manifest:
             self.non_english.append({"source": source, "record_id": record_id, "lang": built.lang})
         if built.injection is not None:
             rule, field, text = built.injection
-            self.injections.append(
-                {"source": source, "record_id": record_id, "field": field, "pattern": rule, "text": text}
-            )
+            self.injections.append({"source": source, "record_id": record_id, "field": field, "pattern": rule,
+                                    "text": text})
         if built.html:
             self.html_noise.append({"source": source, "record_id": record_id})
 
     def add_exact(self, source: str, original_id: str, duplicate_id: str, kind: str) -> None:
         self.valid(source)
-        self.exact_duplicates.append(
-            {"source": source, "original_id": original_id, "duplicate_id": duplicate_id, "kind": kind}
-        )
+        self.exact_duplicates.append({"source": source, "original_id": original_id, "duplicate_id": duplicate_id,
+                                      "kind": kind})
 
     def add_near(self, source: str, original_id: str, duplicate_id: str, score: float) -> None:
         self.valid(source)
-        self.near_duplicates.append(
-            {
-                "source": source,
-                "original_id": original_id,
-                "duplicate_id": duplicate_id,
-                "jaccard": round(score, 4),
-            }
-        )
+        self.near_duplicates.append({"source": source, "original_id": original_id, "duplicate_id": duplicate_id,
+                                     "jaccard": round(score, 4)})
 
     def set_files(self, source: str, files: list[dict]) -> None:
         self.counts[source]["files"] = files

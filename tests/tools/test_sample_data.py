@@ -22,22 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from llmops.sample_data import (
-    dedup_text,
-    faq_id,
-    generate,
-    jaccard,
-    manifest_uri,
-    texts_faq,
-    texts_i18n,
-    texts_planted,
-    texts_reviews,
-    texts_tickets,
-)
-from llmops.sample_data.catalog import SLOT_NAMES, Slots, build_products
-from llmops.sample_data.grammar import Template
-from llmops.sample_data.pii import PII_TYPES
-from spark_jobs.schemas import CHANNELS, ORDER_STATUSES, ORDERS_HEADER, REASONS, ROLES
+from llmops.contracts.personal_data import TYPES as PII_TYPES
+from llmops.contracts.raw_landing import CHANNELS, ORDER_STATUSES, ORDERS_HEADER, REASONS, ROLES
+from llmops_demo import dedup_text, faq_id, generate, jaccard, manifest_uri
+from llmops_demo.catalog import SLOT_NAMES, Slots, build_products
+from llmops_demo.grammar import TEXTS, Template, texts
 
 DS = "2026-11-22"
 RECORDS = 3000
@@ -605,9 +594,6 @@ def _templates(obj):
     elif isinstance(obj, (tuple, list)):
         for value in obj:
             yield from _templates(value)
-    elif hasattr(obj, "__dataclass_fields__"):
-        for name in obj.__dataclass_fields__:
-            yield from _templates(getattr(obj, name))
 
 
 def test_template_language():
@@ -621,8 +607,9 @@ def test_template_language():
 
 
 def test_every_template_uses_known_slots_and_renders_clean_text():
-    modules = (texts_tickets, texts_reviews, texts_faq, texts_i18n, texts_planted)
-    found = [t for m in modules for name, obj in vars(m).items() if name.isupper() for t in _templates(obj)]
+    names = sorted(p.stem for p in TEXTS.glob("*.yaml") if p.stem not in ("world", "defects"))
+    assert names == ["faq", "i18n", "planted", "reviews", "tickets"]
+    found = [t for name in names for t in _templates(texts(name))]
     assert len(found) > 300
     products, rng = build_products(), random.Random(1)
     sloppy = re.compile(r"  | [,.!;:]|\.\.|[\[\]{}]")  # French " ?" is correct typography
@@ -643,3 +630,14 @@ def test_rejects_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="not a local"):
         generate("s3a://bucket/raw", DS, 1000)
     assert not any(tmp_path.iterdir())
+
+
+def test_command_line_writes_the_sample_and_rejects_a_bad_date(tmp_path, capsys):
+    from llmops_demo.__main__ import main
+
+    assert main(["--out", f"file://{tmp_path}", "--ds", DS, "--records", "500", "--seed", "3"]) == 0
+    assert "wrote 500 records" in capsys.readouterr().out
+    assert json.loads(Path(manifest_uri(f"file://{tmp_path}", DS).removeprefix("file://")).read_text())["seed"] == 3
+    with pytest.raises(SystemExit) as exc:
+        main(["--out", f"file://{tmp_path}/other", "--ds", "22.11.2026", "--records", "500"])
+    assert exc.value.code == 2 and not (tmp_path / "other").exists()

@@ -6,15 +6,13 @@ import datetime as dt
 import itertools
 import random
 
-from llmops.sample_data import texts_i18n as i18n
-from llmops.sample_data import texts_planted as planted
-from llmops.sample_data import texts_reviews as txt
-from llmops.sample_data.catalog import Product, Slots
-from llmops.sample_data.grammar import pick, render_one
-from llmops.sample_data.model import Built, Clock, PiiItem
-from llmops.sample_data.pii import FACTORIES
+from llmops_demo.catalog import Product, Slots
+from llmops_demo.grammar import pick, render_one, texts
+from llmops_demo.model import Built, Clock, PiiItem
+from llmops_demo.pii import FACTORIES
 
 P_FOREIGN, P_PII, P_INJECTION, P_EXTRA = 0.053, 0.053, 0.0105, 0.1
+I18N, PLANTED, TXT = texts("i18n"), texts("planted"), texts("reviews")
 _RATINGS = (5,) * 40 + (4,) * 25 + (3,) * 12 + (2,) * 8 + (1,) * 15
 _TONE = {5: "positive", 4: "positive", 3: "mixed", 2: "negative", 1: "negative"}
 
@@ -23,18 +21,9 @@ def _aspects(product: Product) -> tuple[str, ...]:
     skip = {"battery"} if not product.battery else set()
     if not product.wireless:
         skip.add("connection")
-    if product.noun not in (
-        "earbuds",
-        "headphones",
-        "speaker",
-        "soundbar",
-        "TV",
-        "laptop",
-        "tablet",
-        "phone",
-    ):
+    if product.noun not in ("earbuds", "headphones", "speaker", "soundbar", "TV", "laptop", "tablet", "phone"):
         skip.add("sound")
-    return tuple(a for a in txt.ASPECTS if a not in skip)
+    return tuple(a for a in TXT["aspects"] if a not in skip)
 
 
 class ReviewFactory:
@@ -63,15 +52,15 @@ class ReviewFactory:
         built = Built({})
         r = 1.0 if plain else rng.random()
         if r < P_FOREIGN:
-            built.lang = pick(rng, i18n.LANGUAGES)
+            built.lang = pick(rng, tuple(I18N["review"]))
             title, body = self._foreign(slots, built.lang, rating)
         else:
             title, body = self._english(slots, product, rating)
             if r < P_FOREIGN + P_PII:
                 title, body = self._plant_pii(slots, built, title, body)
         if not plain and rng.random() < P_INJECTION:
-            rule = pick(rng, tuple(planted.INJECTIONS))
-            text = render_one(rng, planted.INJECTIONS[rule])
+            rule = pick(rng, tuple(PLANTED["injections"]))
+            text = render_one(rng, PLANTED["injections"][rule])
             body = f"{body} {text}"
             built.injection = (rule, "body", text)
         record = {"review_id": record_id, "product_id": product.product_id, "rating": rating}
@@ -102,11 +91,11 @@ class ReviewFactory:
         tone = _TONE[rating]
         aspects = list(self._aspects[product.product_id])
         rng.shuffle(aspects)
-        sentences = [render_one(rng, txt.INTROS[tone], slots)]
+        sentences = [render_one(rng, TXT["intros"][tone], slots)]
         if rng.random() < 0.75:
-            sentences.append(render_one(rng, txt.USAGE, slots))
+            sentences.append(render_one(rng, TXT["usage"], slots))
         for i, aspect in enumerate(aspects[: 2 + int(rng.random() * 3)]):
-            praise, complaints = txt.ASPECTS[aspect]
+            praise, complaints = TXT["aspects"][aspect]
             good = {
                 "positive": i < 2 or rng.random() < 0.7,
                 "negative": i >= 2 and rng.random() < 0.3,
@@ -114,14 +103,14 @@ class ReviewFactory:
             }[tone]
             sentences.append(render_one(rng, praise if good else complaints, slots))
         if rng.random() < 0.75:
-            sentences.append(render_one(rng, txt.VERDICTS[tone], slots))
-        title = render_one(rng, txt.TITLES[tone], slots) if rng.random() < 0.88 else None
+            sentences.append(render_one(rng, TXT["verdicts"][tone], slots))
+        title = render_one(rng, TXT["titles"][tone], slots) if rng.random() < 0.88 else None
         return title, " ".join(sentences)
 
     def _foreign(self, slots: Slots, lang: str, rating: int) -> tuple[str | None, str]:
         rng = self.rng
         tone = "negative" if rating <= 3 else "positive"
-        t = i18n.REVIEW[lang]
+        t = I18N["review"][lang]
         body = t["body"][tone]
         remarks = [s for s in body[1:6] if rng.random() < 0.6] or [pick(rng, body[1:6])]
         sentences = [body[0], *remarks, *([body[6]] if rng.random() < 0.85 else [])]
@@ -134,10 +123,10 @@ class ReviewFactory:
             item = PiiItem("body", kind[0], kind[1], FACTORIES[kind](rng))
             slots["v"] = item.value
             title_free = all(i.field != "title" for i in built.pii)
-            if item.type in planted.PII_SUBJECTS and title_free and rng.random() < 0.1:
-                item.field, title = "title", render_one(rng, planted.PII_SUBJECTS[item.type], slots)
+            if item.type in PLANTED["pii_subjects"] and title_free and rng.random() < 0.1:
+                item.field, title = "title", render_one(rng, PLANTED["pii_subjects"][item.type], slots)
             else:
-                sentence = render_one(rng, planted.PII_SENTENCES[item.type], slots)
+                sentence = render_one(rng, PLANTED["pii_sentences"][item.type], slots)
                 body = f"{body} {sentence}" if rng.random() < 0.5 else f"{sentence} {body}"
             built.pii.append(item)
         return title, body

@@ -6,13 +6,10 @@ import datetime as dt
 import itertools
 import random
 
-from llmops.sample_data import texts_i18n as i18n
-from llmops.sample_data import texts_planted as planted
-from llmops.sample_data import texts_tickets as txt
-from llmops.sample_data.catalog import Customer, Product, Slots
-from llmops.sample_data.grammar import Template, pick, render_one
-from llmops.sample_data.model import Built, Clock, PiiItem, word_count
-from llmops.sample_data.pii import FACTORIES
+from llmops_demo.catalog import Customer, Product, Slots
+from llmops_demo.grammar import Template, pick, render_one, texts
+from llmops_demo.model import Built, Clock, PiiItem, word_count
+from llmops_demo.pii import FACTORIES
 
 # The contract for message texts is 15..120 words; markup may turn up to three "and"s into "&amp;",
 # hence the margin at the bottom (a customer message a little more: short ones look alike). An injection
@@ -21,6 +18,8 @@ MIN_WORDS, MIN_CUSTOMER_WORDS, MAX_WORDS = 18, 22, 120
 P_FOREIGN, P_PII, P_INJECTION, P_HTML_EMAIL, P_FOLLOWUP, P_EXTRA = 0.053, 0.13, 0.0105, 0.10, 0.3, 0.1
 # personal-data items that come from the customer's own structured fields
 OWN_ITEMS = (("PERSON", "full_name"), ("PERSON", "first_name_greeting"), ("EMAIL", "customer_own"))
+I18N, PLANTED, TXT = texts("i18n"), texts("planted"), texts("tickets")
+LANGUAGES = tuple(I18N["ticket"])
 
 
 def to_html(paragraphs: list[str]) -> str:
@@ -33,9 +32,8 @@ class TicketFactory:
     source = "tickets"
     id_field = "ticket_id"
 
-    def __init__(
-        self, rng: random.Random, day: dt.date, products: tuple[Product, ...], customers: tuple[Customer, ...]
-    ):
+    def __init__(self, rng: random.Random, day: dt.date, products: tuple[Product, ...],
+                 customers: tuple[Customer, ...]):
         self.rng, self.day, self.products, self.customers = rng, day, products, customers
         self.clock = Clock(day)
         self._prefix = f"TCK-{day:%Y%m%d}-"
@@ -43,14 +41,10 @@ class TicketFactory:
         combos = [*FACTORIES, *OWN_ITEMS]
         rng.shuffle(combos)
         self._pii_combos = itertools.cycle(combos)  # round robin: every type and format shows up early
-        self._categories = {
-            (battery, wireless): tuple(
-                c
-                for c in txt.CATEGORIES
-                if c.needs == "" or (c.needs == "battery" and battery) or (c.needs == "wireless" and wireless)
-            )
-            for battery in (False, True)
-            for wireless in (False, True)
+        self._categories = {  # a category that ``needs`` a battery or wireless: only for products with one
+            (battery, wireless): tuple(c for c in TXT["categories"]
+                                       if {"battery": battery, "wireless": wireless}.get(c.get("needs"), True))
+            for battery in (False, True) for wireless in (False, True)
         }
 
     def new_id(self) -> str:
@@ -68,7 +62,7 @@ class TicketFactory:
         if not plain:
             r = rng.random()
             if r < P_FOREIGN:
-                built.lang = pick(rng, i18n.LANGUAGES)
+                built.lang = pick(rng, LANGUAGES)
             elif r < P_FOREIGN + P_PII:
                 n_items = 1 if rng.random() < 0.7 else 2 if rng.random() < 0.85 else 3
                 built.pii = [PiiItem("", t, f, "") for t, f in itertools.islice(self._pii_combos, n_items)]
@@ -80,8 +74,8 @@ class TicketFactory:
         if built.html:
             texts = [to_html(t.split("\n\n")) for t in texts]
         if not plain and rng.random() < P_INJECTION:  # after the markup, so the text stays verbatim
-            rule = pick(rng, tuple(planted.INJECTIONS))
-            text = render_one(rng, planted.INJECTIONS[rule])
+            rule = pick(rng, tuple(PLANTED["injections"]))
+            text = render_one(rng, PLANTED["injections"][rule])
             room = [k for k in range(0, len(texts), 2) if word_count(texts[k]) + word_count(text) <= MAX_WORDS]
             if room:
                 k = pick(rng, room)
@@ -136,92 +130,71 @@ class TicketFactory:
                 continue
             if kind == ("EMAIL", "customer_own"):
                 item.value, item.field = customer.email, "messages[0].text"
-                extra[0].append(render_one(rng, planted.OWN_EMAIL_SENTENCES, {"v": item.value}))
+                extra[0].append(render_one(rng, PLANTED["own_email_sentences"], {"v": item.value}))
                 continue
             item.value = FACTORIES[kind](rng)
             r = rng.random()
-            if r < 0.15 and item.type in planted.PII_SUBJECTS and subject_value is None:
-                item.field, subject_value = (
-                    "subject",
-                    render_one(rng, planted.PII_SUBJECTS[item.type], {"v": item.value}),
-                )
-            elif r < 0.25 and item.type in planted.PII_RESOLUTIONS and resolution_value is None:
+            if r < 0.15 and item.type in PLANTED["pii_subjects"] and subject_value is None:
+                subject_value = render_one(rng, PLANTED["pii_subjects"][item.type], {"v": item.value})
+                item.field = "subject"
+            elif r < 0.25 and item.type in PLANTED["pii_resolutions"] and resolution_value is None:
                 slots["v"] = item.value
-                item.field, resolution_value = (
-                    "resolution",
-                    render_one(rng, planted.PII_RESOLUTIONS[item.type], slots),
-                )
+                resolution_value = render_one(rng, PLANTED["pii_resolutions"][item.type], slots)
+                item.field = "resolution"
             else:
                 k = 2 if followup and rng.random() < 0.3 else 0
                 item.field = f"messages[{k}].text"
                 slots["v"] = item.value
-                extra[k].append(render_one(rng, planted.PII_SENTENCES[item.type], slots))
+                extra[k].append(render_one(rng, PLANTED["pii_sentences"][item.type], slots))
 
         texts = [
             self._customer_message(slots, cat, extra[0], signature_name),
-            self._agent_message(slots, cat.action, greeting_name),
+            self._agent_message(slots, cat["action"], greeting_name),
         ]
         if followup:
-            followup_body = [render_one(rng, txt.FOLLOWUP_CUSTOMER, slots), *extra[2]]
-            texts.append(self._sized([], followup_body, [], slots, txt.GENERIC_DETAILS, MIN_CUSTOMER_WORDS))
+            followup_body = [render_one(rng, TXT["followup_customer"], slots), *extra[2]]
+            texts.append(self._sized([], followup_body, [], slots, TXT["generic_details"], MIN_CUSTOMER_WORDS))
             greet_again = greeting_name is not None and rng.random() < 0.5
             again_name = greeting_name if greet_again else None
-            texts.append(self._agent_message(slots, txt.FOLLOWUP_AGENT, again_name))
+            texts.append(self._agent_message(slots, TXT["followup_agent"], again_name))
             if greet_again:
                 built.pii.append(PiiItem("messages[3].text", "PERSON", "first_name_greeting", customer.first))
-        subject = subject_value or (render_one(rng, cat.subject, slots) if rng.random() < 0.92 else None)
-        resolution = resolution_value or (render_one(rng, cat.resolution, slots) if rng.random() < 0.8 else None)
+        subject = subject_value or (render_one(rng, cat["subject"], slots) if rng.random() < 0.92 else None)
+        resolution = resolution_value or (render_one(rng, cat["resolution"], slots) if rng.random() < 0.8 else None)
         return subject, texts, resolution
 
-    def _customer_message(
-        self, slots: Slots, cat: txt.Category, planted_sentences: list[str], signature_name: str | None
-    ) -> str:
+    def _customer_message(self, slots: Slots, cat: dict, planted_sentences: list[str],
+                          signature_name: str | None) -> str:
         rng = self.rng
-        optional_head = [render_one(rng, txt.OPENERS, slots)] if rng.random() < 0.7 else []
-        body = [render_one(rng, cat.problem, slots)]
+        optional_head = [render_one(rng, TXT["openers"], slots)] if rng.random() < 0.7 else []
+        body = [render_one(rng, cat["problem"], slots)]
         if rng.random() < 0.6:
-            body.append(render_one(rng, cat.detail, slots))
+            body.append(render_one(rng, cat["detail"], slots))
         if rng.random() < 0.4:
-            body.append(render_one(rng, txt.GENERIC_DETAILS, slots))
+            body.append(render_one(rng, TXT["generic_details"], slots))
         body += planted_sentences
-        body.append(render_one(rng, cat.ask, slots))
-        tail = [render_one(rng, txt.CLOSERS, slots)] if rng.random() < 0.6 else []
+        body.append(render_one(rng, cat["ask"], slots))
+        tail = [render_one(rng, TXT["closers"], slots)] if rng.random() < 0.6 else []
         if signature_name is not None:
-            tail.append(render_one(rng, planted.FULL_NAME_SIGNATURES, {"v": signature_name}))
-        return self._sized(
-            optional_head,
-            body,
-            tail,
-            slots,
-            txt.GENERIC_DETAILS,
-            MIN_CUSTOMER_WORDS,
-            keep_tail=signature_name is not None,
-        )
+            tail.append(render_one(rng, PLANTED["full_name_signatures"], {"v": signature_name}))
+        return self._sized(optional_head, body, tail, slots, TXT["generic_details"], MIN_CUSTOMER_WORDS,
+                           keep_tail=signature_name is not None)
 
     def _agent_message(self, slots: Slots, actions, greeting_name: str | None) -> str:
         rng = self.rng
         if greeting_name is not None:
             head = [pick(rng, ("Hi", "Hello", "Dear", "Good morning")) + f" {greeting_name},"]
         else:
-            head = [render_one(rng, txt.AGENT_OPENERS, slots)] if rng.random() < 0.8 else []
-        body = [render_one(rng, txt.AGENT_EMPATHY, slots)] if rng.random() < 0.6 else []
+            head = [render_one(rng, TXT["agent_openers"], slots)] if rng.random() < 0.8 else []
+        body = [render_one(rng, TXT["agent_empathy"], slots)] if rng.random() < 0.6 else []
         body.append(render_one(rng, actions, slots))
         if rng.random() < 0.5:
-            body.append(render_one(rng, txt.AGENT_NEXT, slots))
-        tail = [render_one(rng, txt.AGENT_CLOSERS, slots)] if rng.random() < 0.6 else []
-        return self._sized(head, body, tail, slots, txt.AGENT_NEXT, MIN_WORDS, keep_head=greeting_name is not None)
+            body.append(render_one(rng, TXT["agent_next"], slots))
+        tail = [render_one(rng, TXT["agent_closers"], slots)] if rng.random() < 0.6 else []
+        return self._sized(head, body, tail, slots, TXT["agent_next"], MIN_WORDS, keep_head=greeting_name is not None)
 
-    def _sized(
-        self,
-        head: list[str],
-        body: list[str],
-        tail: list[str],
-        slots: Slots,
-        filler: tuple[Template, ...],
-        min_words: int,
-        keep_head: bool = False,
-        keep_tail: bool = False,
-    ) -> str:
+    def _sized(self, head: list[str], body: list[str], tail: list[str], slots: Slots, filler: tuple[Template, ...],
+               min_words: int, keep_head: bool = False, keep_tail: bool = False) -> str:
         """Join head / body / tail paragraphs, keeping the message within ``min_words``..MAX_WORDS
         (short ones get ``filler`` sentences in the speaker's voice)."""
         words = sum(map(word_count, head + body + tail))
@@ -240,7 +213,7 @@ class TicketFactory:
 
     def _foreign(self, slots: Slots, lang: str):
         rng = self.rng
-        t = i18n.TICKET[lang]
+        t = I18N["ticket"][lang]
         customer = t["customer"]
         middle = [s for s in customer[1:5] if rng.random() < 0.55] or [customer[1 + int(rng.random() * 4)]]
         sentences = [customer[0], *middle]

@@ -13,6 +13,7 @@ import shutil
 import uuid
 
 from llmops import lake
+from llmops.publish import publish_partition
 
 
 class PartWriter:
@@ -22,17 +23,8 @@ class PartWriter:
     (a CSV header counts as line 1).
     """
 
-    def __init__(
-        self,
-        out_uri: str,
-        source: str,
-        ds: str,
-        ext: str,
-        per_file: int,
-        gzip_every: int,
-        header: bytes | None = None,
-        newline: bytes = b"\n",
-    ):
+    def __init__(self, out_uri: str, source: str, ds: str, ext: str, per_file: int, gzip_every: int,
+                 header: bytes | None = None, newline: bytes = b"\n"):
         self.final_uri = lake.raw_partition_uri(out_uri, source, ds)
         self._staging_uri = lake.join(out_uri, source, "_staging", f"ds={ds}.{uuid.uuid4().hex[:12]}")
         self._staging = lake.local_path(self._staging_uri)
@@ -105,7 +97,7 @@ class PartWriter:
                 for block in iter(lambda: fh.read(1 << 20), b""):
                     digest.update(block)
             entry["sha256"] = digest.hexdigest()
-        lake.publish_partition(self._staging_uri, self.final_uri)
+        publish_partition(self._staging_uri, self.final_uri)
         try:
             self._staging.parent.rmdir()  # the _staging folder, once empty
         except OSError:

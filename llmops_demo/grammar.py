@@ -1,14 +1,21 @@
 """A tiny template language that makes generated text varied without pages of hand-written prose.
 
 ``[a|b|c]`` picks one alternative at random (``[|very ]`` makes a word optional; alternatives nest),
-``{slot}`` inserts a named value and ``\\[`` / ``\\]`` are literal brackets. Templates are parsed once,
-at import: the generator renders millions of them, so rendering is a loop over pre-split parts.
+``{slot}`` inserts a named value and ``\\[`` / ``\\]`` are literal brackets. The texts live in
+``texts/*.yaml``, parsed once on first use: the generator renders millions of templates, so rendering
+is a loop over pre-split parts.
 """
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import yaml
+
+TEXTS = Path(__file__).with_name("texts")
 
 _LITERAL, _CHOICE, _SLOT = 0, 1, 2
 Parts = tuple[tuple[int, object], ...]
@@ -104,8 +111,25 @@ class Template:
         return f"Template({self.source!r})"
 
 
-def templates(*sources: str) -> tuple[Template, ...]:
-    return tuple(Template(s) for s in sources)
+def _compile(node):
+    """Lists of strings become tuples of templates; mappings and other lists are compiled inside."""
+    if isinstance(node, dict):
+        return {key: _compile(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return tuple(Template(v) if isinstance(v, str) else _compile(v) for v in node)
+    return node
+
+
+@functools.cache
+def texts(name: str) -> dict:
+    """``texts/<name>.yaml`` with every list of strings compiled to templates."""
+    return _compile(yaml.safe_load((TEXTS / f"{name}.yaml").read_text(encoding="utf-8")))
+
+
+@functools.cache
+def world() -> dict:
+    """``texts/world.yaml`` as plain data: the shop's products and the facts text refers to."""
+    return yaml.safe_load((TEXTS / "world.yaml").read_text(encoding="utf-8"))
 
 
 def pick(rng: random.Random, items: Sequence):

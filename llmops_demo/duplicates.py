@@ -6,45 +6,12 @@ import json
 import random
 import re
 
-from llmops.sample_data.grammar import pick
-from llmops.sample_data.similarity import dedup_text, jaccard, shingles
+from llmops_demo.grammar import pick, world
+from llmops_demo.similarity import dedup_text, jaccard, shingles
 
 NEAR_MIN, NEAR_MAX = 0.8, 0.97
 _TOKENS = re.compile(r"(\w+)")
-_SYNONYMS = {
-    "hi": "hello",
-    "hello": "hi",
-    "thanks": "cheers",
-    "please": "kindly",
-    "order": "purchase",
-    "received": "got",
-    "got": "received",
-    "arrived": "came",
-    "would": "could",
-    "really": "truly",
-    "today": "now",
-    "broken": "faulty",
-    "great": "excellent",
-    "good": "decent",
-    "fast": "quick",
-    "bought": "purchased",
-    "problem": "issue",
-    "help": "assistance",
-    "send": "ship",
-    "new": "fresh",
-}
-_FILLERS = (
-    "actually",
-    "basically",
-    "honestly",
-    "simply",
-    "quite",
-    "just",
-    "still",
-    "already",
-    "again",
-    "also",
-)
+_SYNONYMS, _FILLERS = world()["synonyms"], tuple(world()["fillers"])
 
 
 def _edit_words(rng: random.Random, text: str, edits: int) -> str:

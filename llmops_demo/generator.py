@@ -2,7 +2,7 @@
 
 ``generate`` writes ``<out>/<source>/ds=<ds>/part-NNNNN.<ext>[.gz]`` for tickets (JSONL), faq (HTML),
 reviews (JSONL) and orders (CSV), streaming records into files of at most 50,000 records, then swaps
-each partition in atomically and writes the manifest (schema: llmops.sample_data.manifest). The same
+each partition in atomically and writes the manifest (schema: llmops_demo.manifest). The same
 arguments always produce the same bytes: every random choice comes from a seeded ``random.Random``
 (one per source, so sources do not shift each other), nothing reads the clock and nothing uses
 ``hash()``.
@@ -17,22 +17,24 @@ import random
 from collections import Counter
 
 from llmops import lake
-from llmops.sample_data import defects
-from llmops.sample_data.catalog import build_customers, build_products
-from llmops.sample_data.duplicates import OriginalsPool, near_duplicate
-from llmops.sample_data.faq import POISON, FaqFactory
-from llmops.sample_data.grammar import pick
-from llmops.sample_data.manifest import Manifest, faq_id
-from llmops.sample_data.model import RecordFactory
-from llmops.sample_data.orders import HEADER_LINE, OrderFactory, csv_line
-from llmops.sample_data.reviews import ReviewFactory
-from llmops.sample_data.tickets import TicketFactory
-from llmops.sample_data.writer import PartWriter
+from llmops_demo import defects
+from llmops_demo.catalog import build_customers, build_products
+from llmops_demo.duplicates import OriginalsPool, near_duplicate
+from llmops_demo.faq import POISON, FaqFactory
+from llmops_demo.grammar import pick
+from llmops_demo.manifest import Manifest, faq_id
+from llmops_demo.model import RecordFactory
+from llmops_demo.orders import HEADER_LINE, OrderFactory, csv_line
+from llmops_demo.reviews import ReviewFactory
+from llmops_demo.tickets import TicketFactory
+from llmops_demo.writer import PartWriter
 
 MAX_PER_FILE = 50_000
 MIN_RECORDS = 500
 SHARES = {"tickets": 0.45, "faq": 0.05, "reviews": 0.30}  # orders: the rest (~20%)
 P_EXACT, P_NEAR = 0.02, 0.02  # of tickets and reviews
+EXTENSIONS = {"tickets": "jsonl", "faq": "html", "reviews": "jsonl", "orders": "csv"}
+CSV_LINES = {"header": HEADER_LINE, "newline": b"\r\n"}
 
 
 def split_records(records: int) -> dict[str, int]:
@@ -67,14 +69,8 @@ def _dump(record: dict) -> bytes:
     return json.dumps(record, ensure_ascii=False).encode()
 
 
-def _write_duplicate(
-    r: float,
-    rng: random.Random,
-    pool: OriginalsPool,
-    factory: RecordFactory,
-    writer: PartWriter,
-    manifest: Manifest,
-) -> bool:
+def _write_duplicate(r: float, rng: random.Random, pool: OriginalsPool, factory: RecordFactory, writer: PartWriter,
+                     manifest: Manifest) -> bool:
     """An exact (``r < P_EXACT``) or near duplicate of a pooled record; False when none could be made."""
     drawn = pool.draw()
     if drawn is None:
@@ -99,15 +95,8 @@ def _write_duplicate(
     return True
 
 
-def _json_source(
-    factory: RecordFactory,
-    n: int,
-    writer: PartWriter,
-    manifest: Manifest,
-    rng: random.Random,
-    rate: float,
-    variants: list[defects.Variant],
-) -> None:
+def _json_source(factory: RecordFactory, n: int, writer: PartWriter, manifest: Manifest, rng: random.Random,
+                 rate: float, variants: list[defects.Variant]) -> None:
     """Tickets or reviews: valid records with planted items, duplicates, and malformed lines."""
     source, id_field = factory.source, factory.id_field
     k = max(len({v[0] for v in variants}), round(rate * n))
@@ -165,9 +154,8 @@ def _faq(factory: FaqFactory, n: int, writer: PartWriter, manifest: Manifest, rn
         broken_page()
 
 
-def _orders(
-    factory: OrderFactory, n: int, writer: PartWriter, manifest: Manifest, rng: random.Random, rate: float
-) -> None:
+def _orders(factory: OrderFactory, n: int, writer: PartWriter, manifest: Manifest, rng: random.Random,
+            rate: float) -> None:
     """Order rows, some malformed, plus one extra file whose header is wrong (all its rows bad_header)."""
     n_bad_header = max(2, min(25, round(rate * n * 0.1))) if rate else 0
     n_rows = n - n_bad_header
@@ -191,9 +179,8 @@ def _orders(
             manifest.add_malformed("orders", uri, line, "bad_header", f"header is {','.join(header)}")
 
 
-def generate(
-    out_uri: str, ds: str, records: int, seed: int = 7, malformed_rate: float = 0.02, gzip_every: int = 3
-) -> dict:
+def generate(out_uri: str, ds: str, records: int, seed: int = 7, malformed_rate: float = 0.02,
+             gzip_every: int = 3) -> dict:
     """Write ``records`` raw records (all sources together) for ``ds`` under ``out_uri`` (file:///...)
     and return the manifest, also written to ``<out>/_manifests/ds=<ds>/manifest.json``."""
     lake.check_ds(ds)
@@ -209,60 +196,29 @@ def generate(
     counts = split_records(records)
     products = build_products()
     customers = build_customers(random.Random(f"{seed}/customers"), max(500, records // 8))
-    manifest = Manifest(
-        ds=ds, seed=seed, records=records, malformed_rate=malformed_rate, gzip_every=gzip_every, out=out_uri
-    )
+    manifest = Manifest(ds=ds, seed=seed, records=records, malformed_rate=malformed_rate, gzip_every=gzip_every,
+                        out=out_uri)
 
     def rng(source: str) -> random.Random:
         return random.Random(f"{seed}/{ds}/{source}")
 
-    writers = {
-        "tickets": PartWriter(out_uri, "tickets", ds, "jsonl", _per_file(counts["tickets"]), gzip_every),
-        "faq": PartWriter(out_uri, "faq", ds, "html", 1, gzip_every),
-        "reviews": PartWriter(out_uri, "reviews", ds, "jsonl", _per_file(counts["reviews"]), gzip_every),
-        "orders": PartWriter(
-            out_uri,
-            "orders",
-            ds,
-            "csv",
-            _per_file(counts["orders"]),
-            gzip_every,
-            header=HEADER_LINE,
-            newline=b"\r\n",
-        ),
+    writers = {  # an FAQ page is one file
+        source: PartWriter(out_uri, source, ds, ext, 1 if source == "faq" else _per_file(counts[source]), gzip_every,
+                           **(CSV_LINES if source == "orders" else {}))
+        for source, ext in EXTENSIONS.items()
     }
-    try:
+    try:  # one seeded stream per source, so sources do not shift each other
         r = rng("tickets")
-        _json_source(
-            TicketFactory(r, day, products, customers),
-            counts["tickets"],
-            writers["tickets"],
-            manifest,
-            r,
-            malformed_rate,
-            defects.TICKET_VARIANTS,
-        )
+        _json_source(TicketFactory(r, day, products, customers), counts["tickets"], writers["tickets"], manifest, r,
+                     malformed_rate, defects.TICKET_VARIANTS)
         r = rng("faq")
         _faq(FaqFactory(r, day, products), counts["faq"], writers["faq"], manifest, r, malformed_rate)
         r = rng("reviews")
-        _json_source(
-            ReviewFactory(r, day, products),
-            counts["reviews"],
-            writers["reviews"],
-            manifest,
-            r,
-            malformed_rate,
-            defects.REVIEW_VARIANTS,
-        )
+        _json_source(ReviewFactory(r, day, products), counts["reviews"], writers["reviews"], manifest, r,
+                     malformed_rate, defects.REVIEW_VARIANTS)
         r = rng("orders")
-        _orders(
-            OrderFactory(r, day, products, customers),
-            counts["orders"],
-            writers["orders"],
-            manifest,
-            r,
-            malformed_rate,
-        )
+        _orders(OrderFactory(r, day, products, customers), counts["orders"], writers["orders"], manifest, r,
+                malformed_rate)
     except BaseException:
         for writer in writers.values():
             writer.abort()
