@@ -121,7 +121,7 @@ def run_owasp(
     started = time.monotonic()
     error = None
     try:
-        outcomes = run_suite(suite, target, scanner, canary=opts.canary, system_prompt=system_prompt)
+        outcomes = run_suite(suite, target, scanner, system_prompt=system_prompt)
     except Exception as exc:  # noqa: BLE001 - an unreachable endpoint is an error verdict
         log.exception("probe run failed")
         outcomes, error = [], f"{type(exc).__name__}: {exc}"
