@@ -140,6 +140,19 @@ def test_backend_work_is_cancelled_when_the_client_hangs_up_or_the_timeout_fires
         time.sleep(0.05)
     assert state.abandoned == ["slow:5.1", "slow:5.2"]
     assert "slow:5.1" not in state.finished and "slow:5.2" not in state.finished
+
+    # a stream whose caller leaves before the first token, and one that leaves in the middle
+    with pytest.raises(httpx.ReadTimeout):
+        with httpx.stream("POST", f"{gateway_url}/v1/completions", json={"prompt": "slow:5.3", "stream": True},
+                          timeout=0.3) as stream:  # fmt: skip
+            stream.read()
+    with httpx.stream("POST", f"{gateway_url}/v1/completions", json={"prompt": "drip:5.4", "stream": True}) as stream:
+        assert next(stream.iter_lines()).startswith("data: ")
+    deadline = time.monotonic() + 3
+    while len(state.abandoned) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert state.abandoned[2:] == ["slow:5.3", "drip:5.4"]
+    assert _sample(_metrics(gateway_url), "llmops_gateway_in_flight_requests") == 0  # every slot came back
     samples = _metrics(gateway_url)
     labels = {"model": "support-assistant", "variant": "stable", "version": STABLE}
     assert _sample(samples, "llmops_gateway_timeouts_total", **labels) == 1

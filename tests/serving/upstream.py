@@ -2,8 +2,9 @@
 
 The upstream answers like ``transformers serve``/vLLM (completion JSON with ``usage``, server-sent events
 when streaming) under the model name it was asked for, so the traffic split is visible in what it saw.
-A prompt ``slow:S`` makes it work for S seconds while watching for the caller to hang up, which it
-records: that is how the tests see that the gateway really cancels backend work.
+A prompt ``slow:S`` makes it work for S seconds while watching for the caller to hang up, and ``drip:S``
+streams a token every 20 ms for S seconds; either records a caller that hangs up: that is how the tests see
+that the gateway really cancels backend work.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class Upstream:
                     await asyncio.sleep(0.02)
                 self.finished.append(text)
             usage = {"prompt_tokens": 3, "completion_tokens": tokens, "total_tokens": 3 + tokens}
+            if isinstance(text, str) and text.startswith("drip:"):  # a token every 20 ms for S seconds
+                return StreamingResponse(self._drip(text, body["model"]), media_type="text/event-stream")
             if body.get("stream"):
                 return StreamingResponse(self._events(body["model"], tokens, usage), media_type="text/event-stream")
             choice = {"index": 0, "finish_reason": "length", **(
@@ -67,6 +70,17 @@ class Upstream:
             return await generate("chat/completions", request)
 
         return app
+
+    async def _drip(self, text: str, model: str):
+        deadline = time.monotonic() + float(text.split(":")[1])
+        try:
+            while time.monotonic() < deadline:
+                yield f"data: {json.dumps({'model': model, 'choices': [{'index': 0, 'text': 't'}]})}\n\n"
+                await asyncio.sleep(0.02)
+        except asyncio.CancelledError:  # Starlette cancels the stream when the caller hangs up
+            self.abandoned.append(text)
+            raise
+        self.finished.append(text)
 
     @staticmethod
     async def _events(model: str, tokens: int, usage: dict):

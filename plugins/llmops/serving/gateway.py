@@ -420,11 +420,16 @@ def build_app(
         """Relay the backend's server-sent events; the slot is held until the stream ends."""
         deadline = asyncio.get_running_loop().time() + request_timeout_s
         held = contextlib.AsyncExitStack()
+
+        async def open_upstream() -> httpx.Response:
+            await held.enter_async_context(admission.slot())
+            opened = await _send(backend_for(assignment.target), f"/v1/{route}", payload, stream=True)
+            held.push_async_callback(opened.aclose)
+            return opened
+
         try:
             async with asyncio.timeout_at(deadline):
-                await held.enter_async_context(admission.slot())
-                upstream = await _send(backend_for(assignment.target), f"/v1/{route}", payload, stream=True)
-            held.push_async_callback(upstream.aclose)
+                upstream = await _unless_client_leaves(request, open_upstream())
             if upstream.status_code != 200:
                 record.status = upstream.status_code
                 content = json.loads(await upstream.aread() or b"{}")
@@ -436,6 +441,11 @@ def build_app(
             record.status, record.error = exc.status, exc.message
             finish(record, started)
             return _error(exc.status, exc.message, exc.code, exc.headers)
+        except _ClientGone:
+            await held.aclose()
+            record.status, record.client_gone = 499, True
+            finish(record, started)
+            return Response(status_code=499)
         except (TimeoutError, httpx.HTTPError, ValueError) as exc:
             await held.aclose()
             timed_out = isinstance(exc, TimeoutError | httpx.TimeoutException)
