@@ -79,10 +79,10 @@ ReadRecords = Callable[[], tuple[str, list[Record]]]
 def _scan(name: str, read: ReadRecords, scanner: LeakageScanner) -> tuple[LeakageScan, list[Record]]:
     try:
         uri, records = read()
-        scan = scan_records(name, uri, records, scanner)
-    except Exception as exc:  # noqa: BLE001 - an unreadable dataset is an error verdict, not a crash
         if not records:  # an emptied partition must not pass as "no personal data found"
             raise ValueError(f"no records in {uri}: nothing to scan")
+        scan = scan_records(name, uri, records, scanner)
+    except Exception as exc:  # noqa: BLE001 - an unreadable dataset is an error verdict, not a crash
         log.exception("leakage scan of %s failed", name)
         return LeakageScan(name, "", error=f"{type(exc).__name__}: {exc}"), []
     log.info(
