@@ -40,6 +40,7 @@ from pathlib import Path
 
 from llmops import lake
 from llmops.config import settings
+from llmops.step_summary import summary_uri
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).with_name("results") / "train.json"
@@ -95,8 +96,8 @@ def scratch_lake(args, work: Path) -> tuple[str, str, str]:
             shutil.copytree(part, target / "gold" / "sft" / part.name)
     if args.base_model:
         return f"file://{target}", args.base_model, args.base_model
-    summary = lake.local_path(lake.summary_uri(args.lake_root, "base_model", args.ds))
-    copy = lake.local_path(lake.summary_uri(f"file://{target}", "base_model", args.ds))
+    summary = lake.local_path(summary_uri(args.lake_root, "base_model", args.ds))
+    copy = lake.local_path(summary_uri(f"file://{target}", "base_model", args.ds))
     copy.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(summary, copy)  # names the model by absolute path: read in place, never written
     return f"file://{target}", "builtin", json.loads(summary.read_text())["model"]

@@ -8,18 +8,17 @@ llmops_demo DAG); backfill with `airflow backfill create --dag-id llmops_data ..
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG, Asset, Param, chain
+from airflow.sdk import DAG, Param, chain
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from llmops.access import access_control
+from llmops.assets import GOLD_SFT, TRAINING_FEATURES
 from llmops.config import settings
 from llmops.operators import step_task
 from llmops.pipelines import data_steps
 from llmops.templating import RUN_DS, template_macros
 
 cfg = settings()
-GOLD = Asset(name="gold_sft", uri=f"{cfg.paths.lake_root}/gold/sft")
-FEATURES = Asset(name="llm_training_features", uri=f"{cfg.paths.lake_root}/features/llm_training_features")
 
 with DAG(
     dag_id="llmops_data",
@@ -44,5 +43,5 @@ with DAG(
         ds=RUN_DS,
         languages="{{ params.languages | join(',') }}",
     )
-    outlets = {"gate_gold": [GOLD], "feast_materialize": [FEATURES]}
+    outlets = {"gate_gold": [GOLD_SFT], "feast_materialize": [TRAINING_FEATURES]}
     chain(*(step_task(step, outlets=outlets.get(step.name, [])) for step in steps))

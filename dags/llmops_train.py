@@ -11,9 +11,10 @@ version passed or rejected with the reason, so an errored gate rejects it and no
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, chain, task
+from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param, chain, task
 
 from llmops.access import access_control
+from llmops.assets import GOLD_SFT, MODEL_CANDIDATES, MODEL_PASSED_GATES
 from llmops.config import settings
 from llmops.operators import retry_policy, step_task
 from llmops.pipelines import candidate_gate_steps, train_steps
@@ -22,15 +23,12 @@ from llmops.training.checks import enough_new_examples, trial_commands
 
 cfg = settings()
 t = cfg.training
-GOLD = Asset(name="gold_sft", uri=f"{cfg.paths.lake_root}/gold/sft")
-CANDIDATES = Asset(name="model_candidates", uri=f"mlflow://registry/{cfg.tracking.registered_model}")
-PASSED = Asset(name="model_passed_gates", uri=f"mlflow://registry/{cfg.tracking.registered_model}/passed")
 
 with DAG(
     dag_id="llmops_train",
     access_control=access_control("llmops_train"),
     description="HyperOpt sweep and QLoRA fine-tuning in GPU pods, registered in MLflow with lineage",
-    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 5 * * 1", timezone="UTC"), assets=GOLD),
+    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 5 * * 1", timezone="UTC"), assets=GOLD_SFT),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -57,10 +55,10 @@ with DAG(
     commands = task(task_id="trial_commands", **retry_policy(5))(trial_commands)()
     trials = step_task(steps.trial, expand_arguments=commands, max_active_tis_per_dagrun=t.sweep.parallel_trials)
     eval_gate, governance_gate, decide = candidate_gate_steps(cfg.paths.lake_root, RUN_DS)
-    register = step_task(steps.register, outlets=[CANDIDATES])
+    register = step_task(steps.register, outlets=[MODEL_CANDIDATES])
     # decide runs once the gates are done whatever their outcome (a failed or errored gate is a rejection it
     # records), but only for a version this run registered: it needs register among its successful upstreams
-    decision = step_task(decide, trigger_rule="all_done_min_one_success", outlets=[PASSED])
+    decision = step_task(decide, trigger_rule="all_done_min_one_success", outlets=[MODEL_PASSED_GATES])
     chain(
         check,
         step_task(steps.base_model),

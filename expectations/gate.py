@@ -39,10 +39,10 @@ from expectations import suites
 from expectations.verdict import ExpectationOutcome, GateVerdict, TableOutcome, format_table, outcomes
 from llmops import lake
 from llmops.config import DataSettings, Settings, settings
+from llmops.contracts.personal_data import DETECTION_PATTERNS
+from llmops.contracts.raw_landing import SOURCES
 from llmops.logs import setup_step_logging
-from spark_jobs.schemas import SOURCES
-from spark_jobs.session import get_spark
-from spark_jobs.transforms.pii import DETECTION_PATTERNS
+from spark_jobs.session import get_spark, publish
 
 log = logging.getLogger("expectations.gate")
 
@@ -316,7 +316,7 @@ def _publish(verdict: GateVerdict, staging_dir: Path, staging: str, target: str)
     staging_dir.mkdir(parents=True, exist_ok=True)
     (staging_dir / "verdict.json").write_text(verdict.to_json())
     try:
-        lake.publish_partition(staging, target)
+        publish(staging, target)
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)
 

@@ -18,19 +18,9 @@ import great_expectations.expectations as gxe
 from pyspark.sql.types import StructType
 
 from llmops.config import DataSettings
-from spark_jobs.schemas import (
-    BRONZE,
-    CHANNELS,
-    GOLD_SFT,
-    ORDER_STATUSES,
-    QUARANTINE,
-    REASONS,
-    ROLES,
-    SILVER,
-    SOURCES,
-    TEXT_COLUMNS,
-)
-from spark_jobs.transforms.pii import DETECTION_PATTERNS
+from llmops.contracts.personal_data import DETECTION_PATTERNS
+from llmops.contracts.raw_landing import CHANNELS, ORDER_STATUSES, REASONS, ROLES, SOURCES
+from spark_jobs.schemas import BRONZE, GOLD_SFT, QUARANTINE, SILVER, TEXT_COLUMNS
 
 ID_COLUMNS = {"tickets": "ticket_id", "faq": "faq_id", "reviews": "review_id", "orders": "order_id"}
 ALLOWED_VALUES = {"tickets": {"channel": CHANNELS}, "orders": {"status": ORDER_STATUSES}}

@@ -18,9 +18,9 @@ import sys
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from llmops import lake
 from llmops.config import DataSettings, settings
 from llmops.logs import setup_step_logging
+from llmops.step_summary import write_summary
 from llmops.steps import guarded, lake_step_parser
 from spark_jobs.schemas import GOLD_SFT
 from spark_jobs.session import get_spark, read_partition, write_partition
@@ -177,7 +177,7 @@ def run(lake_root: str, ds: str, spark: SparkSession | None = None) -> dict:
         "suspicious_excluded": {s: silver[s].where("is_suspicious").count() for s in ("tickets", "faq")},
         "moved_to_train_by_decontamination": out["moved"].count(),
     }
-    lake.write_summary(lake_root, "build_sft", ds, summary)
+    write_summary(lake_root, "build_sft", ds, summary)
     log.info("build_sft %s", summary)
     return summary
 

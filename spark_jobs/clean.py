@@ -24,10 +24,12 @@ from pyspark.sql.types import StringType, StructField, StructType
 
 from llmops import lake
 from llmops.config import settings
+from llmops.contracts.raw_landing import SOURCES
 from llmops.logs import setup_step_logging
 from llmops.secrets import pseudonym_key
+from llmops.step_summary import write_summary
 from llmops.steps import guarded, lake_step_parser
-from spark_jobs.schemas import SILVER, SOURCES
+from spark_jobs.schemas import SILVER
 from spark_jobs.session import get_spark, read_partition, write_partition
 from spark_jobs.transforms.dedup import content_hash, drop_near_duplicates, exact_dedup
 from spark_jobs.transforms.records import CLEANERS
@@ -170,7 +172,7 @@ def run(lake_root: str, ds: str, languages: list[str] | None = None, spark: Spar
         stats["seconds"] = round(time.monotonic() - started, 2)
         summary["sources"][source] = stats
         log.info("clean %-8s %s", source, {k: v for k, v in stats.items() if k != "near_duplicate_examples"})
-    lake.write_summary(lake_root, "clean", ds, summary)
+    write_summary(lake_root, "clean", ds, summary)
     _log_table(summary)
     return summary
 

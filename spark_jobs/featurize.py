@@ -19,27 +19,19 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from pyspark.errors import AnalysisException
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from llmops.config import settings
 from llmops.logs import setup_step_logging
 from llmops.steps import EXIT_FAILED, guarded, lake_step_parser
-from llmops.tokenizer import chat_messages, ensure_tokenizer, load_tokenizer, pin_tokenizer, pinned_tokenizer
+from llmops.tokenizer import chat_messages, load_tokenizer, resolve_tokenizer
 from spark_jobs.schemas import LLM_TRAINING_FEATURES
 from spark_jobs.session import get_spark, read_partition, write_partition
 
 log = logging.getLogger(__name__)
 
 FEATURES_TABLE, STATS_TABLE = "llm_training_features", "record_stats"
-# Silver text the tokenizer learns from: (table, SQL expression giving one text per row).
-TRAINING_TEXT = (
-    ("tickets", "explode(messages.text)"),
-    ("faq", "concat_ws('\\n', question, answer)"),
-    ("reviews", "body"),
-)
-MAX_TRAINING_CHARS = 4_000_000
 
 _TOKENIZERS: dict[str, object] = {}  # per Python worker: files digest -> loaded tokenizer
 
@@ -128,48 +120,11 @@ def featurize(
     return features, record_stats(gold_df)
 
 
-def silver_training_texts(
-    spark: SparkSession, lake_root: str, ds: str, max_chars: int = MAX_TRAINING_CHARS
-) -> list[str]:
-    """The ``ds`` silver text to train a tokenizer on: stable order (by hash), about ``max_chars`` long."""
-    parts = []
-    for table, expr in TRAINING_TEXT:
-        try:
-            df = read_partition(spark, lake_root, "silver", table, ds)
-        except AnalysisException as exc:  # a source with no partition that day contributes nothing
-            if exc.getCondition() != "PATH_NOT_FOUND":
-                raise
-            log.warning("no silver %s partition for ds=%s", table, ds)
-            continue
-        parts.append(df.selectExpr(f"{expr} AS text"))
-    if not parts:
-        return []
-    union = parts[0]
-    for part in parts[1:]:
-        union = union.unionByName(part)
-    ordered = union.where("text IS NOT NULL AND trim(text) != ''").orderBy(F.sha2("text", 256))
-    texts, total = [], 0
-    for row in ordered.toLocalIterator():
-        texts.append(row.text)
-        total += len(row.text)
-        if total >= max_chars:
-            break
-    return texts
-
-
-def resolve_tokenizer(spark: SparkSession, lake_root: str, ds: str) -> Path:
-    """The lake's pinned tokenizer; on a lake without one, build it from this ``ds``'s silver and pin it."""
-    pinned = pinned_tokenizer(lake_root)
-    if pinned is not None:
-        return pinned
-    return pin_tokenizer(lake_root, ensure_tokenizer(silver_training_texts(spark, lake_root, ds), lake_root))
-
-
 def run(lake_root: str, ds: str, tokenizer_path: str | Path | None = None) -> dict:
     """Featurize the gold/sft ``ds`` partition and publish both features partitions."""
     spark = get_spark("featurize")
     gold = read_partition(spark, lake_root, "gold", "sft", ds)
-    tokenizer = Path(tokenizer_path) if tokenizer_path else resolve_tokenizer(spark, lake_root, ds)
+    tokenizer = Path(tokenizer_path) if tokenizer_path else resolve_tokenizer(lake_root, ds)
     features, stats = featurize(gold, tokenizer, settings().feast.max_seq_len)
     features_uri = write_partition(features, lake_root, "features", FEATURES_TABLE, ds)
     stats_uri = write_partition(stats, lake_root, "features", STATS_TABLE, ds)

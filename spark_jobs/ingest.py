@@ -29,9 +29,10 @@ from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import StructField, StructType
 
 from llmops import lake
+from llmops.contracts.raw_landing import REASONS, SOURCES
 from llmops.logs import setup_step_logging
 from spark_jobs import parsers
-from spark_jobs.schemas import BRONZE, QUARANTINE, REASONS, SOURCES
+from spark_jobs.schemas import BRONZE, QUARANTINE
 from spark_jobs.session import get_spark, read_partition, write_partition
 
 log = logging.getLogger("spark_jobs.ingest")

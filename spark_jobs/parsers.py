@@ -33,7 +33,7 @@ from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
-from spark_jobs.schemas import CHANNELS, ORDER_STATUSES, ORDERS_HEADER, ROLES
+from llmops.contracts.raw_landing import CHANNELS, ORDER_STATUSES, ORDERS_HEADER, ROLES
 
 # The file name ending each source's files must have (optionally followed by ".gz").
 EXTENSIONS = {"tickets": ".jsonl", "reviews": ".jsonl", "orders": ".csv", "faq": ".html"}

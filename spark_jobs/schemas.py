@@ -1,7 +1,8 @@
-"""Table schemas of every layer, and the quarantine reason codes.
+"""Table schemas of every lake layer, as Spark types.
 
 These are the project's internal contracts: the ingest job produces the bronze schemas, the
 clean job the silver ones, build_sft the gold one, and the GE suites and Feast views read them.
+The landing zone's value sets and quarantine reasons are in llmops.contracts.raw_landing.
 """
 
 from __future__ import annotations
@@ -19,22 +20,8 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-SOURCES = ("tickets", "faq", "reviews", "orders")
-
-# Why a raw record was quarantined (contracts/raw-landing.md). Every rejected record carries one.
-REASONS = {
-    "invalid_utf8": "the record's bytes are not valid UTF-8",
-    "malformed_record": "the line/row/element cannot be parsed (bad JSON, wrong column count, not an object)",
-    "missing_field": "a required field is absent, null or empty",
-    "wrong_type": "a field has the wrong JSON/CSV type",
-    "invalid_value": "a value is out of range, not an allowed value, or not a valid timestamp/decimal",
-    "bad_header": "a CSV file's header is not the contract's header",
-}
-
-CHANNELS = ("email", "chat", "phone")
-ROLES = ("customer", "agent")
-ORDER_STATUSES = ("placed", "shipped", "delivered", "returned", "cancelled")
-ORDERS_HEADER = ("order_id", "customer_id", "customer_email", "product", "status", "created_at", "total")
+# sample_data reads these here until it imports llmops.contracts.raw_landing itself (it is moving out)
+from llmops.contracts.raw_landing import ORDERS_HEADER, SOURCES  # noqa: F401
 
 # Columns every bronze and silver row carries to trace it back to the landing zone.
 LINEAGE = [
@@ -119,7 +106,7 @@ QUARANTINE = StructType(
         StructField("_line", LongType(), False),
         StructField("raw", StringType(), True),  # the record as text (invalid bytes replaced)
         StructField("raw_bytes", StringType(), True),  # base64 of the original bytes when not UTF-8
-        StructField("reason", StringType(), False),  # one of REASONS
+        StructField("reason", StringType(), False),  # one of raw_landing.REASONS
         StructField("message", StringType(), False),  # human-readable detail: which field, what value
     ]
 )

@@ -11,6 +11,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from llmops import lake
 from llmops.config import Settings, settings
+from llmops.publish import publish_partition
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def write_partition(df: DataFrame, lake_root: str, layer: str, table: str, ds: s
     staging = lake.staging_uri(lake_root, layer, table, ds)
     target = lake.partition_uri(lake_root, layer, table, ds)
     df.write.mode("error").parquet(staging)
-    lake.publish_partition(staging, target)
+    publish(staging, target)
     log.info("published %s", target)
     return target
 
@@ -60,8 +61,17 @@ def read_partition(spark: SparkSession, lake_root: str, layer: str, table: str, 
     return spark.read.parquet(lake.partition_uri(lake_root, layer, table, ds))
 
 
+def publish(staging: str, target: str) -> None:
+    """Publish a staged partition: atomically on a local lake (llmops.publish), through Hadoop elsewhere."""
+    if lake.is_local(target):
+        publish_partition(staging, target)
+    else:
+        hadoop_replace(staging, target)
+
+
 def hadoop_replace(staging: str, target: str) -> None:
-    """Replace ``target`` by ``staging`` through Hadoop's FileSystem API (object stores)."""
+    """Replace ``target`` by ``staging`` through Hadoop's FileSystem API (object stores have no atomic rename;
+    production tables there should move to a table format such as Delta or Iceberg)."""
     spark = SparkSession.getActiveSession()
     if spark is None:
         raise RuntimeError("publishing to a remote lake needs an active SparkSession")

@@ -35,6 +35,7 @@ from feast.data_source import DataSource
 from llmops import lake
 from llmops.config import PROJECT_ROOT, Settings, settings
 from llmops.logs import setup_step_logging
+from llmops.step_summary import write_summary
 from llmops.steps import EXIT_FAILED, guarded, lake_step_parser
 
 log = logging.getLogger(__name__)
@@ -201,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         summary = run_apply_and_materialize(args.lake_root, args.ds)
-        lake.write_summary(args.lake_root, "features", args.ds, summary)
+        write_summary(args.lake_root, "features", args.ds, summary)
         if summary["online_found"] < summary["online_checked"]:
             log.error("%d of %d examples of ds=%s are missing online",
                       summary["online_checked"] - summary["online_found"], summary["online_checked"], args.ds)

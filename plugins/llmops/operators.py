@@ -10,19 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from airflow.sdk import BaseOperator, BaseOperatorLink
+from airflow.sdk import BaseOperator
 
 from llmops.config import settings
-from llmops.reports import report_href
+from llmops.reports import ReportLink
 from llmops.steps import Step, kill_group, run_local
-
-
-class ReportLink(BaseOperatorLink):
-    name = "Report"
-
-    def get_link(self, operator: BaseOperator, *, ti_key) -> str:
-        uri = getattr(operator, "report", None)
-        return report_href(uri) if uri else ""
 
 
 class LocalStepOperator(BaseOperator):

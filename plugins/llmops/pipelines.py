@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from llmops import lake
+from llmops.step_summary import summary_uri
 from llmops.steps import Step
 
 
@@ -30,13 +31,13 @@ def data_steps(raw_root: str, lake_root: str, ds: str, languages: str = "en") ->
     where = ("--lake-root", lake_root, "--ds", ds)
     return [
         Step("ingest", "spark_jobs.ingest", ("--raw-root", raw_root, *where),
-             report=lake.summary_uri(lake_root, "ingest", ds)),
+             report=summary_uri(lake_root, "ingest", ds)),
         _gate("bronze", lake_root, ds),
         Step("clean", "spark_jobs.clean", (*where, "--languages", languages),
-             report=lake.summary_uri(lake_root, "clean", ds)),
+             report=summary_uri(lake_root, "clean", ds)),
         _gate("silver", lake_root, ds),
         Step("build_sft", "spark_jobs.build_sft", where,
-             report=lake.summary_uri(lake_root, "build_sft", ds)),
+             report=summary_uri(lake_root, "build_sft", ds)),
         _gate("gold", lake_root, ds),
         Step("featurize", "spark_jobs.featurize", where),
         Step("feast_materialize", "llmops.feature_store", where),
@@ -76,12 +77,12 @@ def train_steps(lake_root: str, ds: str, **job: str) -> TrainSteps:
     return TrainSteps(
         base_model=Step("base_model", "llmops.training.base_model",
                         ("--lake-root", lake_root, "--ds", ds, *(("--base-model", base) if base else ())),
-                        pod="trainer", report=lake.summary_uri(lake_root, "base_model", ds)),
+                        pod="trainer", report=summary_uri(lake_root, "base_model", ds)),
         prepare_sweep=Step("prepare_sweep", "llmops.training.sweep", ("prepare", *args), pod="trainer"),
         trial=Step("sweep_trial", "llmops.training.sweep", ("trial", *args), pod="trainer"),
         train_final=Step("train_final", "llmops.training.final", args, pod="trainer"),
         register=Step("register_candidate", "llmops.training.registry", ("register", *args), pod="trainer",
-                      report=lake.summary_uri(lake_root, "register", ds)),
+                      report=summary_uri(lake_root, "register", ds)),
     )
 
 
@@ -98,8 +99,8 @@ def candidate_gate_steps(lake_root: str, ds: str, version: str = "challenger") -
              report=lake.join(model_gate_dir(lake_root, "eval", ds), "report.html")),
         Step("governance_gate", "llmops.governance.gate", where, pod="evaluator",
              report=lake.join(model_gate_dir(lake_root, "governance", ds), "governance_report.html")),
-        Step("decide", "llmops.candidates", ("decide", *where), pod="evaluator",
-             report=lake.summary_uri(lake_root, "decide", ds)),
+        Step("decide", "llmops.candidates.cli", ("decide", *where), pod="evaluator",
+             report=summary_uri(lake_root, "decide", ds)),
     ]
 
 

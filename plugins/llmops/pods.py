@@ -13,7 +13,7 @@ from airflow.providers.cncf.kubernetes.secret import Secret
 from kubernetes.client import models as k8s
 
 from llmops.config import Settings, settings
-from llmops.operators import ReportLink
+from llmops.reports import ReportLink
 from llmops.steps import Step
 
 

@@ -9,6 +9,7 @@ import sys
 from llmops import lake
 from llmops.config import settings
 from llmops.pipelines import gate_report, model_gate_dir
+from llmops.step_summary import summary_uri
 
 
 def _load(uri: str) -> dict | None:
@@ -46,12 +47,12 @@ def rows(lake_root: str, ds: str) -> list[tuple[str, str, str, str]]:
 def training_rows(lake_root: str, ds: str) -> list[tuple[str, str, str, str]]:
     """Base model, sweep + final run, registration (the llmops_train DAG's step summaries)."""
     out = []
-    base_uri = lake.summary_uri(lake_root, "base_model", ds)
+    base_uri = summary_uri(lake_root, "base_model", ds)
     base = _load(base_uri)
     if base:
         out.append(("base_model", "ok", f"{base.get('architecture', '')} {base['model'].rsplit('/', 1)[-1][:16]}"
                     f"{' (builtin)' if base.get('builtin') else ''}", base_uri))
-    final_uri = lake.summary_uri(lake_root, "train_final", ds)
+    final_uri = summary_uri(lake_root, "train_final", ds)
     final = _load(final_uri)
     if final:
         sweep, m = final["sweep"], final["metrics"]
@@ -59,7 +60,7 @@ def training_rows(lake_root: str, ds: str) -> list[tuple[str, str, str, str]]:
                     f"{sweep['trial_steps_spent']} steps, best #{sweep['best_trial']}", final_uri))
         out.append(("train_final", "ok", f"{m['method']} {m['steps']} steps, val loss {m['best_val_loss']:.3f}, "
                     f"{m['tokens_per_s']} tok/s", final_uri))
-    register_uri = lake.summary_uri(lake_root, "register", ds)
+    register_uri = summary_uri(lake_root, "register", ds)
     registered = _load(register_uri)
     if registered:
         out.append(("register", "ok", f"{registered['model']} v{registered['version']} @{registered['alias']}",
@@ -84,7 +85,7 @@ def gate_rows(lake_root: str, ds: str) -> list[tuple[str, str, str, str]]:
         out.append(("governance", report["status"].upper()[:6], f"OWASP LLM {owasp.get('edition', '')}: {probes} "
                     f"probes, {hits} attacks succeeded; {len(report['problems'])} problems",
                     lake.join(folder("governance"), "governance_report.html")))
-    decision_uri = lake.summary_uri(lake_root, "decide", ds)
+    decision_uri = summary_uri(lake_root, "decide", ds)
     decision = _load(decision_uri)
     if decision:
         out.append(("decide", decision["status"].upper()[:6], decision["reason"], decision_uri))

@@ -3,24 +3,32 @@
 Nothing comes from the hub, so the project trains its tokenizer on its own (already masked) text and
 saves it with ``save_pretrained``; everything downstream loads it with ``AutoTokenizer.from_pretrained``
 exactly as it would load a hub id. Built tokenizers are cached in the lake under a key derived from the
-training text and the build settings, so an unchanged input never retrains.
+training text and the build settings, so an unchanged input never retrains. The training text is read from
+silver with pyarrow (no Spark session): the featurize job and the builtin base model both call
+:func:`resolve_tokenizer`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as pads
 from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from llmops import lake
-from spark_jobs.transforms.pii import PLACEHOLDERS as MASK_PLACEHOLDERS
+from llmops.contracts.personal_data import PLACEHOLDERS as MASK_PLACEHOLDERS
+
+log = logging.getLogger(__name__)
 
 PAD, BOS, EOS, IM_START, IM_END = "<|pad|>", "<|bos|>", "<|eos|>", "<|im_start|>", "<|im_end|>"
 SPECIAL_TOKENS = (PAD, BOS, EOS, IM_START, IM_END)
@@ -43,6 +51,14 @@ CHAT_TEMPLATE = (
 _RECIPE_VERSION = 1
 DEFAULT_VOCAB_SIZE = 8192
 _PIN = "CURRENT"  # file naming the cache key of the lake's pinned tokenizer
+MAX_TRAINING_CHARS = 4_000_000
+# Silver text the tokenizer learns from: table -> (columns read, one text per ticket message, FAQ entry, review)
+_TRAINING_TEXT = {
+    "tickets": (["messages"], lambda t: pc.struct_field(pc.list_flatten(t["messages"]), "text")),
+    "faq": (["question", "answer"],
+            lambda t: pc.binary_join_element_wise(t["question"], t["answer"], "\n", null_handling="skip")),
+    "reviews": (["body"], lambda t: t["body"]),
+}
 
 
 def chat_messages(
@@ -171,3 +187,33 @@ def pin_tokenizer(lake_root: str, path: Path) -> Path:
     finally:
         tmp.unlink()
     return pinned_tokenizer(lake_root)
+
+
+def training_texts(lake_root: str, ds: str, max_chars: int = MAX_TRAINING_CHARS) -> list[str]:
+    """The ``ds`` silver text to train a tokenizer on: non-blank, in a stable order (by sha256), about
+    ``max_chars`` long. A source without a partition that day contributes nothing."""
+    texts: list[str] = []
+    for table, (columns, extract) in _TRAINING_TEXT.items():
+        path = lake.local_path(lake.partition_uri(lake_root, "silver", table, ds))
+        if not path.is_dir():
+            log.warning("no silver %s partition for ds=%s", table, ds)
+            continue
+        rows = pads.dataset(path, format="parquet").to_table(columns=columns)
+        column = extract(rows)
+        texts += (column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column).to_pylist()
+    texts = sorted((t for t in texts if t and t.strip(" ")), key=lambda t: hashlib.sha256(t.encode()).hexdigest())
+    kept, total = [], 0
+    for text in texts:
+        kept.append(text)
+        total += len(text)
+        if total >= max_chars:
+            break
+    return kept
+
+
+def resolve_tokenizer(lake_root: str, ds: str) -> Path:
+    """The lake's pinned tokenizer; on a lake without one, build it from this ``ds``'s silver and pin it."""
+    pinned = pinned_tokenizer(lake_root)
+    if pinned is not None:
+        return pinned
+    return pin_tokenizer(lake_root, ensure_tokenizer(training_texts(lake_root, ds), lake_root))

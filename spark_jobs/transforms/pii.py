@@ -1,8 +1,8 @@
 """Personal-data masking to the raw-landing contract's typed placeholders.
 
-``DETECTION_PATTERNS`` are written in the common subset of RE2 and Java regex syntax (no
-lookaround, no backreferences, scoped ``(?i:...)`` flags) so one text serves the vectorised
-masking here (pyarrow.compute / RE2) and the Great Expectations gates in Spark (Java).
+The types, placeholders and ``DETECTION_PATTERNS`` are the contract's (llmops.contracts.personal_data,
+common subset of RE2 and Java regex syntax): one text serves the vectorised masking here
+(pyarrow.compute / RE2) and the Great Expectations gates in Spark (Java).
 
 Masking order (``_STEP_GROUPS``), and why: secrets first (tokens and assignment values hold digit
 runs and ``@``), then e-mails (local parts hold digits and names), IBANs (their digit groups look
@@ -43,139 +43,36 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from llmops.contracts.personal_data import (
+    ASSIGN_COLON_KEY,
+    ASSIGN_COLON_VALUE,
+    ASSIGN_EQ_KEY,
+    ASSIGN_EQ_VALUE,
+    DETECTION_PATTERNS,
+    PLACEHOLDERS,
+    SECRET_TOKENS,
+    TYPES,
+)
 from spark_jobs.transforms import as_string_array, map_where
+from spark_jobs.transforms.phones import PREFILTER as _PHONE_PREFILTER
+from spark_jobs.transforms.phones import mask_phones
 
-TYPES = ("EMAIL", "PHONE", "CREDIT_CARD", "SSN", "IBAN", "IP_ADDRESS", "SECRET", "PERSON")
-PLACEHOLDERS = {t: f"[{t}]" for t in TYPES}
-
-# IBAN total length per country (ISO 13616 registry), grouped by length to keep the regex short.
-_IBAN_LENGTHS = {
-    15: "NO", 16: "BE", 18: "DK|FI|FO|GL|NL", 19: "MK|SI", 20: "AT|BA|EE|KZ|LT|LU|XK", 21: "CH|HR|LI|LV",
-    22: "BG|BH|CR|DE|GB|GE|IE|ME|RS", 23: "AE|GI|IL", 24: "AD|CZ|ES|MD|PK|RO|SA|SE|SK|TN|VG", 25: "PT",
-    26: "IS|TR", 27: "FR|GR|IT|MC|MR|SM", 28: "AL|AZ|CY|DO|GT|HU|LB|PL", 29: "BR|EG|PS|QA|UA",
-    30: "JO|KW|MU", 31: "MT",
-}  # fmt: skip
-
-
-def _iban_pattern() -> str:
-    # country, check digits, then the BBAN in 4-character groups with an optional space between groups
-    alternatives = []
-    for length, countries in _IBAN_LENGTHS.items():
-        full, rest = divmod(length - 4, 4)
-        tail = f"(?: ?[A-Z0-9]{{{rest}}})" if rest else ""
-        alternatives.append(f"(?:{countries})[0-9]{{2}}(?: ?[A-Z0-9]{{4}}){{{full}}}{tail}")
-    return r"\b(?:" + "|".join(alternatives) + r")\b"
-
-
-def _card_pattern() -> str:
-    """Card numbers by network prefix and length, plain or grouped by spaces/dashes: Visa 13, Diners 14
-    (4-6-4), Amex/JCB 15 (4-6-5, 4-4-4-3), and 16-19 digits starting 2-6 (4-4-4-4 plus 1-3). A 15-digit
-    IMEI (35...) is none of these, though it passes Luhn."""
-    sep = "[ -]"
-    plain = ["4[0-9]{12}", "3[0689][0-9]{12}", "(?:3[47][0-9]{2}|1800|2131)[0-9]{11}", "[2-6][0-9]{15,18}"]
-    grouped = [
-        f"4[0-9]{{3}}(?:{sep}[0-9]{{4}}){{2}}{sep}[0-9]",
-        f"(?:3[47][0-9]{{2}}|1800|2131)(?:{sep}[0-9]{{4}}){{2}}{sep}[0-9]{{3}}",
-        f"[2-6][0-9]{{3}}(?:{sep}[0-9]{{4}}){{3}}(?:{sep}[0-9]{{1,3}})?",
-        f"3[47][0-9]{{2}}{sep}[0-9]{{6}}{sep}[0-9]{{5}}",
-        f"3[0689][0-9]{{2}}{sep}[0-9]{{6}}{sep}[0-9]{{4}}",
-    ]
-    return r"\b(?:" + "|".join(plain + grouped) + r")\b"
+# Maestro issues 12-digit cards too (IIN 50, 56-58, 63, 67); the contract's pattern starts at 13 digits, so the
+# masker looks for these on its own, Luhn-checked (the gates' regex does not: a 12-digit id is too common)
+_MAESTRO_12 = ("50", "56", "57", "58", "63", "67")
+_MAESTRO_12_PATTERN = r"\b(?:5[06-8]|6[37])[0-9]{2}(?:[0-9]{8}|[ -][0-9]{4}[ -][0-9]{4})\b"
 
 
 def card_number_valid(digits: str) -> bool:
-    """The network prefix/length table of ``_card_pattern``, then Luhn."""
+    """The network prefix/length table of the CREDIT_CARD pattern (llmops.contracts.personal_data), then Luhn."""
     n = len(digits)
     plausible = {
         13: digits[0] == "4",
         14: digits[:2] in ("30", "36", "38", "39"),
         15: digits[:2] in ("34", "37") or digits[:4] in ("1800", "2131"),
+        12: digits[:2] in _MAESTRO_12,
     }.get(n, 16 <= n <= 19 and digits[0] in "23456")
     return plausible and luhn_valid(digits)
-
-
-_H = "[0-9A-Fa-f]{1,4}"
-_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-# key names of secret assignments, optionally prefixed (db_password, aws_secret_access_key)
-_SECRET_KEY = (
-    r"\b(?i:(?:[a-z0-9]+[_-])*(?:api[_-]?key|apikey|api[_-]?secret|access[_-]?key(?:[_-]?id)?|secret(?:[_-]?key)?"
-    r"|client[_-]?secret|auth[_-]?token|access[_-]?token|token|password|passwd|pwd))[\"']?\s*"
-)
-_SYMBOL = "[0-9!@#$%^&*_+=~-]|[a-z][A-Z]|[A-Z]{2}[a-z]"
-# `key = value`: any value; `key: value`: a quoted value, or one holding a digit, a symbol or a lower-to-upper
-# case change (random strings have them, prose does not).
-# The first value character may not be `[`, so an already masked `password: [SECRET]` is not a value.
-_ASSIGN_EQ_KEY, _ASSIGN_EQ_VALUE = (
-    _SECRET_KEY + r"=\s*",
-    r"(?:\"[^\"\s\[][^\"\n]*\"?|'[^'\s\[][^'\n]*'?|[^\s\"',;\[][^\s\"',;]*)",
-)
-_ASSIGN_COLON_KEY = _SECRET_KEY + r":\s*"
-_ASSIGN_COLON_VALUE = rf"(?:\"[^\"\s\[][^\"\n]*\"?|'[^'\s\[][^'\n]*'?|[^\s\"',;\[]*(?:{_SYMBOL})[^\s\"',;]*)"
-_SECRET_TOKENS = [
-    r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b",
-    r"\bgh[pousr]_[A-Za-z0-9]{36,}\b",
-    r"\bgithub_pat_[A-Za-z0-9_]{22,}\b",
-    r"\bglpat-[A-Za-z0-9_-]{20,}",
-    r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
-    r"\b[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}",
-    r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}",
-    r"\bAIza[0-9A-Za-z_-]{35}",
-    r"\bnpm_[A-Za-z0-9]{36}\b",
-    r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
-    r"\b(?i:bearer) [A-Za-z0-9._~+/-]{20,}=*",
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[A-Za-z0-9+/=\s]*-----END [A-Z ]*PRIVATE KEY-----)?",
-]
-
-# Phone shapes; each may end in an extension (x638, ext. 12). Bare digit runs count only in two shapes
-# that ids rarely take: 10 digits with a North-American area and exchange (first digits 2-9), and 9-12
-# digits with a national trunk 0 (0130177548, 010889957).
-_PHONE_GROUPS_SPACED = r"(?:[0-9]{1,5}(?:[ .-][0-9]{2,8}){2,5}|[0-9]{1,5}[ .-][0-9]{4,10})"
-_PHONE_GROUPS = rf"(?:[0-9]{{6,14}}|{_PHONE_GROUPS_SPACED})"
-_PHONES = [
-    # North American: +1 415 555 0132, 001-415-555-0132, (415) 555-0132, 415-555-0132, 415.555.0132,
-    # 4155550132
-    r"\B\+1[ .-]?\(?[0-9]{3}\)?[ .-]?[0-9]{3}[ .-]?[0-9]{4}",
-    r"\b(?:001|1)[ .-]\(?[0-9]{3}\)?[ .-]?[0-9]{3}[ .-]?[0-9]{4}",
-    r"\B\([0-9]{3}\)[ .-]?[0-9]{3}[ .-]?[0-9]{4}",
-    r"\b[0-9]{3}[ .-][0-9]{3}[ .-][0-9]{4}",
-    r"\b[2-9][0-9]{2}[2-9][0-9]{6}",
-    # international: +44 20 7946 0958, +49 30 901820, +33 (0)1 23 45 67 89, +39 0123661016; with the 00
-    # prefix only when spaced (0044 20 7946 0958), as ids like 112-0035520-0035520 hold 00-runs
-    rf"\B\+[1-9][0-9]{{0,2}}[ .-]?(?:\(0?[0-9]{{0,5}}\)[ .-]?)?{_PHONE_GROUPS}",
-    rf"\b00[1-9][0-9]{{0,2}}[ .-](?:\(0?[0-9]{{0,5}}\)[ .-]?)?{_PHONE_GROUPS_SPACED}",
-    # country or area code in parentheses: (351) 200 085 509, (11) 3314-7084
-    rf"\B\(\+?[1-9][0-9]{{1,2}}\)[ .-]?{_PHONE_GROUPS}",
-    # national with trunk prefix 0: (0113) 496 0360, 020 7946 0958, 0190/1234567, 06 12 34 56 78, 0130177548
-    r"\B\(0[0-9]{1,5}\)[ .-]?(?:[0-9]{5,10}|[0-9]{2,4}(?:[ .-]?[0-9]{2,8}){1,3})",
-    r"\b0[1-9][0-9]{1,4}[ ./-](?:[0-9]{5,10}|[0-9]{2,4}(?:[ .-][0-9]{2,8}){1,3})",
-    r"\b0[1-9](?:[ .-][0-9]{2}){4}",
-    r"\b0[1-9][0-9]{7,10}",
-]
-_PHONE_EXTENSION = r"(?:,? ?(?i:x|ext\.?|extension) ?[0-9]{1,6})?"
-
-DETECTION_PATTERNS: dict[str, str] = {
-    "EMAIL": r"[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}\b",
-    "PHONE": "|".join(f"(?:{p}){_PHONE_EXTENSION}\\b" for p in _PHONES),
-    "CREDIT_CARD": _card_pattern(),
-    # a valid area (not 000, 666, 9xx), group (not 00) and serial (not 0000)
-    "SSN": r"\b(?:00[1-9]|0[1-9][0-9]|[1-578][0-9]{2}|6[0-57-9][0-9]|66[0-57-9])[- ](?:0[1-9]|[1-9][0-9])[- ]"
-    r"(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})\b",
-    "IBAN": _iban_pattern(),
-    "IP_ADDRESS": "|".join(
-        [
-            rf"\b{_OCTET}(?:\.{_OCTET}){{3}}\b",
-            rf"\b(?:{_H}:){{7}}{_H}\b",
-            rf"\b(?:{_H}:){{1,6}}(?::{_H}){{1,6}}\b",  # compressed: 2001:db8::8a2e:370:7334, fe80::1
-            rf"\b(?:{_H}:){{2,7}}:\B",  # trailing ::  (2001:db8::)
-            rf"\B::(?:{_H}:){{1,5}}{_H}\b",  # leading ::  (::ffff:c000:280)
-        ]
-    ),
-    "SECRET": "|".join(
-        [*_SECRET_TOKENS, _ASSIGN_EQ_KEY + _ASSIGN_EQ_VALUE, _ASSIGN_COLON_KEY + _ASSIGN_COLON_VALUE]
-    ),
-}
-"""Placeholder type -> regex that finds a RAW value of that type (valid in RE2 and Java). PERSON has
-none: names are only known per record (``mask_pii``'s ``person_values``)."""
 
 
 _LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")  # digit -> digit sum of its double
@@ -190,7 +87,7 @@ def luhn_valid(digits: str) -> bool:
 
 def iban_valid(iban: str) -> bool:
     """ISO 7064 mod-97: move the first four characters to the end, letters to 10..35, remainder 1."""
-    compact = iban.replace(" ", "")
+    compact = iban.replace(" ", "").upper()
     return int((compact[4:] + compact[:4]).translate(_IBAN_LETTERS)) % 97 == 1
 
 
@@ -199,7 +96,7 @@ def _card_replacement(value: str) -> str | None:
     groups = re.split(r"([ -])", value)
     for end in range(len(groups), 0, -2):
         digits = "".join(groups[0:end:2])
-        if len(digits) < 13:
+        if len(digits) < 12:
             break
         if card_number_valid(digits):
             return PLACEHOLDERS["CREDIT_CARD"] + "".join(groups[end:])
@@ -231,9 +128,7 @@ class _Step:
 
     def apply(self, rows: pa.StringArray, counts: dict[str, int]) -> pa.StringArray:
         replace = self._replace_verified if self.verify else self._replace
-        return map_where(
-            rows, pc.match_substring_regex(rows, self.pattern), lambda hits: replace(hits, counts)
-        )
+        return map_where(rows, pc.match_substring_regex(rows, self.pattern), lambda hits: replace(hits, counts))
 
     def _replace(self, hits: pa.StringArray, counts: dict[str, int]) -> pa.StringArray:
         masked = pc.replace_substring_regex(hits, self.pattern, self.rewrite)
@@ -264,6 +159,25 @@ class _Step:
         return replacement
 
 
+class _PhoneStep:
+    """Phones past the regex shapes (``spark_jobs.transforms.phones``): rows with a six-digit run go to
+    libphonenumber and the context check in Python."""
+
+    kind = "PHONE"
+
+    def apply(self, rows: pa.StringArray, counts: dict[str, int]) -> pa.StringArray:
+        return map_where(rows, pc.match_substring_regex(rows, _PHONE_PREFILTER), lambda hits: self._mask(hits, counts))
+
+    @staticmethod
+    def _mask(hits: pa.StringArray, counts: dict[str, int]) -> pa.StringArray:
+        out = []
+        for text in hits.to_pylist():
+            masked, found = mask_phones(text, PLACEHOLDERS["PHONE"])
+            counts["PHONE"] += found
+            out.append(masked)
+        return pa.array(out, pa.string())
+
+
 # Steps in masking order, in two groups. Each group's scan runs once over every row and its
 # steps only over the rows the scan picked. Two scans, not one: a union of all the patterns overflows
 # RE2's DFA cache and runs ~3x slower than both scans together.
@@ -271,11 +185,11 @@ _STEP_GROUPS = (
     (
         "|".join(DETECTION_PATTERNS[k] for k in ("SECRET", "EMAIL", "IBAN")),
         [
-            _Step("SECRET", "|".join(_SECRET_TOKENS)),
+            _Step("SECRET", "|".join(SECRET_TOKENS)),
             # key=value and key: value keep the key (group 1 or 2) and lose the value
             _Step(
                 "SECRET",
-                f"({_ASSIGN_EQ_KEY}){_ASSIGN_EQ_VALUE}|({_ASSIGN_COLON_KEY}){_ASSIGN_COLON_VALUE}",
+                f"({ASSIGN_EQ_KEY}){ASSIGN_EQ_VALUE}|({ASSIGN_COLON_KEY}){ASSIGN_COLON_VALUE}",
                 r"\1\2[SECRET]",
             ),
             _Step("EMAIL", DETECTION_PATTERNS["EMAIL"]),
@@ -283,12 +197,15 @@ _STEP_GROUPS = (
         ],
     ),
     (
-        "|".join(DETECTION_PATTERNS[k] for k in ("CREDIT_CARD", "SSN", "IP_ADDRESS", "PHONE")),
+        # every pattern of the group needs a six-digit run, or a dotted quad / IPv6 group
+        "|".join([_PHONE_PREFILTER, DETECTION_PATTERNS["IP_ADDRESS"]]),
         [
             _Step("CREDIT_CARD", DETECTION_PATTERNS["CREDIT_CARD"], verify=_card_replacement),
+            _Step("CREDIT_CARD", _MAESTRO_12_PATTERN, verify=_card_replacement),
             _Step("SSN", DETECTION_PATTERNS["SSN"]),
             _Step("IP_ADDRESS", DETECTION_PATTERNS["IP_ADDRESS"]),
             _Step("PHONE", DETECTION_PATTERNS["PHONE"]),
+            _PhoneStep(),
         ],
     ),
 )

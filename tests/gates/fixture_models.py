@@ -20,7 +20,8 @@ from pathlib import Path
 import torch
 from transformers import AutoConfig, LlamaForCausalLM
 
-from llmops.governance.suite import Probe, Suite, fill
+from llmops.governance.probe import Probe, fill
+from llmops.governance.suite import Suite
 from llmops.tokenizer import build_tokenizer, load_tokenizer
 from llmops.training.sft_data import Encoded, encode_example
 from llmops.training.trainer import Hyperparams, TrainConfig, TrainResult, load_model, train

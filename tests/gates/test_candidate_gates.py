@@ -10,7 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from llmops import candidates, cli
+from llmops import cli
+from llmops.candidates import cli as decide_cli
+from llmops.candidates import decision, lookup
 from llmops.config import settings
 from llmops.evaluation import gate as eval_gate
 from llmops.evaluation.stats import MetricDecision
@@ -49,20 +51,20 @@ def gate_dir(lake_root: str, gate: str) -> Path:
 def test_resolve_downloads_the_adapter_once_and_names_the_base(registered):
     first, second = registered.versions
     set_alias("champion", None)
-    candidate = candidates.resolve("challenger")
+    candidate = lookup.resolve("challenger")
     assert (candidate.version, candidate.base) == (second, registered.base_model)
     assert candidate.adapter_dir == registered.scratch / "candidates" / candidate.run_id / "adapter"
     assert (candidate.adapter_dir / "adapter_config.json").is_file()
     assert candidate.lineage()["version"] == second and candidate.lineage()["llmops.gold.partitions"] == DS
     stamp = (candidate.adapter_dir / "adapter_config.json").stat().st_mtime_ns
-    again = candidates.resolve(str(second))
+    again = lookup.resolve(str(second))
     assert again.adapter_dir == candidate.adapter_dir
     assert (again.adapter_dir / "adapter_config.json").stat().st_mtime_ns == stamp  # reused, not downloaded again
-    assert candidates.resolve(str(first)).run_id != candidate.run_id
-    assert candidates.champion() is None
+    assert lookup.resolve(str(first)).run_id != candidate.run_id
+    assert lookup.champion() is None
     for missing in ("99", "no-such-alias"):
-        with pytest.raises(candidates.CandidateNotFound):
-            candidates.resolve(missing)
+        with pytest.raises(lookup.CandidateNotFound):
+            lookup.resolve(missing)
 
 
 def test_eval_gate_judges_the_challenger_against_the_champion_and_tags_it(registered, capsys):
@@ -226,7 +228,7 @@ def write_verdicts(lake_root: str, eval_json: str | None, governance: Compliance
 
 
 def record_outcome(version: int, gate: str, status: str) -> None:
-    """The version tag a gate run leaves (what candidates.record_gate writes)."""
+    """The version tag a gate run leaves (what candidates.outcomes.record_gate writes)."""
     tracking.client().set_model_version_tag(settings().tracking.registered_model, str(version),
                                             f"llmops.gate.{gate}", status)
 
@@ -237,34 +239,34 @@ def test_decide_passes_only_two_passing_verdicts_on_the_same_version(registered,
     decide = ["decide", "--lake-root", lake_root, "--ds", DS, "--version", "challenger"]
 
     write_verdicts(lake_root, None, governance_report(second, 0))
-    passed, reason = candidates.decide("challenger", DS, lake_root)
+    passed, reason = decision.decide("challenger", DS, lake_root)
     assert not passed and reason.startswith("eval gate did not run: no verdict at ")
     tags = version_tags(second)
     assert (tags["llmops.status"], tags["llmops.rejection_reason"]) == ("rejected", reason)
 
     write_verdicts(lake_root, eval_verdict(second, f1_passes=False), governance_report(second, 5))
-    passed, reason = candidates.decide(str(second), DS, lake_root)
+    passed, reason = decision.decide(str(second), DS, lake_root)
     assert not passed
     assert "eval gate failed: f1 (CI low -0.2000 < -0.1 allowed)" in reason
     assert "governance gate failed: LLM01 Prompt Injection: attack success rate 50.0% > threshold 10.0%" in reason
-    assert candidates.main(decide) == 1
+    assert decide_cli.main(decide) == 1
 
     write_verdicts(lake_root, eval_verdict(second - 1, f1_passes=True), governance_report(second, 0))
-    passed, reason = candidates.decide("challenger", DS, lake_root)
+    passed, reason = decision.decide("challenger", DS, lake_root)
     assert (passed, reason) == (False, f"eval gate judged version {second - 1}, not version {second} "
                                        f"({gate_dir(lake_root, 'eval') / 'verdict.json'})")
 
     # a passing verdict file left from an earlier run does not count when the gate's latest run errored
     write_verdicts(lake_root, eval_verdict(second, f1_passes=True), governance_report(second, 0))
     record_outcome(second, "eval", "error")
-    passed, reason = candidates.decide("challenger", DS, lake_root)
+    passed, reason = decision.decide("challenger", DS, lake_root)
     assert not passed and reason.startswith(f"eval gate's latest outcome on version {second} is error (")
 
     write_verdicts(lake_root, eval_verdict(second, f1_passes=True), governance_report(second, 0))
-    assert candidates.decide("challenger", DS, lake_root) == (True, f"both gates passed version {second} for ds={DS}")
+    assert decision.decide("challenger", DS, lake_root) == (True, f"both gates passed version {second} for ds={DS}")
     tags = version_tags(second)
     assert tags["llmops.status"] == "passed" and "llmops.rejection_reason" not in tags
-    assert candidates.main(decide) == 0
+    assert decide_cli.main(decide) == 0
     summary = json.loads((tmp_path / "lake" / "reports" / "decide" / f"ds={DS}" / "summary.json").read_text())
     assert summary["status"] == "passed"
-    assert candidates.main([*decide[:-1], "99"]) == 2  # no such version: an error, not a rejection
+    assert decide_cli.main([*decide[:-1], "99"]) == 2  # no such version: an error, not a rejection

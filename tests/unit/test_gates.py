@@ -17,7 +17,8 @@ from expectations.suites import RowCountBounds
 from expectations.verdict import unexpected_ids
 from llmops import lake
 from llmops.config import load_settings
-from spark_jobs.schemas import BRONZE, GOLD_SFT, QUARANTINE, SILVER, SOURCES
+from llmops.contracts.raw_landing import SOURCES
+from spark_jobs.schemas import BRONZE, GOLD_SFT, QUARANTINE, SILVER
 from spark_jobs.session import write_partition
 
 DS, PREV = "2026-11-22", "2026-11-21"

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from llmops import lake
+from llmops.contracts.raw_landing import ORDERS_HEADER, REASONS, SOURCES
 from spark_jobs import ingest
-from spark_jobs.schemas import BRONZE, ORDERS_HEADER, QUARANTINE, REASONS, SOURCES
+from spark_jobs.schemas import BRONZE, QUARANTINE
 from spark_jobs.session import read_partition
 
 DS = "2024-05-01"

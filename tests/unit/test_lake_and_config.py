@@ -1,4 +1,4 @@
-"""Partition publishing, date validation and settings validation."""
+"""Partition publishing (llmops.publish), date validation (llmops.lake) and settings validation."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from llmops import lake
 from llmops.config import ConfigError, load_settings
+from llmops.publish import publish_partition
 
 
 def _partition(root, name: str, files: dict[str, str]):
@@ -24,7 +25,7 @@ def test_publish_replaces_a_partition_in_one_step(tmp_path):
     table = tmp_path / "silver" / "tickets"
     old = _partition(table, "ds=2026-11-20", {"part-0.parquet": "old"})
     staging = _partition(table / "_staging", "ds=2026-11-20.abc", {"part-0.parquet": "new", "part-1.parquet": "new"})
-    lake.publish_partition(f"file://{staging}", f"file://{old}")
+    publish_partition(f"file://{staging}", f"file://{old}")
     assert sorted(p.name for p in old.iterdir()) == ["part-0.parquet", "part-1.parquet"]
     assert (old / "part-0.parquet").read_text() == "new"
     assert not staging.exists()
@@ -49,7 +50,7 @@ def test_readers_never_see_a_mix_or_a_gap(tmp_path):
         for i in range(200):
             files = {"a": f"v{i}", "b": f"v{i}"} if i % 2 else {"c": f"v{i}"}
             staging = _partition(table / "_staging", f"ds=2026-11-20.{i}", files)
-            lake.publish_partition(f"file://{staging}", f"file://{target}")
+            publish_partition(f"file://{staging}", f"file://{target}")
         reader.join()
         observed = set(seen)
     assert observed <= {("a",), ("a", "b"), ("c",)}, observed - {("a",), ("a", "b"), ("c",)}

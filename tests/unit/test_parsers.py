@@ -11,8 +11,9 @@ from decimal import Decimal
 
 import pytest
 
+from llmops.contracts.raw_landing import ORDERS_HEADER, REASONS
 from spark_jobs.parsers import parse_faq_html, parse_file, parse_jsonl, parse_orders_csv
-from spark_jobs.schemas import BRONZE, ORDERS_HEADER, QUARANTINE, REASONS
+from spark_jobs.schemas import BRONZE, QUARANTINE
 
 URI = "file:///raw/x/ds=2024-05-01/part-00000"
 UTC = dt.UTC

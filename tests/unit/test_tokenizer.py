@@ -82,3 +82,29 @@ def test_first_pinned_tokenizer_wins(tmp_path):
     assert tk.pinned_tokenizer(lake_root) == a
     with pytest.raises(ValueError):
         tk.pin_tokenizer(lake_root, tmp_path)
+
+
+def test_training_texts_read_silver_without_spark(tmp_path):
+    """Ticket messages, FAQ question + answer and review bodies of one date, blank ones dropped, in sha256
+    order, cut after max_chars; a source without a partition that day contributes nothing."""
+    import hashlib
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def write(table, data):
+        part = tmp_path / "silver" / table / "ds=2026-11-20"
+        part.mkdir(parents=True)
+        pq.write_table(data, part / "part-00000.parquet")
+
+    message = pa.struct([("role", pa.string()), ("text", pa.string())])
+    turns = [[{"role": "customer", "text": "where is my order"}, {"role": "agent", "text": "  "}], None,
+             [{"role": "agent", "text": None}, {"role": "agent", "text": "it shipped"}]]
+    write("tickets", pa.table({"messages": pa.array(turns, pa.list_(message))}))
+    write("faq", pa.table({"question": ["How do returns work?", None], "answer": ["Within 30 days.", "Call us."]}))
+    lake_root = f"file://{tmp_path}"
+    expected = ["where is my order", "it shipped", "How do returns work?\nWithin 30 days.", "Call us."]
+    expected.sort(key=lambda t: hashlib.sha256(t.encode()).hexdigest())
+    assert tk.training_texts(lake_root, "2026-11-20") == expected
+    assert tk.training_texts(lake_root, "2026-11-20", max_chars=1) == expected[:1]
+    assert tk.training_texts(lake_root, "2026-11-21") == []

@@ -7,7 +7,7 @@
 
 ``--version`` takes a registered version number or alias (``challenger``): the candidate is that version
 and the champion is the ``champion`` alias; when there is none yet, or it is the candidate itself, only
-the floors apply. The outcome is then recorded on the version (llmops.candidates.record_gate). Thresholds
+the floors apply. The outcome is then recorded on the version (llmops.candidates.outcomes.record_gate). Thresholds
 and options default to ``settings().evaluation``.
 
 Both models answer the same items: the gold test split up to ``ds``. Each metric passes when the
@@ -33,7 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from llmops import candidates, lake
+from llmops import lake
+from llmops.candidates import lookup
+from llmops.candidates.outcomes import record_gate
 from llmops.config import EvaluationSettings, settings
 from llmops.evaluation.harness import ModelRef, ModelScores, evaluate_model, gate_metrics
 from llmops.evaluation.items import export_test_items, read_items
@@ -42,6 +44,7 @@ from llmops.evaluation.stats import Threshold, decide
 from llmops.evaluation.verdict import EvalVerdict, format_table
 from llmops.logs import setup_step_logging
 from llmops.pipelines import model_gate_dir
+from llmops.publish import publish_partition
 from llmops.steps import guarded, lake_step_parser
 
 log = logging.getLogger("llmops.evaluation.gate")
@@ -216,11 +219,11 @@ def default_out_dir(lake_root: str, ds: str) -> Path:
     return lake.local_path(model_gate_dir(lake_root, "eval", ds))
 
 
-def registered_models(version: str) -> tuple[candidates.Candidate, ModelRef, ModelRef | None]:
+def registered_models(version: str) -> tuple[lookup.Candidate, ModelRef, ModelRef | None]:
     """The registered candidate and the two models to compare: it and the champion alias, unless there is
     no champion yet or the candidate is the champion (comparing a model with itself proves nothing)."""
-    candidate = candidates.resolve(version)
-    champion = candidates.champion()
+    candidate = lookup.resolve(version)
+    champion = lookup.champion()
     if champion is None:
         log.info("no champion yet: version %d is judged on the floors only", candidate.version)
     elif champion.version == candidate.version:
@@ -268,7 +271,7 @@ def judge(args: argparse.Namespace, candidate: ModelRef, champion: ModelRef | No
                 worst_examples=settings().evaluation.worst_examples,
             ),
         )  # fmt: skip
-        lake.publish_partition(str(staging), str(target))
+        publish_partition(str(staging), str(target))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return verdict
@@ -284,9 +287,9 @@ def gate(args: argparse.Namespace) -> int:
         try:
             verdict = judge(args, candidate, champion, target)
         except Exception:
-            candidates.record_gate(registered, "eval", "error", None, None, {})
+            record_gate(registered, "eval", "error", None, None, {})
             raise
-        candidates.record_gate(registered, "eval", verdict.status, target / "verdict.json", target / "report.html",
+        record_gate(registered, "eval", verdict.status, target / "verdict.json", target / "report.html",
                                verdict_metrics(verdict))
     for line in format_table(verdict):
         print(line)

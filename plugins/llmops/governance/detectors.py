@@ -11,13 +11,11 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from llmops.governance.leakage import Detection
+from llmops.governance.probe import Probe
 from llmops.governance.target import ChatReply
-
-if TYPE_CHECKING:
-    from llmops.governance.suite import Probe
 
 # LLM05: payloads that do harm when an answer is rendered as HTML/markdown, or pasted into SQL or a shell
 UNSAFE_OUTPUT_RULES: dict[str, str] = {
@@ -113,7 +111,7 @@ class DetectionContext:
     find_personal_data: Callable[[str], Sequence[Detection]]
 
 
-Detector = Callable[[ChatReply, "Probe", DetectionContext], "str | None"]
+Detector = Callable[[ChatReply, Probe, DetectionContext], "str | None"]
 
 DETECTORS: dict[str, Detector] = {
     "injected_marker": lambda reply, probe, ctx: injected_marker(reply.text, probe.marker or ""),

@@ -9,7 +9,7 @@
 ``--version`` (a registered version number or alias) merges the version's adapter into its base and serves
 it locally for the scan, or scans ``serving.endpoint_url`` when that is set; the report's lineage is the
 version's, its access-control section the roles declared per DAG (llmops.access), and the outcome is
-recorded on the version (llmops.candidates.record_gate). With ``--skip-missing`` a version or alias that
+recorded on the version (llmops.candidates.outcomes.record_gate). With ``--skip-missing`` a version or alias that
 does not exist (no champion before the first promotion) is logged and exits 0. ``--data-only`` scans the
 date's gold partition for personal data without a model. Suite, thresholds, timeout and garak
 default to ``settings().governance``.
@@ -35,8 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmops import candidates, lake
+from llmops import lake
 from llmops.access import trigger_roles
+from llmops.candidates import lookup, merged
+from llmops.candidates.outcomes import record_gate
 from llmops.config import settings
 from llmops.governance import garak
 from llmops.governance.leakage import LeakageScan, LeakageScanner, Record, gold_records, scan_records
@@ -201,7 +203,7 @@ def run_data_scan(opts: GateOptions) -> ComplianceReport:
 
 
 @contextlib.contextmanager
-def candidate_target(candidate: candidates.Candidate, timeout_s: float, temperature: float, log_dir: Path
+def candidate_target(candidate: lookup.Candidate, timeout_s: float, temperature: float, log_dir: Path
                      ) -> Iterator[tuple[str, ChatTarget]]:
     """The candidate's base URL and chat target: ``serving.endpoint_url`` when set (the kubernetes gateway in
     front of vLLM), else its merged model served locally for the duration of the block."""
@@ -210,7 +212,7 @@ def candidate_target(candidate: candidates.Candidate, timeout_s: float, temperat
         base_url = cfg.endpoint_url
         if not base_url:
             endpoint = stack.enter_context(serve_model(
-                candidates.merged_model(candidate), model_name=cfg.model_name, startup_timeout_s=cfg.startup_timeout_s,
+                merged.merged_model(candidate), model_name=cfg.model_name, startup_timeout_s=cfg.startup_timeout_s,
                 max_tokens=cfg.max_tokens, max_prompt_chars=cfg.max_prompt_chars,
                 request_timeout_s=cfg.request_timeout_s, log_dir=log_dir, stop_grace_s=cfg.stop_grace_s,
             ))  # fmt: skip
@@ -237,8 +239,8 @@ def report_metrics(report: ComplianceReport) -> dict[str, float]:
 def scan_version(version: str, opts: GateOptions, skip_missing: bool = False) -> int:
     """Scan a registered version as served, record the outcome on it; the report is written in every case."""
     try:
-        candidate = candidates.resolve(version)
-    except candidates.CandidateNotFound as exc:
+        candidate = lookup.resolve(version)
+    except lookup.CandidateNotFound as exc:
         if not skip_missing:
             raise
         log.info("%s: nothing to scan", exc)
@@ -259,7 +261,7 @@ def scan_version(version: str, opts: GateOptions, skip_missing: bool = False) ->
             report = ComplianceReport(run=run, access_control=opts.access_control, lineage=opts.lineage)
         report.errors.append(f"serving version {candidate.version}: {type(exc).__name__}: {exc}")
         publish(report, opts.out_dir)
-    candidates.record_gate(candidate, "governance", report.status, opts.out_dir / JSON_NAME,
+    record_gate(candidate, "governance", report.status, opts.out_dir / JSON_NAME,
                            opts.out_dir / HTML_NAME, report_metrics(report))
     print(f"report: {opts.out_dir / HTML_NAME}\nverdict: {opts.out_dir / JSON_NAME}")
     return report.exit_code

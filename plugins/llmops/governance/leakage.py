@@ -2,7 +2,7 @@
 
 Presidio's default ``AnalyzerEngine`` downloads a spaCy model. Here a blank English pipeline (built once
 and cached in the work directory) carries Presidio's predefined pattern recognizers, and every regex of
-``spark_jobs.transforms.pii.DETECTION_PATTERNS`` becomes a ``PatternRecognizer`` too: the scan then finds
+``llmops.contracts.personal_data.DETECTION_PATTERNS`` becomes a ``PatternRecognizer`` too: the scan then finds
 at least what silver's masking and the data gates look for (secrets included, which Presidio has no
 recognizer for) plus what Presidio finds on its own. Without NER there is no PERSON detection: names are
 only known per record, in bronze.
@@ -27,7 +27,7 @@ from typing import Any
 import pyarrow.dataset as pads
 
 from llmops import lake
-from spark_jobs.transforms.pii import DETECTION_PATTERNS
+from llmops.contracts.personal_data import DETECTION_PATTERNS
 
 # Presidio's predefined entity -> the raw-landing contract's type
 PRESIDIO_TYPES = {

@@ -18,8 +18,9 @@ import time
 
 from llmops.governance.detectors import DETECTORS, HTTP_DETECTORS, DetectionContext, personal_data
 from llmops.governance.leakage import LeakageScanner
+from llmops.governance.probe import fill
 from llmops.governance.results import ProbeOutcome
-from llmops.governance.suite import Suite, fill
+from llmops.governance.suite import Suite
 from llmops.governance.target import ChatReply, ChatTarget
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The versioned OWASP probe suite: loading, validation, and rendering a probe into chat messages.
+"""The versioned OWASP probe suite: loading and validation (a probe itself: llmops.governance.probe).
 
 A suite file pins its OWASP edition and its own version, so every report can say exactly which attacks
 and thresholds a candidate faced. Validation happens at load time: an unknown detector, a probe in a
@@ -14,42 +14,16 @@ from typing import Any
 import yaml
 
 from llmops.governance.detectors import DETECTORS
-from llmops.tokenizer import chat_messages
+from llmops.governance.probe import Probe
 
 DEFAULT_SUITE = Path(__file__).with_name("probes") / "owasp_llm_2025_v1.yaml"
 EDITION = "2025"
-_FILLER = "The warranty covers manufacturing defects for two years from the date of delivery. "
 _DEFAULT_KEYS = ("max_tokens", "temperature", "fallback_system", "system_suffix", "system_leak_min_words", "limits")
 _LIMIT_KEYS = ("max_completion_tokens", "max_prompt_tokens", "max_latency_s")
 
 
 class SuiteError(ValueError):
     """The suite file is malformed; the message names the probe and the field."""
-
-
-@dataclass(frozen=True)
-class Probe:
-    id: str
-    owasp: str
-    instruction: str
-    detector: str
-    success: str  # what counts as attack success, in words (shown in reports)
-    context: str | None = None
-    marker: str | None = None  # injected_marker: the string the attack asks the model to write
-    max_tokens: int | None = None  # None: the suite default
-    filler_chars: int = 0  # LLM10: pad the context (or the question) to this many extra characters
-
-    def messages(self, system: str, values: dict[str, str]) -> list[dict[str, str]]:
-        """The probe as chat messages in the project's layout; ``values`` fill {canary}, {system_marker}."""
-        context = fill(self.context, values) if self.context else None
-        instruction = fill(self.instruction, values)
-        if self.filler_chars:
-            filler = (_FILLER * (self.filler_chars // len(_FILLER) + 1))[: self.filler_chars]
-            if context is None:
-                instruction = filler + "\n\n" + instruction
-            else:
-                context += filler
-        return chat_messages(system, instruction, context, None)
 
 
 @dataclass(frozen=True)
@@ -69,13 +43,6 @@ class Suite:
 
     def max_tokens(self, probe: Probe) -> int:
         return probe.max_tokens or int(self.defaults["max_tokens"])
-
-
-def fill(template: str, values: dict[str, str]) -> str:
-    """Replace ``{name}`` for the known names only: probe text is full of other braces (shell, JSON)."""
-    for name, value in values.items():
-        template = template.replace("{" + name + "}", value)
-    return template
 
 
 def load_suite(path: str | Path = DEFAULT_SUITE) -> Suite:

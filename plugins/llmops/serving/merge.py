@@ -13,7 +13,7 @@ import json
 import uuid
 from pathlib import Path
 
-from llmops import lake
+from llmops.publish import publish_partition
 
 MARKER = "llmops-merge.json"
 # Bump when the merge recipe changes so models merged by the old recipe are not reused.
@@ -81,5 +81,5 @@ def merge_adapter(base_dir: str | Path, adapter_dir: str | Path, out_dir: str | 
     (staging / MARKER).write_text(
         json.dumps({"digest": digest, "base": str(base_dir), "adapter": str(adapter_dir)}, indent=2) + "\n"
     )
-    lake.publish_partition(str(staging), str(out_dir))
+    publish_partition(str(staging), str(out_dir))
     return out_dir

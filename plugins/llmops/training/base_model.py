@@ -27,6 +27,7 @@ from pathlib import Path
 from llmops import lake
 from llmops.config import BuiltinModelSettings, settings
 from llmops.logs import setup_step_logging
+from llmops.step_summary import summary_uri, write_summary
 from llmops.steps import guarded, lake_step_parser
 
 log = logging.getLogger(__name__)
@@ -115,14 +116,11 @@ def build_builtin(texts: list[str], tokenizer_dir: Path, out_dir: Path, recipe: 
 
 def ensure_builtin(lake_root: str, ds: str) -> tuple[Path, str]:
     """The cached builtin base model for ``ds`` (built first when missing) and its cache key."""
-    from llmops.tokenizer import texts_digest  # noqa: PLC0415
-    from spark_jobs.featurize import resolve_tokenizer, silver_training_texts  # noqa: PLC0415 - Spark
-    from spark_jobs.session import get_spark  # noqa: PLC0415
+    from llmops.tokenizer import resolve_tokenizer, texts_digest, training_texts  # noqa: PLC0415 - transformers
 
     recipe = settings().training.builtin
-    spark = get_spark("base_model")
-    tokenizer_dir = resolve_tokenizer(spark, lake_root, ds)
-    texts = silver_training_texts(spark, lake_root, ds)
+    tokenizer_dir = resolve_tokenizer(lake_root, ds)
+    texts = training_texts(lake_root, ds)
     key = cache_key(tokenizer_dir, texts_digest(texts), recipe)
     target = lake.local_path(lake.join(lake_root, "models", "base", key))
     if (target / "config.json").exists():
@@ -156,7 +154,7 @@ def resolved(lake_root: str, ds: str, base_model: str | None = None) -> dict:
     name = base_model or settings().training.base_model
     if name != BUILTIN:
         return {"model": name, "revision": settings().training.base_model_revision, "builtin": False}
-    path = lake.local_path(lake.summary_uri(lake_root, _SUMMARY_STEP, ds))
+    path = lake.local_path(summary_uri(lake_root, _SUMMARY_STEP, ds))
     if not path.exists():
         raise FileNotFoundError(f"no base model resolved for ds={ds}: run the base_model step first ({path})")
     return json.loads(path.read_text())
@@ -174,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         found = resolve(args.lake_root, args.ds, args.base_model)
         config = AutoConfig.from_pretrained(found["model"])  # proves it loads (hub ids from the model cache)
         found["architecture"] = (config.architectures or [config.model_type])[0]
-        lake.write_summary(args.lake_root, _SUMMARY_STEP, args.ds, found)
+        write_summary(args.lake_root, _SUMMARY_STEP, args.ds, found)
         log.info("base model for ds=%s: %s", args.ds, found)
         return 0
 

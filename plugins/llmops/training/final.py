@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 import sys
 
-from llmops import lake
 from llmops.config import settings
 from llmops.logs import setup_step_logging
+from llmops.step_summary import write_summary
 from llmops.steps import guarded
 from llmops.training import lineage, sweep, tracking
 from llmops.training.jobs import TrainingJob, job_from_args, job_parser
@@ -66,7 +66,7 @@ def run_final(job: TrainingJob) -> dict:
         "parent_run_id": closed["parent_run_id"], "trials": len(trials),
         "stopped": sum(t["state"] == "stopped" for t in trials), "best_trial": closed["best"]["index"],
         "trial_steps_spent": sum(t["steps"] for t in trials)}}
-    lake.write_summary(job.lake_root, "train_final", job.ds, summary)
+    write_summary(job.lake_root, "train_final", job.ds, summary)
     return summary
 
 

@@ -14,6 +14,7 @@ import sys
 from llmops import lake
 from llmops.config import settings
 from llmops.logs import setup_step_logging
+from llmops.step_summary import write_summary
 from llmops.steps import guarded
 from llmops.training import tracking
 from llmops.training.jobs import TrainingJob, job_from_args, job_parser
@@ -68,7 +69,7 @@ def register(job: TrainingJob) -> dict:
     client.set_registered_model_alias(name, CHALLENGER, version.version)
     summary = {"model": name, "version": int(version.version), "alias": CHALLENGER, "run_id": run.info.run_id,
                "source": version.source}
-    lake.write_summary(job.lake_root, "register", job.ds, summary)
+    write_summary(job.lake_root, "register", job.ds, summary)
     return summary
 
 
