@@ -20,9 +20,6 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-# sample_data reads these here until it imports llmops.contracts.raw_landing itself (it is moving out)
-from llmops.contracts.raw_landing import ORDERS_HEADER, SOURCES  # noqa: F401
-
 # Columns every bronze and silver row carries to trace it back to the landing zone.
 LINEAGE = [
     StructField("_source_file", StringType(), False),
