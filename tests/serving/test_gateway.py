@@ -292,6 +292,23 @@ def test_traffic_file_is_followed_and_a_bad_edit_keeps_the_last_good_table(upstr
                        version=CANARY) == 1.0  # fmt: skip
 
 
+def test_a_traffic_file_changed_before_the_gateway_serves_is_picked_up(upstream, tmp_path):
+    table_file = tmp_path / "traffic.json"
+    route = Route(stable=Target(model=STABLE), canary=Target(model=CANARY), canary_weight=0.0)
+    write_table(table_file, TrafficTable(routes={"support-assistant": route}))
+    app = gateway.build_app(upstream[1], request_timeout_s=2.0, traffic_file=table_file, traffic_poll_s=0.05,
+                            **LIMITS)  # fmt: skip
+    write_table(table_file, TrafficTable(routes={"support-assistant": route.model_copy(update={"canary_weight": 1})}))
+    with serve_in_thread(app) as root:
+        deadline = time.monotonic() + 5
+        while True:
+            version = httpx.post(f"{root}/v1/completions", json={"prompt": "hi"}).headers["X-Llmops-Version"]
+            if version == CANARY or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    assert version == CANARY
+
+
 # ---- metrics and callbacks --------------------------------------------------------------------------------------
 
 

@@ -227,7 +227,7 @@ def build_app(
     backend_url = backend_url.rstrip("/")
     body_limit = max_prompt_chars * BODY_BYTES_PER_CHAR + BODY_OVERHEAD_BYTES
     if traffic_file is not None:
-        initial = read_table(traffic_file)
+        initial, loaded = read_table(traffic_file)
     elif model and backend_model:
         initial = TrafficTable(routes={model: Route(stable=Target(model=backend_model))})
     else:
@@ -258,7 +258,8 @@ def build_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks = []
         if traffic_file is not None:
-            tasks.append(asyncio.create_task(watch_table(traffic_file, use_table, reload_error, traffic_poll_s)))
+            watcher = watch_table(traffic_file, loaded, use_table, reload_error, traffic_poll_s)
+            tasks.append(asyncio.create_task(watcher))
         if exit_with_parent:
             tasks.append(asyncio.create_task(_exit_with_parent(exit_with_parent)))
         try:

@@ -85,10 +85,11 @@ def assign(table: TrafficTable, model: str, caller_key: str | None) -> Assignmen
     return Assignment(model, "stable", route.stable)
 
 
-def read_table(path: Path) -> TrafficTable:
-    """The table in the JSON file at ``path``; raises ValueError if it is missing or invalid."""
+def read_table(path: Path) -> tuple[TrafficTable, bytes]:
+    """The table in the JSON file at ``path`` and the bytes it came from; ValueError if missing or invalid."""
     try:
-        return TrafficTable.model_validate(json.loads(path.read_text()))
+        raw = path.read_bytes()
+        return TrafficTable.model_validate(json.loads(raw)), raw
     except (OSError, ValueError, ValidationError) as exc:
         raise ValueError(f"traffic table {path}: {exc}") from exc
 
@@ -101,11 +102,16 @@ def write_table(path: Path, table: TrafficTable) -> None:
 
 
 async def watch_table(
-    path: Path, on_change: Callable[[TrafficTable], None], on_error: Callable[[str], None], poll_s: float
+    path: Path,
+    loaded: bytes,
+    on_change: Callable[[TrafficTable], None],
+    on_error: Callable[[str], None],
+    poll_s: float,
 ) -> None:
-    """Call ``on_change`` with the file's table whenever its content changes. An invalid file keeps the last
-    good table in force (``on_error`` reports it): a bad edit must not take traffic away."""
-    seen = path.read_bytes()
+    """Call ``on_change`` with the file's table whenever its content differs from the last seen (``loaded`` at
+    first). An invalid file keeps the last good table in force (``on_error`` reports it): a bad edit must not
+    take traffic away."""
+    seen = loaded
     while True:
         await asyncio.sleep(poll_s)
         try:
@@ -117,6 +123,6 @@ async def watch_table(
             continue
         seen = current
         try:
-            on_change(read_table(path))
+            on_change(read_table(path)[0])
         except ValueError as exc:
             on_error(str(exc))
