@@ -29,7 +29,7 @@ from llmops.serving.client import OpenAIClient, ServingError
 from llmops.serving.gateway_requests import Refused, apply_limits, json_depth, parse_body
 from llmops.serving.merge import MARKER, merge_adapter
 from llmops.serving.server import ServerStartError, group_alive, port_is_free, serve_model
-from llmops.serving.vllm import max_lora_rank, vllm_args
+from llmops.serving.vllm import VLLM_ENV, max_lora_rank, vllm_args
 from llmops.tokenizer import build_tokenizer, chat_messages, load_tokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -345,6 +345,7 @@ def test_vllm_manifest_validates_and_runs_the_rendered_command_lines():
     assert containers["gateway"]["command"] == ["python3", "-m", "llmops.serving.gateway", *gateway.gateway_args(
         "http://127.0.0.1:8000", model="candidate", backend_model="candidate", host="0.0.0.0", port=8080,
         max_tokens=512, max_prompt_chars=16000, request_timeout_s=120.0)]  # fmt: skip
+    assert VLLM_ENV.items() <= {e["name"]: e["value"] for e in containers["vllm"]["env"]}.items()
     assert containers["vllm"]["resources"]["limits"]["nvidia.com/gpu"] == "1"
     assert "ports" not in containers["vllm"]  # only the gateway is reachable
     probe = containers["gateway"]["readinessProbe"]["httpGet"]
@@ -368,5 +369,7 @@ def test_vllm_args_rank_and_adapter_checks():
         max_lora_rank(1024)
     with pytest.raises(ValueError, match="must not contain"):
         vllm_args("/m", "a,b", "/a", max_model_len=64, max_tokens=8)
+    with pytest.raises(ValueError, match="at least 2"):
+        vllm_args("/m", "a", "/a", max_model_len=64, max_tokens=8, max_loras=1)
     with pytest.raises(ValueError, match="leave room"):
         vllm_args("/m", "a", "/a", max_model_len=64, max_tokens=64)

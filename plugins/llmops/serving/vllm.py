@@ -4,13 +4,17 @@ vLLM loads the adapter next to the base weights (no merge), so a canary swaps ad
 a model. The flags were checked against vLLM's own argument definitions (``vllm serve`` with
 ``--enable-lora``, ``--lora-modules name=path``, ``--max-lora-rank``, ``--max-loras``,
 ``--override-generation-config``); containers/vllm/deployment.yaml runs exactly this line, which a test
-checks. vLLM listens on localhost only: clients reach it through the gateway sidecar.
+checks. vLLM listens on localhost only: clients reach it through the gateway sidecar. The pool holds at
+least two adapters (the stable version and a canary) and accepts more at run time
+(``VLLM_ALLOW_RUNTIME_LORA_UPDATING``, :mod:`llmops.serving.backends.vllm`).
 """
 
 from __future__ import annotations
 
 import json
 
+# The environment every vLLM container gets: adapters are loaded and unloaded by name at run time.
+VLLM_ENV = {"VLLM_ALLOW_RUNTIME_LORA_UPDATING": "True"}
 # The values LoRAConfig.max_lora_rank accepts (vllm/config/lora.py, MaxLoRARanks).
 VLLM_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 
@@ -35,6 +39,7 @@ def vllm_args(
     port: int = 8000,
     gpu_memory_utilization: float = 0.9,
     max_num_seqs: int = 32,
+    max_loras: int = 2,
 ) -> list[str]:
     """``vllm serve`` serving ``base_model`` as ``served_model_name`` and the adapter as ``adapter_name``.
 
@@ -45,6 +50,8 @@ def vllm_args(
     """
     if any(c in value for value in (adapter_name, adapter_path) for c in ",="):
         raise ValueError(f"adapter name and path must not contain ',' or '=': {adapter_name!r}, {adapter_path!r}")
+    if max_loras < 2:
+        raise ValueError(f"max_loras must be at least 2 (the stable and a canary adapter at once), got {max_loras}")
     if max_tokens >= max_model_len:
         raise ValueError(f"max_tokens ({max_tokens}) must leave room for a prompt in max_model_len ({max_model_len})")
     return [
@@ -58,5 +65,5 @@ def vllm_args(
         "--enable-lora",
         "--lora-modules", f"{adapter_name}={adapter_path}",
         "--max-lora-rank", str(max_lora_rank(lora_rank)),
-        "--max-loras", "1",
+        "--max-loras", str(max_loras),
     ]  # fmt: skip
