@@ -30,7 +30,8 @@ with DAG(
     max_active_runs=1,
     user_defined_macros=template_macros(),
     params={
-        "ds": Param("", type="string", description="Date to process (YYYY-MM-DD); empty = the run's date"),
+        "ds": Param(None, type=["null", "string"], format="date",
+                     description="Date to process (YYYY-MM-DD); empty = the run's date"),
         "raw_root": Param(cfg.paths.raw_root, type="string", description="Landing zone URI"),
         "languages": Param(cfg.data.languages, type="array", description="Languages kept in silver"),
     },

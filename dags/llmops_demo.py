@@ -29,7 +29,8 @@ with DAG(
     max_active_runs=1,
     user_defined_macros=template_macros(),
     params={
-        "ds": Param("", type="string", description="Date to generate (YYYY-MM-DD); empty = the run's date"),
+        "ds": Param(None, type=["null", "string"], format="date",
+                     description="Date to generate (YYYY-MM-DD); empty = the run's date"),
         "records": Param(3000, type="integer", minimum=500, description="Sample records, all sources together"),
     },
     tags=["llmops", "demo"],

@@ -33,7 +33,8 @@ with DAG(
     max_active_runs=1,
     user_defined_macros=template_macros(),
     default_args={"on_failure_callback": alert_on_failure},
-    params={"ds": Param("", type="string", description="Gold partition to scan (YYYY-MM-DD); empty = run date")},
+    params={"ds": Param(None, type=["null", "string"], format="date",
+                      description="Gold partition to scan (YYYY-MM-DD); empty = run date")},
     tags=["llmops", "governance"],
     doc_md=__doc__,
 ) as dag:

@@ -34,7 +34,8 @@ with DAG(
     max_active_runs=1,
     user_defined_macros=template_macros(),
     params={
-        "ds": Param("", type="string", description="Train on gold up to this date (YYYY-MM-DD); empty = run date"),
+        "ds": Param(None, type=["null", "string"], format="date",
+                     description="Train on gold up to this date (YYYY-MM-DD); empty = run date"),
         "base_model": Param(t.base_model, type="string", description="Hugging Face id or path; builtin = own"),
         "method": Param(t.method, enum=["qlora", "lora"], description="QLoRA (4-bit base) or plain LoRA"),
         "max_trials": Param(t.sweep.max_trials, type="integer", minimum=1, description="Sweep trials"),

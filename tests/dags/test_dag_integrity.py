@@ -32,6 +32,7 @@ for dag_id, dag in bag.dags.items():
         "schedule": str(getattr(dag.timetable, "summary", None)
                         or getattr(getattr(dag.timetable, "timetable", None), "summary", "")),
         "params": sorted(dag.params.keys()),
+        "param_specs": {k: {"value": p.value, "schema": p.schema} for k, p in dag.params.items()},
         "access_control": {r: {k: sorted(v) for k, v in p.items()} for r, p in (dag.access_control or {}).items()},
         "tasks": {
             t.task_id: {
@@ -138,3 +139,45 @@ def test_every_dag_declares_its_access_control(parsed):
         assert dag["access_control"] == expected, dag_id
     assert "Developer" not in parsed["dags"]["llmops_train"]["access_control"]
     assert "Developer" in parsed["dags"]["llmops_data"]["access_control"]
+
+
+def test_every_param_default_is_valid_for_its_own_schema(parsed):
+    """The trigger form (and a run without conf) starts from the defaults: each must pass its Param's schema,
+    formats included (Airflow validates with jsonschema's FormatChecker too)."""
+    import jsonschema  # noqa: PLC0415
+
+    checked = 0
+    for dag_id, dag in parsed["dags"].items():
+        for name, spec in dag["param_specs"].items():
+            jsonschema.validators.validator_for(spec["schema"]).check_schema(spec["schema"])
+            try:
+                jsonschema.validate(spec["value"], spec["schema"], format_checker=jsonschema.FormatChecker())
+            except jsonschema.ValidationError as exc:
+                pytest.fail(f"{dag_id}: the default of Param {name!r} ({spec['value']!r}) is invalid: {exc.message}")
+            checked += 1
+    assert checked >= len(parsed["dags"])
+
+
+def test_ds_is_an_optional_date_that_defaults_to_the_run_date(parsed):
+    import datetime as dt  # noqa: PLC0415
+
+    import jsonschema  # noqa: PLC0415
+
+    from llmops.templating import run_ds  # noqa: PLC0415
+
+    with_ds = {dag_id for dag_id, dag in parsed["dags"].items() if "ds" in dag["param_specs"]}
+    assert {"llmops_data", "llmops_train", "llmops_governance", "llmops_demo"} <= with_ds
+    for dag_id in with_ds:
+        dag = parsed["dags"][dag_id]
+        schema = dag["param_specs"]["ds"]["schema"]
+        assert dag["param_specs"]["ds"]["value"] is None, dag_id
+        jsonschema.validate("2026-11-20", schema, format_checker=jsonschema.FormatChecker())
+        for bad in ("2026-13-01", "yesterday", ""):
+            with pytest.raises(jsonschema.ValidationError):
+                jsonschema.validate(bad, schema, format_checker=jsonschema.FormatChecker())
+
+    class Run:
+        logical_date, run_after = None, dt.datetime(2026, 11, 21, 3, 0, tzinfo=dt.UTC)
+
+    assert run_ds({"ds": None}, Run()) == "2026-11-21"  # None: the run's date
+    assert run_ds({"ds": "2026-11-20"}, Run()) == "2026-11-20"
