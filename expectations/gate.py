@@ -42,6 +42,7 @@ from llmops.config import DataSettings, Settings, settings
 from llmops.contracts.personal_data import DETECTION_PATTERNS
 from llmops.contracts.raw_landing import SOURCES
 from llmops.logs import setup_step_logging
+from llmops.steps import uri_arg
 from spark_jobs.session import get_spark, publish
 
 log = logging.getLogger("expectations.gate")
@@ -332,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_step_logging()
     parser = argparse.ArgumentParser(prog="python -m expectations.gate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--layer", required=True, choices=LAYERS)
-    parser.add_argument("--lake-root", required=True, help="lake URI, e.g. file:///abs/path/lake")
+    parser.add_argument("--lake-root", required=True, type=uri_arg, help="lake URI, e.g. file:///abs/path/lake")
     parser.add_argument("--ds", required=True, type=_ds, help="logical date, YYYY-MM-DD")
     args = parser.parse_args(argv)  # bad arguments exit 2 here
     try:

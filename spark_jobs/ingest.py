@@ -31,6 +31,7 @@ from pyspark.sql.types import StructField, StructType
 from llmops import lake
 from llmops.contracts.raw_landing import REASONS, SOURCES
 from llmops.logs import setup_step_logging
+from llmops.steps import uri_arg
 from spark_jobs import parsers
 from spark_jobs.schemas import BRONZE, QUARANTINE
 from spark_jobs.session import get_spark, read_partition, write_partition
@@ -231,14 +232,6 @@ def run(raw_root: str, lake_root: str, ds: str, sources: Sequence[str] = SOURCES
     return summary
 
 
-def _uri(value: str) -> str:
-    if "://" not in value:
-        raise argparse.ArgumentTypeError(
-            f"expected a URI such as file:///abs/path or s3a://bucket/prefix, got {value!r}"
-        )
-    return value.rstrip("/")
-
-
 def _ds(value: str) -> str:
     try:
         return lake.check_ds(value)
@@ -258,8 +251,8 @@ def _sources(value: str) -> tuple[str, ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="spark_jobs.ingest", description=__doc__.splitlines()[0])
-    parser.add_argument("--raw-root", required=True, type=_uri, help="raw landing zone URI")
-    parser.add_argument("--lake-root", required=True, type=_uri, help="lake URI (bronze/quarantine/reports)")
+    parser.add_argument("--raw-root", required=True, type=uri_arg, help="raw landing zone URI")
+    parser.add_argument("--lake-root", required=True, type=uri_arg, help="lake URI (bronze/quarantine/reports)")
     parser.add_argument("--ds", required=True, type=_ds, help="logical date, YYYY-MM-DD")
     parser.add_argument("--sources", type=_sources, default=SOURCES, help="comma-separated subset of sources")
     args = parser.parse_args(argv)  # bad arguments: one-line error on stderr, exit code 2
