@@ -3,10 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from llmops.config import ConfigError, EvaluationSettings, RuntimeSettings, load_settings
@@ -62,26 +58,3 @@ def test_values_that_cannot_work_are_refused_by_name(environ, message):
 def test_good_device_names_pass():
     for device in ("cpu", "cuda", "cuda:1", "mps"):
         assert load_settings("local", environ={"LLMOPS__EVALUATION__DEVICE": device}).evaluation.device == device
-
-
-def _llmops(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "llmops.cli", *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **env})
-
-
-def test_a_malformed_variable_is_one_line_exit_2():
-    proc = _llmops("config", LLMOPS__DATA__LANGUAGES="[en, de")
-    assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == [
-        "llmops: configuration error: LLMOPS__DATA__LANGUAGES='[en, de' is not a valid YAML value: "
-        "expected ',' or ']', but got '<stream end>'"
-    ]
-
-
-def test_an_unknown_uri_scheme_is_one_line_before_spark(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "spark_jobs.clean", "--lake-root", "foo://bucket/lake", "--ds", "2026-11-20"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "java" not in proc.stderr.lower()
-    assert "unsupported URI scheme 'foo'" in proc.stderr.strip().splitlines()[-1]
