@@ -67,7 +67,9 @@ def test_vllm_backend_loads_routes_and_unloads_adapters_by_name(upstream, tmp_pa
     the stable name to the adapters' names in the pool (here the real upstream app stands in for the pool)."""
     state, pool_url = upstream
     traffic_file = tmp_path / "traffic.json"
-    write_table(traffic_file, TrafficTable(routes={"support-assistant": Route(stable=Target(model="base"))}))
+    gates_route = Route(stable=Target(model="base"))  # another name the same sidecar serves
+    write_table(traffic_file, TrafficTable(routes={"support-assistant": Route(stable=Target(model="base")),
+                                                   "candidate": gates_route}))  # fmt: skip
     app = gateway.build_app(pool_url, traffic_file=traffic_file, traffic_poll_s=0.05, **LIMITS)
     api = VLLMAdapterAPI()
     with serve_in_thread(app) as gateway_url:
@@ -93,7 +95,9 @@ def test_vllm_backend_loads_routes_and_unloads_adapters_by_name(upstream, tmp_pa
                 break
             time.sleep(0.05)
         assert answer.status_code == 200 and state.seen[-1]["model"] == V7  # the pool got the adapter's name
-        assert json.loads(traffic_file.read_text())["routes"]["support-assistant"]["canary_weight"] == 1.0
+        routes = json.loads(traffic_file.read_text())["routes"]
+        assert routes["support-assistant"]["canary_weight"] == 1.0
+        assert Route.model_validate(routes["candidate"]) == gates_route  # the other route is left alone
         metrics = backend.read_metrics()
         assert metrics[("canary", V7)].requests["2xx"] >= 1
 

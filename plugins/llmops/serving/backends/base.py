@@ -15,7 +15,7 @@ from typing import Protocol
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from llmops.serving.traffic import Route, Target, TrafficTable, write_table
+from llmops.serving.traffic import Route, Target, TrafficTable, read_table, write_table
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,9 @@ def read_gateway_metrics(
 
 
 class TrafficStore(Protocol):
-    """Where the gateway's traffic table is written: the one place the weights live."""
+    """Where the gateway's traffic table lives: the one place the weights are kept."""
+
+    def read(self) -> TrafficTable | None: ...
 
     def write(self, table: TrafficTable) -> None: ...
 
@@ -99,6 +101,14 @@ class FileTrafficStore:
     """The file the gateway follows (``--traffic-file``): in kubernetes, the ConfigMap's mounted file."""
 
     path: Path
+
+    def read(self) -> TrafficTable | None:
+        if not self.path.exists():
+            return None
+        try:
+            return read_table(self.path)[0]
+        except ValueError as exc:
+            raise BackendError(str(exc)) from exc
 
     def write(self, table: TrafficTable) -> None:
         write_table(self.path, table)
@@ -112,16 +122,23 @@ class AdminTrafficStore:
     token: str
     timeout_s: float = 10.0
 
-    def write(self, table: TrafficTable) -> None:
+    def _call(self, method: str, table: TrafficTable | None = None) -> httpx.Response:
         url = f"{self.gateway_url.rstrip('/')}/admin/traffic"
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        content = table.model_dump_json(exclude_none=True) if table else None
         try:
-            headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
-            answer = httpx.put(url, content=table.model_dump_json(exclude_none=True), headers=headers,
-                               timeout=self.timeout_s)  # fmt: skip
+            answer = httpx.request(method, url, content=content, headers=headers, timeout=self.timeout_s)
         except httpx.HTTPError as exc:
             raise BackendError(f"cannot reach the gateway's admin endpoint {url}: {exc!r}") from exc
         if answer.status_code != 200:
-            raise BackendError(f"{url} answered {answer.status_code}: {answer.text[:500]}")
+            raise BackendError(f"{method} {url} answered {answer.status_code}: {answer.text[:500]}")
+        return answer
+
+    def read(self) -> TrafficTable | None:
+        return TrafficTable.model_validate(self._call("GET").json())
+
+    def write(self, table: TrafficTable) -> None:
+        self._call("PUT", table)
 
 
 class ServingBackend(ABC):
@@ -146,10 +163,12 @@ class ServingBackend(ABC):
         """Where the gateway reaches a loaded ``version``; :class:`BackendError` if it is not loaded."""
 
     def set_weights(self, stable: str, canary: str | None = None, canary_weight: float = 0.0) -> None:
-        """Route ``canary_weight`` of ``stable_name``'s callers (sticky) to ``canary``, the rest to ``stable``."""
+        """Route ``canary_weight`` of ``stable_name``'s callers (sticky) to ``canary``, the rest to ``stable``.
+        The table's other routes (other names the same gateway serves) are kept as they are."""
         route = Route(stable=self.target(stable), canary=self.target(canary) if canary else None,
                       canary_weight=canary_weight)  # fmt: skip
-        self.traffic.write(TrafficTable(routes={self.stable_name: route}))
+        current = self.traffic.read()
+        self.traffic.write(TrafficTable(routes={**(current.routes if current else {}), self.stable_name: route}))
         self.routed = frozenset(v for v in (stable, canary) if v)
         log.info("traffic for %s: %s %.0f%%, %s %.0f%%", self.stable_name, stable, 100 * (1 - canary_weight),
                  canary, 100 * canary_weight)  # fmt: skip
