@@ -16,7 +16,7 @@ from llmops.assets import GOLD_SFT, TRAINING_FEATURES
 from llmops.config import settings
 from llmops.operators import step_task
 from llmops.pipelines import data_steps
-from llmops.templating import RUN_DS, template_macros
+from llmops.templating import RUN_DS, ds_param, template_macros
 
 cfg = settings()
 
@@ -30,8 +30,7 @@ with DAG(
     max_active_runs=1,
     user_defined_macros=template_macros(),
     params={
-        "ds": Param(None, type=["null", "string"], format="date",
-                     description="Date to process (YYYY-MM-DD); empty = the run's date"),
+        "ds": ds_param("Date to process"),
         "raw_root": Param(cfg.paths.raw_root, type="string", description="Landing zone URI"),
         "languages": Param(cfg.data.languages, type="array", description="Languages kept in silver"),
     },

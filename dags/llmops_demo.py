@@ -15,7 +15,7 @@ from llmops.access import access_control
 from llmops.config import settings
 from llmops.operators import retry_policy, step_task
 from llmops.steps import Step
-from llmops.templating import RUN_DS, template_macros
+from llmops.templating import RUN_DS, ds_param, template_macros
 
 cfg = settings()
 
@@ -29,8 +29,7 @@ with DAG(
     max_active_runs=1,
     user_defined_macros=template_macros(),
     params={
-        "ds": Param(None, type=["null", "string"], format="date",
-                     description="Date to generate (YYYY-MM-DD); empty = the run's date"),
+        "ds": ds_param("Date to generate"),
         "records": Param(3000, type="integer", minimum=500, description="Sample records, all sources together"),
     },
     tags=["llmops", "demo"],

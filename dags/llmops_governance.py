@@ -11,7 +11,7 @@ Developers may trigger it from the UI with a date.
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG, Param
+from airflow.sdk import DAG
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from llmops.access import access_control
@@ -19,7 +19,7 @@ from llmops.alerts import alert_on_failure
 from llmops.config import settings
 from llmops.operators import step_task
 from llmops.pipelines import governance_steps
-from llmops.templating import RUN_DS, template_macros
+from llmops.templating import RUN_DS, ds_param, template_macros
 
 cfg = settings()
 
@@ -33,8 +33,7 @@ with DAG(
     max_active_runs=1,
     user_defined_macros=template_macros(),
     default_args={"on_failure_callback": alert_on_failure},
-    params={"ds": Param(None, type=["null", "string"], format="date",
-                      description="Gold partition to scan (YYYY-MM-DD); empty = run date")},
+    params={"ds": ds_param("Gold partition to scan")},
     tags=["llmops", "governance"],
     doc_md=__doc__,
 ) as dag:

@@ -18,7 +18,7 @@ from llmops.assets import GOLD_SFT, MODEL_CANDIDATES, MODEL_PASSED_GATES
 from llmops.config import settings
 from llmops.operators import retry_policy, step_task
 from llmops.pipelines import candidate_gate_steps, train_steps
-from llmops.templating import RUN_DS, template_macros
+from llmops.templating import RUN_DS, ds_param, template_macros
 from llmops.training.checks import enough_new_examples, trial_commands
 
 cfg = settings()
@@ -34,8 +34,7 @@ with DAG(
     max_active_runs=1,
     user_defined_macros=template_macros(),
     params={
-        "ds": Param(None, type=["null", "string"], format="date",
-                     description="Train on gold up to this date (YYYY-MM-DD); empty = run date"),
+        "ds": ds_param("Train on gold up to this date"),
         "base_model": Param(t.base_model, type="string", description="Hugging Face id or path; builtin = own"),
         "method": Param(t.method, enum=["qlora", "lora"], description="QLoRA (4-bit base) or plain LoRA"),
         "max_trials": Param(t.sweep.max_trials, type="integer", minimum=1, description="Sweep trials"),

@@ -1,8 +1,10 @@
-"""Jinja helpers shared by the DAGs."""
+"""Jinja helpers shared by the DAGs, and the ``ds`` Param they interpret."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from airflow.sdk import Param
 
 # The date a run processes: the `ds` Param when given, else the run's logical date, else (manual
 # runs in Airflow 3 may have no logical date) the date it was triggered for.
@@ -14,6 +16,13 @@ def run_ds(params: dict[str, Any], dag_run: Any) -> str:
         return str(params["ds"])
     when = dag_run.logical_date or dag_run.run_after
     return when.strftime("%Y-%m-%d")
+
+
+def ds_param(what: str) -> Param:
+    """The ``ds`` Param: a date, or empty (None) for the run's date. Nullable so that the trigger form's empty
+    default is valid for the schema (a date format rejects "")."""
+    description = f"{what} (YYYY-MM-DD); empty = the run's date"
+    return Param(None, type=["null", "string"], format="date", description=description)
 
 
 def template_macros() -> dict[str, Any]:
