@@ -51,17 +51,6 @@ _HTML_ROWS = re.compile("[<&]")
 _WHITESPACE = re.compile(r"\s+")
 
 
-def _stop_word_weights() -> pd.DataFrame:
-    """word -> per-language score (a word in k profiles scores 1/k for each)."""
-    pairs = pd.DataFrame(
-        [(w, lang) for lang, words in langid.STOP_WORDS.items() for w in set(words.split())],
-        columns=["word", "lang"],
-    )
-    table = pd.crosstab(pairs["word"], pairs["lang"]).reindex(columns=list(langid.LANGUAGES), fill_value=0)
-    return table.div(table.sum(axis=1), axis=0)
-
-
-_WEIGHTS = _stop_word_weights()
 
 
 # --- text --------------------------------------------------------------------------------------------
@@ -112,25 +101,10 @@ def clean_text(s: pd.Series, person_values: pd.Series | None = None) -> pd.Serie
     return masked if person_values is None else _mask_literals(masked, person_values)
 
 
-def detect_language(s: pd.Series) -> pd.Series:
-    prefix = s.fillna("").str.slice(0, langid._PREFIX_CHARS).str.lower()
-    for separator in langid._SEPARATORS:
-        prefix = prefix.str.replace(separator, " ", regex=False)
-    words = prefix.str.split(" ").explode().str.strip(langid._PUNCTUATION)
-    known = words[words.isin(_WEIGHTS.index)]
-    scores = (
-        _WEIGHTS.loc[known.to_numpy()]
-        .set_axis(known.index)
-        .groupby(level=0)
-        .sum()
-        .reindex(s.index, fill_value=0.0)
-        .to_numpy()
-    )
-    ranked = np.sort(scores, axis=1)
-    top, second = ranked[:, -1], ranked[:, -2]
-    decided = (top >= langid.MIN_HITS) & (top >= langid.MIN_MARGIN * second)
-    best = np.asarray(langid.LANGUAGES, dtype=object)[scores.argmax(axis=1)]
-    return pd.Series(np.where(decided, best, langid.UNKNOWN), index=s.index)
+def detect_language(s: pd.Series, declared: pa.Array | None, policy: langid.LanguagePolicy) -> pd.Series:
+    """The job's identifier (lingua is a library call, not a Spark or Arrow feature)."""
+    got = langid.detect_language(pa.array(s.tolist(), pa.string()), declared, policy)
+    return pd.Series(got.to_pylist(), index=s.index)
 
 
 def first_injection_rule(s: pd.Series) -> pd.Series:
@@ -185,9 +159,11 @@ def _join_lines(a: pd.Series, b: pd.Series) -> pd.Series:
     return a.fillna("") + "\n" + b.fillna("")
 
 
-def clean_frame(table: pa.Table, source: str) -> tuple[pd.DataFrame, pa.ListArray | None]:
+def clean_frame(
+    table: pa.Table, source: str, policy: langid.LanguagePolicy
+) -> tuple[pd.DataFrame, pa.ListArray | None]:
     """Bronze table -> every row cleaned (text, lang, dedup_text, flags), before any row is dropped."""
-    messages = None
+    messages, declared = None, None
     if source == "tickets":
         df, main, messages = _tickets(table)
         flagged = [df["subject"], main, df["resolution"]]
@@ -199,6 +175,7 @@ def clean_frame(table: pa.Table, source: str) -> tuple[pd.DataFrame, pa.ListArra
         main = _join_lines(df["question"], df["answer"])
         flagged = [df["question"], df["answer"]]
     else:
+        declared = table.column("lang")
         df = table.drop_columns(["lang", "extra"]).to_pandas()
         df["title"] = clean_text(df["title"])
         df["body"] = clean_text(df["body"])
@@ -210,7 +187,7 @@ def clean_frame(table: pa.Table, source: str) -> tuple[pd.DataFrame, pa.ListArra
         rule[todo] = first_injection_rule(column[todo])
     df["suspicious_rule"] = rule
     df["is_suspicious"] = rule.notna()
-    df["lang"] = detect_language(main)
+    df["lang"] = detect_language(main, declared, policy)
     df["dedup_text"] = dedup_text(main)
     return df, messages
 
@@ -262,10 +239,11 @@ def near_duplicate_keys(
 
 def clean_source(table: pa.Table, source: str, languages: list[str], data_cfg) -> pa.Table:
     """Bronze Arrow table of ``source`` -> silver Arrow table (SILVER column order)."""
-    df, messages = clean_frame(table, source)
+    policy = langid.LanguagePolicy(tuple(languages), data_cfg.language_min_confidence, data_cfg.language_min_letters)
+    df, messages = clean_frame(table, source, policy)
     df["content_hash"] = _sha256(df["dedup_text"])
     df["_order"] = order_key(df, source)
-    kept = df[df["lang"].isin(languages)]
+    kept = df[df["lang"].isin([*languages, langid.UNKNOWN] if data_cfg.keep_unknown_language else languages)]
     kept = kept.sort_values("_order").drop_duplicates("content_hash", keep="first")
     dups = near_duplicate_keys(
         kept["dedup_text"],

@@ -104,12 +104,28 @@ def row_bounds(
     return suites.RowCountBounds.from_previous(rows, data.row_count_ratio)
 
 
-def read_ingest_summary(lake_root: str, ds: str) -> dict:
-    path = lake.local_path(lake.join(lake_root, "reports", "ingest", f"ds={ds}", "summary.json"))
+def read_step_summary(lake_root: str, step: str, ds: str) -> dict:
+    path = lake.local_path(lake.join(lake_root, "reports", step, f"ds={ds}", "summary.json"))
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        raise GateError(f"cannot read the ingest summary {path}: {exc}") from exc
+        raise GateError(f"cannot read the {step} summary {path}: {exc}") from exc
+
+
+def read_ingest_summary(lake_root: str, ds: str) -> dict:
+    return read_step_summary(lake_root, "ingest", ds)
+
+
+def language_filter_frame(spark: SparkSession, summary: dict) -> DataFrame:
+    """One row per source with a language filter: the clean summary's bronze rows and what the filter removed."""
+    rows = []
+    for source in suites.LANGUAGE_FILTERED:
+        entry = summary.get("sources", {}).get(source, {})
+        if "bronze" not in entry or "removed_language" not in entry:
+            raise GateError(f"the clean summary has no bronze / removed_language figures for source {source!r}")
+        bronze, removed = int(entry["bronze"]), int(entry["removed_language"])
+        rows.append((source, bronze, removed, removed / bronze if bronze else 0.0))
+    return spark.createDataFrame(rows, LANGUAGE_FILTER)
 
 
 def ingest_stats_frame(spark: SparkSession, summary: dict, rows_on_disk: dict[str, int]) -> DataFrame:
@@ -122,6 +138,16 @@ def ingest_stats_frame(spark: SparkSession, summary: dict, rows_on_disk: dict[st
             raise GateError(f"the ingest summary has no records read / quarantine_rate for source {source!r}")
         rows.append((source, int(read), float(entry["quarantine_rate"]), on_disk))
     return spark.createDataFrame(rows, INGEST_STATS)
+
+
+LANGUAGE_FILTER = StructType(
+    [
+        StructField("source", StringType(), False),
+        StructField("bronze", LongType(), False),
+        StructField("removed_language", LongType(), False),
+        StructField("removed_language_share", DoubleType(), False),
+    ]
+)
 
 
 def explode_messages(tickets: DataFrame) -> DataFrame:
@@ -163,6 +189,8 @@ def silver_tables(spark: SparkSession, lake_root: str, ds: str, data: DataSettin
             tables.append(
                 GateTable(suites.MESSAGES_TABLE, messages, suites.silver_messages_suite(data), ("ticket_id",))
             )
+    language = language_filter_frame(spark, read_step_summary(lake_root, "clean", ds))
+    tables.append(GateTable("language_filter", language, suites.language_filter_suite(data), ("source",), True))
     return tables
 
 

@@ -23,6 +23,8 @@ from llmops.contracts.raw_landing import CHANNELS, ORDER_STATUSES, REASONS, ROLE
 from spark_jobs.schemas import BRONZE, GOLD_SFT, QUARANTINE, SILVER, TEXT_COLUMNS
 
 ID_COLUMNS = {"tickets": "ticket_id", "faq": "faq_id", "reviews": "review_id", "orders": "order_id"}
+# sources whose silver rows carry a language, so the clean step filters them by it
+LANGUAGE_FILTERED = tuple(s for s in SOURCES if "lang" in SILVER[s].fieldNames())
 ALLOWED_VALUES = {"tickets": {"channel": CHANNELS}, "orders": {"status": ORDER_STATUSES}}
 GOLD_SPLITS = ("train", "validation", "test")
 GOLD_SOURCES = ("tickets", "faq")
@@ -168,7 +170,8 @@ def silver_suite(source: str, rows: RowCountBounds, data: DataSettings) -> gx.Ex
             gxe.ExpectColumnValuesToBeUnique(column="content_hash", meta={"why": "exact dedup"})
         )
     if "lang" in schema.fieldNames():
-        expectations.append(gxe.ExpectColumnValuesToBeInSet(column="lang", value_set=list(data.languages)))
+        kept = [*data.languages, "unknown"] if data.keep_unknown_language else list(data.languages)
+        expectations.append(gxe.ExpectColumnValuesToBeInSet(column="lang", value_set=kept))
     if "is_suspicious" in schema.fieldNames():  # suspicious rows stay in silver, but flagged with their rule
         expectations.append(
             gxe.UnexpectedRowsExpectation(
@@ -187,6 +190,21 @@ def silver_suite(source: str, rows: RowCountBounds, data: DataSettings) -> gx.Ex
         expectations.append(_text_length(column, column in required, data.max_text_chars))
         expectations.append(no_raw_personal_data(column))
     return _suite(f"silver.{source}", expectations)
+
+
+def language_filter_suite(data: DataSettings) -> gx.ExpectationSuite:
+    """What the clean step's language filter removed, one row per source that has one (its summary)."""
+    return _suite(
+        "silver.language_filter",
+        [
+            gxe.ExpectColumnValuesToBeBetween(
+                column="removed_language_share",
+                min_value=0,
+                max_value=data.max_language_drop_share,
+                meta={"why": "a source losing this much to the language filter is a detector or feed problem"},
+            )
+        ],
+    )
 
 
 def silver_messages_suite(data: DataSettings) -> gx.ExpectationSuite:

@@ -23,7 +23,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
 from llmops import lake
-from llmops.config import settings
+from llmops.config import DataSettings, settings
 from llmops.contracts.raw_landing import SOURCES
 from llmops.logs import setup_step_logging
 from llmops.secrets import pseudonym_key
@@ -32,6 +32,7 @@ from llmops.steps import guarded, lake_step_parser
 from spark_jobs.schemas import SILVER
 from spark_jobs.session import get_spark, read_partition, write_partition
 from spark_jobs.transforms.dedup import content_hash, drop_near_duplicates, exact_dedup
+from spark_jobs.transforms.langid import UNKNOWN, LanguagePolicy
 from spark_jobs.transforms.records import CLEANERS
 
 log = logging.getLogger("spark_jobs.clean")
@@ -68,16 +69,25 @@ def _cleaned_schema(source: str) -> StructType:
     return StructType([*fields, StructField("dedup_text", StringType(), False)])
 
 
-def clean_text_fields(df: DataFrame, source: str, counts: Accumulator | None = None) -> DataFrame:
+def language_policy(languages: list[str], data: DataSettings) -> LanguagePolicy:
+    return LanguagePolicy(tuple(languages), data.language_min_confidence, data.language_min_letters)
+
+
+def clean_text_fields(
+    df: DataFrame, source: str, counts: Accumulator | None = None, policy: LanguagePolicy | None = None
+) -> DataFrame:
     """Run the source's Arrow cleaner over ``df``; adds lang, dedup_text and suspicious flags."""
     cleaner = CLEANERS[source]
+    if policy is None:
+        data = settings().data
+        policy = language_policy(list(data.languages), data)
     schema = _cleaned_schema(source)
     names = schema.fieldNames()
 
     def per_batch(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             found: dict[str, int] = {}
-            out = cleaner(batch, found)
+            out = cleaner(batch, found, policy)
             yield pa.RecordBatch.from_arrays([out.column(n) for n in names], names=names)
             if counts is not None:
                 counts.add(found)
@@ -107,12 +117,13 @@ def clean_source(
     cfg = cfg or settings()
     d = cfg.data
     cleaned = (
-        clean_text_fields(df, source, counts)
+        clean_text_fields(df, source, counts, language_policy(languages, d))
         .withColumn("content_hash", content_hash(F.col("dedup_text")))
         .withColumn("_order", _order_key(source))
         .persist()
     )
-    in_lang = F.col("lang").isin(list(languages))
+    kept_languages = [*languages, UNKNOWN] if d.keep_unknown_language else list(languages)
+    in_lang = F.col("lang").isin(kept_languages)
     kept_lang = cleaned.where(in_lang)
     unique = exact_dedup(kept_lang, "content_hash", "_order")
     kept, near = drop_near_duplicates(
@@ -154,14 +165,17 @@ def run(lake_root: str, ds: str, languages: list[str] | None = None, spark: Spar
             write_partition(silver, lake_root, "silver", source, ds)
             written = spark.read.parquet(lake.partition_uri(lake_root, "silver", source, ds))
             near = removed["near_duplicate"]
+            bronze_rows, removed_language = bronze.count(), removed["language"].count()
             stats = {
-                "bronze": bronze.count(),
-                "removed_language": removed["language"].count(),
+                "bronze": bronze_rows,
+                "removed_language": removed_language,
+                "removed_language_share": removed_language / bronze_rows if bronze_rows else 0.0,
                 "removed_exact_duplicate": removed["exact_duplicate"].count(),
                 "removed_near_duplicate": near.count(),
                 "silver": written.count(),
                 "suspicious": written.where("is_suspicious").count(),
-                "languages_seen": {r["lang"]: r["count"] for r in
+                "unknown_language": written.where(F.col("lang") == UNKNOWN).count(),
+                "removed_by_language": {r["lang"]: r["count"] for r in
                                    removed["language"].groupBy("lang").count().collect()},
                 "masked": dict(sorted(counts.value.items())),
             }

@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import csv
 import datetime as dt
-import gzip
 import hashlib
 import html
 import json
@@ -241,7 +240,50 @@ def _json_object(text: str) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-# Lines
+# Text limit
+
+
+@dataclass(frozen=True, slots=True)
+class TextLimit:
+    """The longest free-text value a record may hold; a longer one is cut (``truncate``) or quarantined."""
+
+    max_chars: int
+    truncate: bool = False
+
+
+def _limited(value: str | None, name: str, limit: TextLimit | None, cut: list[str]) -> str | None:
+    if limit is None or value is None or len(value) <= limit.max_chars:
+        return value
+    if not limit.truncate:
+        raise Reject("too_long", f"{name} has {len(value)} characters, over the limit of {limit.max_chars}")
+    cut.append(f"{name}: {len(value)} chars")
+    return value[: limit.max_chars]
+
+
+def _limit_row(row: dict[str, Any], source: str, limit: TextLimit | None) -> dict[str, Any]:
+    """Apply ``limit`` to the row's free-text fields; truncations are noted in ``extra._truncated``."""
+    if limit is None:
+        return row
+    cut: list[str] = []
+    for name in _TEXT_FIELDS[source]:
+        row[name] = _limited(row[name], name, limit, cut)
+    for i, message in enumerate(row.get("messages") or ()):
+        message["text"] = _limited(message["text"], f"messages[{i}].text", limit, cut)
+    if cut and "extra" in row:
+        row["extra"] = {**(row["extra"] or {}), "_truncated": json.dumps(cut)}
+    return row
+
+
+_TEXT_FIELDS = {
+    "tickets": ("subject", "resolution"),  # and every message's text
+    "reviews": ("title", "body"),
+    "faq": ("question", "answer_html"),
+    "orders": ("product",),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON Lines
 
 
 def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
@@ -253,30 +295,45 @@ def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
         yield number, line.removesuffix(b"\r")
 
 
-def _decode(line: bytes, number: int) -> str:
+def _invalid_utf8(data: bytes, exc: UnicodeDecodeError) -> Reject:
+    return Reject("invalid_utf8", f"invalid UTF-8 byte 0x{data[exc.start]:02x} at byte offset {exc.start}")
+
+
+def _text_line(line: bytes) -> str:
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise Reject(
-            "invalid_utf8", f"invalid UTF-8 byte 0x{line[exc.start]:02x} at byte offset {exc.start}"
-        ) from None
-    return text.removeprefix(_BOM) if number == 1 else text
-
-
-def _text_line(line: bytes, number: int) -> str:
-    text = _decode(line, number)
+        raise _invalid_utf8(line, exc) from None
+    # a BOM starts the file, or a line when files were concatenated: never content
+    text = text.removeprefix(_BOM)
     if not text.strip():
         raise Reject("malformed_record", "blank line")
     return text
 
 
-def _line_records(
-    uri: str, source: str, rows: Iterator[tuple[int, bytes]], to_row: Callable[[str], dict]
-) -> Iterator[ParsedRecord]:
-    """One ParsedRecord per line: ``to_row(text)`` builds the bronze row or raises Reject."""
-    for number, line in rows:
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _no_lone_surrogates(text: str, value: dict) -> None:
+    """Reject a JSON escape of an unpaired UTF-16 surrogate: it is not Unicode text and cannot be stored."""
+    if _SURROGATE_ESCAPE.search(text):
         try:
-            row = to_row(_text_line(line, number))
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise Reject(
+                "malformed_record", f"a string holds an unpaired surrogate escape (U+{ord(exc.object[exc.start]):04X})"
+            ) from None
+
+
+def parse_jsonl(data: bytes, uri: str, source: str, limit: TextLimit | None = None) -> Iterator[ParsedRecord]:
+    """Records of a tickets or reviews JSONL file: one per line, each decoded and validated on its own."""
+    to_row = _JSON_ROWS[source]
+    for number, line in _lines(data):
+        try:
+            text = _text_line(line)
+            obj = _json_object(text)
+            _no_lone_surrogates(text, obj)
+            row = _limit_row(to_row(obj), source, limit)
         except Reject as reject:
             raw_bytes = line if reject.reason == "invalid_utf8" else None
             yield quarantine_row(source, uri, number, reject, line.decode("utf-8", "replace"), raw_bytes)
@@ -286,21 +343,57 @@ def _line_records(
             yield ParsedRecord(bronze=row)
 
 
-def parse_jsonl(data: bytes, uri: str, source: str) -> Iterator[ParsedRecord]:
-    """Records of a tickets or reviews JSONL file."""
-    to_row = _JSON_ROWS[source]
-    yield from _line_records(uri, source, _lines(data), lambda text: to_row(_json_object(text)))
-
-
 # ---------------------------------------------------------------------------------------------
-# Orders CSV
+# Orders CSV (RFC 4180: quoted fields may hold commas, quotes and line breaks)
 
 
-def _csv_fields(text: str) -> list[str]:
-    try:
-        return next(csv.reader([text], strict=True))
-    except csv.Error as exc:
-        raise Reject("malformed_record", f"not a valid CSV row: {exc}") from None
+class _LineFeed:
+    """The lines a csv.reader pulls one at a time; ``pos`` is the index of the next line to hand out."""
+
+    def __init__(self, lines: list[str]):
+        self.lines, self.pos = lines, 0
+
+    def __iter__(self) -> _LineFeed:
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        self.pos += 1
+        return self.lines[self.pos - 1]
+
+
+def _csv_error(exc: csv.Error) -> Reject:
+    if "field larger than field limit" in str(exc):
+        return Reject("too_long", f"a field is over the CSV reader's limit of {csv.field_size_limit()} characters")
+    return Reject("malformed_record", f"not a valid CSV row: {exc}")
+
+
+def _csv_records(lines: list[str], width: int) -> Iterator[tuple[int, int, list[str] | Reject]]:
+    """(first line index, end line index, cells or Reject) per CSV record; a record may span lines.
+
+    A record that spans lines and still does not parse into ``width`` cells is far more likely a
+    stray quote than a field with line breaks: its first line alone is the broken record and reading
+    resumes on the next line, so one stray quote never swallows the rows after it.
+    """
+    feed = _LineFeed(lines)
+    reader = csv.reader(feed, strict=True)
+    while feed.pos < len(lines):
+        start = feed.pos
+        try:
+            cells: list[str] | Reject = next(reader)
+        except csv.Error as exc:
+            cells = _csv_error(exc)
+        broken = isinstance(cells, Reject) or (cells and len(cells) != width)
+        if broken and feed.pos - start > 1:
+            feed.pos = start + 1
+            try:
+                cells = next(csv.reader([lines[start]], strict=True))
+            except csv.Error as exc:
+                cells = _csv_error(exc)
+        if broken:
+            reader = csv.reader(feed, strict=True)  # after an error or a rewind, start afresh
+        yield start, feed.pos, cells
 
 
 def _required_cell(cells: dict[str, str], name: str) -> str:
@@ -311,14 +404,13 @@ def _required_cell(cells: dict[str, str], name: str) -> str:
 
 def _total(text: str) -> Decimal:
     if not _TOTAL.fullmatch(text):
-        raise Reject(
-            "invalid_value", f"total must be a decimal number with at most 2 decimals, got {_show(text)}"
-        )
+        raise Reject("invalid_value", f"total must be a decimal number with at most 2 decimals, got {_show(text)}")
     return Decimal(text).quantize(_CENT)
 
 
-def _order(text: str) -> dict[str, Any]:
-    fields = _csv_fields(text)
+def _order(fields: list[str]) -> dict[str, Any]:
+    if not fields:
+        raise Reject("malformed_record", "blank line")
     if len(fields) != len(ORDERS_HEADER):
         raise Reject("malformed_record", f"expected {len(ORDERS_HEADER)} columns, got {len(fields)}")
     cells = dict(zip(ORDERS_HEADER, fields, strict=True))
@@ -333,30 +425,65 @@ def _order(text: str) -> dict[str, Any]:
     }
 
 
-def _header_problem(line: bytes) -> Reject | None:
-    """None if the header line is the contract's, else the bad_header Reject for every row of the file."""
-    try:
-        header = tuple(_csv_fields(_decode(line, 1)))
-    except Reject:
-        header = None
-    if header == ORDERS_HEADER:
-        return None
-    found = line.decode("utf-8", "replace")
-    return Reject("bad_header", f"file header is {_show(found)}, expected {_show(','.join(ORDERS_HEADER))}")
+def _decoded_lines(raw: list[bytes]) -> tuple[list[str], set[int]]:
+    """Each line as text (invalid bytes kept as surrogate escapes) and the indexes of the lines that had some."""
+    lines, bad = [], set()
+    for i, line in enumerate(raw):
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            lines.append(line.decode("utf-8", "surrogateescape"))
+            bad.add(i)
+    if lines:
+        lines[0] = lines[0].removeprefix(_BOM)
+    return lines, bad
 
 
-def parse_orders_csv(data: bytes, uri: str, source: str = "orders") -> Iterator[ParsedRecord]:
-    """Records (rows after the header) of an orders CSV file; a wrong header rejects every row."""
-    lines = _lines(data)
-    first = next(lines, None)
+def _strip_eol(data: bytes) -> bytes:
+    return data.removesuffix(b"\n").removesuffix(b"\r")
+
+
+def parse_orders_csv(
+    data: bytes, uri: str, source: str = "orders", limit: TextLimit | None = None
+) -> Iterator[ParsedRecord]:
+    """Records (rows after the header) of an orders CSV file, read with the csv module (RFC 4180).
+
+    ``_line`` is the physical line a record starts on (the header is line 1), so a record spanning
+    lines is one record. A wrong header rejects every row.
+    """
+    raw = data.splitlines(keepends=True)  # LF, CRLF (and CR) endings
+    while raw and not raw[-1].strip():
+        raw.pop()
+    lines, bad = _decoded_lines(raw)
+    records = _csv_records(lines, len(ORDERS_HEADER))
+    first = next(records, None)
     if first is None:
         return
-    problem = _header_problem(first[1])
-    if problem is None:
-        yield from _line_records(uri, source, lines, _order)
-        return
-    for number, line in lines:
-        yield quarantine_row(source, uri, number, problem, line.decode("utf-8", "replace"))
+    header = first[2]
+    problem = None
+    if isinstance(header, Reject) or tuple(header) != ORDERS_HEADER or bad & set(range(first[0], first[1])):
+        found = _strip_eol(b"".join(raw[first[0] : first[1]])).decode("utf-8", "replace")
+        problem = Reject("bad_header", f"file header is {_show(found)}, expected {_show(','.join(ORDERS_HEADER))}")
+    for start, end, cells in records:
+        record_bytes = _strip_eol(b"".join(raw[start:end]))
+        try:
+            if problem is not None:
+                raise problem
+            if bad & set(range(start, end)):
+                try:
+                    record_bytes.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise _invalid_utf8(record_bytes, exc) from None
+            if isinstance(cells, Reject):
+                raise cells
+            row = _limit_row(_order(cells), source, limit)
+        except Reject as reject:
+            raw_bytes = record_bytes if reject.reason == "invalid_utf8" else None
+            yield quarantine_row(source, uri, start + 1, reject, record_bytes.decode("utf-8", "replace"), raw_bytes)
+        else:
+            row["_source_file"] = uri
+            row["_line"] = start + 1
+            yield ParsedRecord(bronze=row)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,27 +601,31 @@ def _collapse(parts: list[str]) -> str:
     return " ".join("".join(parts).split())
 
 
-def _faq_record(pair: _Pair, index: int, uri: str, title: str | None, source: str) -> ParsedRecord:
+def _faq_record(
+    pair: _Pair, index: int, uri: str, title: str | None, source: str, limit: TextLimit | None
+) -> ParsedRecord:
     question, answer_html = _collapse(pair.question), "".join(pair.answer_html).strip()
-    if not question:
-        reject = Reject("missing_field", f"question {index} (<{pair.heading}>) has no text")
-    elif not "".join(pair.answer_text).strip():
-        reject = Reject("missing_field", f"question {index} {_show(question)} has no answer content")
-    else:
-        return ParsedRecord(
-            bronze={
-                "faq_id": hashlib.sha256(f"{uri}#{index}".encode()).hexdigest(),
-                "page_title": title,
-                "question": question,
-                "answer_html": answer_html,
-                "_source_file": uri,
-                "_line": index,
-            }
-        )
-    return quarantine_row(source, uri, index, reject, "".join(pair.heading_html) + answer_html)
+    try:
+        if not question:
+            raise Reject("missing_field", f"question {index} (<{pair.heading}>) has no text")
+        if not "".join(pair.answer_text).strip():
+            raise Reject("missing_field", f"question {index} {_show(question)} has no answer content")
+        row = {
+            "faq_id": hashlib.sha256(f"{uri}#{index}".encode()).hexdigest(),
+            "page_title": title,
+            "question": question,
+            "answer_html": answer_html,
+            "_source_file": uri,
+            "_line": index,
+        }
+        return ParsedRecord(bronze=_limit_row(row, source, limit))
+    except Reject as reject:
+        return quarantine_row(source, uri, index, reject, "".join(pair.heading_html) + answer_html)
 
 
-def parse_faq_html(data: bytes, uri: str, source: str = "faq") -> Iterator[ParsedRecord]:
+def parse_faq_html(
+    data: bytes, uri: str, source: str = "faq", limit: TextLimit | None = None
+) -> Iterator[ParsedRecord]:
     """Question/answer pairs of an FAQ page: one record per h2/h3/dt heading outside the noise."""
     try:
         page = data.decode("utf-8")
@@ -509,35 +640,79 @@ def parse_faq_html(data: bytes, uri: str, source: str = "faq") -> Iterator[Parse
     parser.close()
     title = _collapse(parser.title) if parser.title is not None else None
     for index, pair in enumerate(parser.pairs, 1):
-        yield _faq_record(pair, index, uri, title, source)
+        yield _faq_record(pair, index, uri, title, source, limit)
 
 
 # ---------------------------------------------------------------------------------------------
 # Files
 
-PARSERS: dict[str, Callable[[bytes, str, str], Iterator[ParsedRecord]]] = {
+PARSERS: dict[str, Callable[[bytes, str, str, TextLimit | None], Iterator[ParsedRecord]]] = {
     "tickets": parse_jsonl,
     "reviews": parse_jsonl,
     "orders": parse_orders_csv,
     "faq": parse_faq_html,
 }
 
+_GZIP_CHUNK = 1 << 16  # compressed bytes fed at a time, so a corrupt block loses at most this much
 
-def parse_file(data: bytes, uri: str, source: str) -> Iterator[ParsedRecord]:
-    """Records of one raw file of ``source``: picks the parser, un-gzips ``*.gz`` files."""
-    extension = EXTENSIONS[source]
-    if uri.endswith(extension + ".gz"):
+
+def gunzip(data: bytes) -> tuple[bytes, str | None]:
+    """(decompressed bytes, None) or, for a truncated or corrupt stream, (what came before the break, why).
+
+    Concatenated gzip members (what ``cat a.gz b.gz`` makes) are one stream, as gzip(1) reads them.
+    """
+    out: list[bytes] = []
+    rest = data
+    while rest:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        fed = 0
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            yield quarantine_row(
-                source, uri, 1, Reject("malformed_record", f"unreadable gzip file: {exc}"), None
-            )
-            return
+            while fed < len(rest) and not inflater.eof:
+                out.append(inflater.decompress(rest[fed : fed + _GZIP_CHUNK]))
+                fed += _GZIP_CHUNK
+        except zlib.error as exc:
+            offset = len(data) - len(rest) + min(fed, len(rest))
+            return b"".join(out), f"corrupt gzip data near compressed byte offset {offset}: {exc}"
+        if not inflater.eof:
+            return b"".join(out), f"gzip stream truncated at compressed byte offset {len(data)}"
+        rest = inflater.unused_data
+        if not rest.strip(b"\0"):  # zero padding after the last member is not data
+            break
+    return b"".join(out), None
+
+
+def _break_record(data: bytes, why: str, uri: str, source: str) -> tuple[bytes, ParsedRecord]:
+    """Split the complete records of a broken stream from its cut-off tail, the break's one quarantine row."""
+    complete = data[: data.rfind(b"\n") + 1]
+    tail = data[len(complete) :]
+    line = complete.count(b"\n") + 1
+    message = f"{why}; the records before decompressed byte offset {len(complete)} are kept"
+    raw = tail.decode("utf-8", "replace") if tail else None
+    return complete, quarantine_row(source, uri, line, Reject("truncated_file", message), raw)
+
+
+def parse_file(data: bytes, uri: str, source: str, limit: TextLimit | None = None) -> Iterator[ParsedRecord]:
+    """Records of one raw file of ``source``: picks the parser, un-gzips ``*.gz`` files.
+
+    A gzip file that breaks off (truncated upload, corrupt block) keeps the complete records before
+    the break; the break itself is one ``truncated_file`` quarantine row at the line it cut.
+    """
+    extension = EXTENSIONS[source]
+    broken = None
+    if uri.endswith(extension + ".gz"):
+        data, why = gunzip(data)
+        if why is not None:
+            if not data:  # not gzip at all, or broken before its first byte of content
+                yield quarantine_row(source, uri, 1, Reject("malformed_record", f"unreadable gzip file: {why}"), None)
+                return
+            if source == "faq":  # a page cut off mid-way is not a page
+                yield quarantine_row(source, uri, 1, Reject("truncated_file", why), None)
+                return
+            data, broken = _break_record(data, why, uri, source)
     elif not uri.endswith(extension):
-        reject = Reject(
-            "malformed_record", f"not a {source} file: name must end with {extension} or {extension}.gz"
-        )
+        reject = Reject("malformed_record", f"not a {source} file: name must end with {extension} or {extension}.gz")
         yield quarantine_row(source, uri, 1, reject, None)
         return
-    yield from PARSERS[source](data, uri, source)
+    yield from PARSERS[source](data, uri, source, limit)
+    if broken is not None:
+        yield broken

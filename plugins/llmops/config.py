@@ -61,7 +61,14 @@ class SparkSettings(_Section):
 
 
 class DataSettings(_Section):
-    languages: list[str] = ["en"]
+    languages: list[str] = ["en"]  # ISO 639-1 codes silver keeps; each must be one the identifier knows
+    # language filter (spark_jobs.transforms.langid): a detection counts from this confidence and letter count
+    # on; below, the declared `lang` decides, else the record is "unknown", which silver keeps unless told not to
+    language_min_confidence: float = Field(0.5, gt=0, le=1)
+    language_min_letters: int = Field(8, ge=1)
+    keep_unknown_language: bool = True
+    # the silver gate fails when the language filter removes more than this share of a source's records
+    max_language_drop_share: float = Field(0.2, ge=0, le=1)
     max_quarantine_rate: float = Field(0.10, ge=0, le=1)
     # a new partition's row count must lie within [low, high] x the previous partition's
     row_count_ratio: tuple[float, float] = (0.2, 5.0)
@@ -80,6 +87,25 @@ class DataSettings(_Section):
     split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
     # name of the environment variable that holds the pseudonymisation key (never the key itself)
     pseudonym_key_env: str = "LLMOPS_PSEUDONYM_KEY"
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: list[str]) -> list[str]:
+        from lingua import IsoCode639_1  # noqa: PLC0415 - the identifier the clean job uses (imports in ~1 ms)
+
+        def supported(code: str) -> bool:
+            try:
+                return IsoCode639_1.from_str(code) is not None
+            except ValueError:
+                return False
+
+        codes = [code.strip().lower() for code in value]
+        unknown = [code for code in codes if not supported(code)]
+        if unknown or not codes:
+            raise ValueError(
+                f"languages must be ISO 639-1 codes the language identifier (lingua) supports, got {unknown or codes}"
+            )
+        return codes
 
     @model_validator(mode="after")
     def _check(self) -> DataSettings:

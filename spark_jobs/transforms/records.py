@@ -2,8 +2,9 @@
 
 Every free-text field goes through the same chain: HTML to text, NFKC + whitespace collapse,
 personal-data masking (with the record's own customer name and e-mail as extra literals). Each
-record also gets its detected language, the text that dedup hashes and shingles, and a
-prompt-injection flag with the first rule that matched.
+record also gets its language (detected, with the declared ``lang`` as evidence where the source
+has one), the text that dedup hashes and shingles, and a prompt-injection flag with the first rule
+that matched.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spark_jobs.transforms.injection import flag_injection
-from spark_jobs.transforms.langid import detect_language
+from spark_jobs.transforms.langid import LanguagePolicy, detect_language
 from spark_jobs.transforms.pii import mask_pii
 from spark_jobs.transforms.text import dedup_key_text, html_to_text, normalize
 
@@ -59,7 +60,13 @@ def _join_lines(*parts: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(*[pc.fill_null(p, "") for p in parts], "\n")
 
 
-def _finish(columns: dict[str, pa.Array], main_text: pa.Array, flagged_texts: list[pa.Array]) -> pa.RecordBatch:
+def _finish(
+    columns: dict[str, pa.Array],
+    main_text: pa.Array,
+    flagged_texts: list[pa.Array],
+    policy: LanguagePolicy,
+    declared_lang: pa.Array | None = None,
+) -> pa.RecordBatch:
     flag = pa.array([False] * len(main_text))
     rule = pa.nulls(len(main_text), pa.string())
     for text in flagged_texts:
@@ -67,7 +74,7 @@ def _finish(columns: dict[str, pa.Array], main_text: pa.Array, flagged_texts: li
         rule = pc.if_else(pc.and_(hit, pc.invert(flag)), which, rule)
         flag = pc.or_(flag, hit)
     columns.update(
-        lang=detect_language(main_text),
+        lang=detect_language(main_text, declared_lang, policy),
         dedup_text=dedup_key_text(main_text),
         is_suspicious=flag,
         suspicious_rule=rule,
@@ -75,7 +82,7 @@ def _finish(columns: dict[str, pa.Array], main_text: pa.Array, flagged_texts: li
     return pa.RecordBatch.from_pydict(columns)
 
 
-def clean_tickets(batch: pa.RecordBatch, counts: Counts) -> pa.RecordBatch:
+def clean_tickets(batch: pa.RecordBatch, counts: Counts, policy: LanguagePolicy) -> pa.RecordBatch:
     customer = batch.column("customer")
     pv = _person_values(customer)
     subject = clean_text(batch.column("subject"), pv, counts)
@@ -93,10 +100,10 @@ def clean_tickets(batch: pa.RecordBatch, counts: Counts) -> pa.RecordBatch:
         "_source_file": batch.column("_source_file"),
         "_line": batch.column("_line"),
     }
-    return _finish(cols, texts, [subject, texts, resolution])
+    return _finish(cols, texts, [subject, texts, resolution], policy)
 
 
-def clean_faq(batch: pa.RecordBatch, counts: Counts) -> pa.RecordBatch:
+def clean_faq(batch: pa.RecordBatch, counts: Counts, policy: LanguagePolicy) -> pa.RecordBatch:
     title = clean_text(batch.column("page_title"), None, counts)
     question = clean_text(batch.column("question"), None, counts)
     answer = clean_text(batch.column("answer_html"), None, counts)
@@ -108,10 +115,10 @@ def clean_faq(batch: pa.RecordBatch, counts: Counts) -> pa.RecordBatch:
         "_source_file": batch.column("_source_file"),
         "_line": batch.column("_line"),
     }
-    return _finish(cols, _join_lines(question, answer), [question, answer])
+    return _finish(cols, _join_lines(question, answer), [question, answer], policy)
 
 
-def clean_reviews(batch: pa.RecordBatch, counts: Counts) -> pa.RecordBatch:
+def clean_reviews(batch: pa.RecordBatch, counts: Counts, policy: LanguagePolicy) -> pa.RecordBatch:
     title = clean_text(batch.column("title"), None, counts)
     body = clean_text(batch.column("body"), None, counts)
     cols = {
@@ -124,10 +131,10 @@ def clean_reviews(batch: pa.RecordBatch, counts: Counts) -> pa.RecordBatch:
         "_source_file": batch.column("_source_file"),
         "_line": batch.column("_line"),
     }
-    return _finish(cols, _join_lines(title, body), [title, body])
+    return _finish(cols, _join_lines(title, body), [title, body], policy, batch.column("lang"))
 
 
-CLEANERS: dict[str, Callable[[pa.RecordBatch, Counts], pa.RecordBatch]] = {
+CLEANERS: dict[str, Callable[[pa.RecordBatch, Counts, LanguagePolicy], pa.RecordBatch]] = {
     "tickets": clean_tickets,
     "faq": clean_faq,
     "reviews": clean_reviews,

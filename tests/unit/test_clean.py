@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +103,29 @@ def test_orders_pseudonymised(spark):
     out = pseudonymise_orders(spark.createDataFrame([row], BRONZE["orders"]), b"secret").collect()[0]
     assert "customer_email" not in out.asDict()
     assert out["customer_email_key"] == hmac.new(b"secret", b"maria@example.com", hashlib.sha256).hexdigest()
+
+
+SHORT_REVIEWS_EN = (Path(__file__).parents[1] / "fixtures" / "langid" / "short_reviews_en.txt").read_text().splitlines()
+GERMAN_REVIEWS = [
+    "Der Mixer ist viel zu laut und nach drei Wochen ist der Deckel gebrochen, ich bin enttäuscht.",
+    "Sehr gute Verarbeitung, die Lieferung kam pünktlich und alles funktioniert wie beschrieben.",
+]
+
+
+def _review(i: int, body: str, lang: str | None) -> dict:
+    return {"review_id": f"R{i}", "product_id": "P1", "rating": 4, "title": None, "body": body, "created_at": T0,
+            "lang": lang, "extra": None, "_source_file": "file:///raw/r.jsonl", "_line": i}
+
+
+@pytest.mark.parametrize("keep_unknown", [True, False])
+def test_short_english_reviews_stay_in_silver_and_other_languages_go(spark, keep_unknown):
+    rows = [_review(i, body, "en" if i % 2 else None) for i, body in enumerate(SHORT_REVIEWS_EN)]
+    rows += [_review(100 + i, body, None) for i, body in enumerate(GERMAN_REVIEWS)]
+    cfg = load_settings("local", environ={"LLMOPS__DATA__KEEP_UNKNOWN_LANGUAGE": str(keep_unknown).lower()})
+    silver, removed = clean_source(spark.createDataFrame(rows, BRONZE["reviews"]), "reviews", ["en"], cfg)
+    kept = {r["review_id"]: r["lang"] for r in silver.collect()}
+    dropped = {r["review_id"]: r["lang"] for r in removed["language"].collect()}
+    assert {rid: lang for rid, lang in dropped.items() if lang != "unknown"} == {"R100": "de", "R101": "de"}
+    declared_en = {f"R{i}" for i in range(1, len(SHORT_REVIEWS_EN), 2)}
+    assert {rid for rid, lang in kept.items() if lang == "en"} >= declared_en
+    assert ("unknown" in kept.values()) is keep_unknown and ("unknown" in dropped.values()) is not keep_unknown

@@ -185,6 +185,15 @@ def write_bronze(
     summary.write_text(json.dumps({"sources": sources}))
 
 
+def write_clean_summary(lake_root: str, ds: str, bronze: int = 8, removed_language: dict | None = None) -> None:
+    """The clean step's summary as the silver gate reads it: bronze rows and what the language filter removed."""
+    removed = removed_language or {}
+    sources = {s: {"bronze": bronze, "removed_language": removed.get(s, 0)} for s in ("tickets", "faq", "reviews")}
+    summary = lake.local_path(lake.join(lake_root, "reports", "clean", f"ds={ds}", "summary.json"))
+    summary.parent.mkdir(parents=True, exist_ok=True)
+    summary.write_text(json.dumps({"sources": sources}))
+
+
 def failures(verdict) -> dict[tuple[str, str, str | None], object]:
     """(table, expectation name, column) -> observed, for every failed expectation."""
     return {(t, e.name, e.column): e.observed for t, e in verdict.failures()}
@@ -296,6 +305,7 @@ def test_bronze_violations_fail_the_gate_and_are_named(spark, bronze_lake):
 def test_silver_clean_partition_passes(spark, lake_root):
     for source in SOURCES:
         write(spark, lake_root, "silver", source, DS, silver_rows(source, 8), SILVER[source])
+    write_clean_summary(lake_root, DS, removed_language={"reviews": 1})
     verdict = gate.run_gate(spark, "silver", lake_root, DS, CFG)
     assert verdict.passed, verdict.failures()
     assert {t.table: t.rows for t in verdict.tables}["tickets.messages"] == 16
@@ -316,6 +326,7 @@ def test_silver_violations_fail_without_quoting_personal_data(spark, lake_root):
     leaky_orders = StructType([*SILVER["orders"].fields, StructField("customer_email", StringType(), True)])
     orders = [{**r, "customer_email": "user@example.com"} for r in rows["orders"]]
     write(spark, lake_root, "silver", "orders", DS, orders, leaky_orders)
+    write_clean_summary(lake_root, DS)
 
     verdict = gate.run_gate(spark, "silver", lake_root, DS, CFG)
     assert verdict.status == "failed"
@@ -339,6 +350,30 @@ def test_silver_violations_fail_without_quoting_personal_data(spark, lake_root):
     written += [p.read_text() for p in (out / "gx").rglob("*.json")]
     for secret in ("maria.lopez@example.org", "4111 1111 1111 1111", "555-0132"):
         assert not any(secret in text for text in written), secret
+
+
+def test_silver_fails_when_the_language_filter_takes_too_much_of_a_source(spark, lake_root):
+    for source in SOURCES:
+        write(spark, lake_root, "silver", source, DS, silver_rows(source, 8), SILVER[source])
+    write_clean_summary(lake_root, DS, bronze=10, removed_language={"reviews": 3, "faq": 1})
+    verdict = gate.run_gate(spark, "silver", lake_root, DS, CFG)  # CFG: max_language_drop_share 0.2
+    assert verdict.status == "failed"
+    (failed,) = failures(verdict).items()
+    assert failed[0] == ("language_filter", "expect_column_values_to_be_between", "removed_language_share")
+    assert (failed[1]["unexpected"], failed[1]["of"], failed[1]["sample"]) == (1, 3, [0.3])
+    assert failed[1]["ids"] == ["reviews"]
+
+
+def test_silver_errors_without_the_clean_summary(spark, lake_root):
+    for source in SOURCES:
+        write(spark, lake_root, "silver", source, DS, silver_rows(source, 8), SILVER[source])
+    with pytest.raises(gate.GateError, match="cannot read the clean summary"):
+        gate.run_gate(spark, "silver", lake_root, DS, CFG)
+    write_clean_summary(lake_root, DS)
+    summary = lake.local_path(lake.join(lake_root, "reports", "clean", f"ds={DS}", "summary.json"))
+    summary.write_text(json.dumps({"sources": {"tickets": {"bronze": 8}}}))
+    with pytest.raises(gate.GateError, match="no bronze / removed_language figures"):
+        gate.run_gate(spark, "silver", lake_root, DS, CFG)
 
 
 # ---------------------------------------------------------------- gold and the command line

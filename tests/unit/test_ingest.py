@@ -60,18 +60,10 @@ ORDER = b"O-1,C-1,a@example.com,Speaker,delivered,2024-05-01T09:00:00Z,59.99"
 def raw_root(tmp_path) -> str:
     """A raw tree with every source and, per record, what the job must do with it."""
     files = {
-        "tickets/a.jsonl": _lines(
-            _ticket(1, tags=["audio"]), _ticket(2, channel="fax"), b"{oops", _ticket(3)
-        ),
-        "tickets/b.jsonl.gz": gzip.compress(
-            _lines(_ticket(4), b'{"ticket_id": "T-\xff"}', _ticket(5, messages=[]))
-        ),
-        "reviews/r.jsonl": _lines(_review(1), _review(2, rating="5"), _review(3, rating=0)).replace(
-            b"\n", b"\r\n"
-        ),
-        "orders/o.csv": b"\n".join(
-            [",".join(ORDERS_HEADER).encode(), ORDER, b"O-2,C-2,,TV,lost,2024-05-01,1", b""]
-        ),
+        "tickets/a.jsonl": _lines(_ticket(1, tags=["audio"]), _ticket(2, channel="fax"), b"{oops", _ticket(3)),
+        "tickets/b.jsonl.gz": gzip.compress(_lines(_ticket(4), b'{"ticket_id": "T-\xff"}', _ticket(5, messages=[]))),
+        "reviews/r.jsonl": _lines(_review(1), _review(2, rating="5"), _review(3, rating=0)).replace(b"\n", b"\r\n"),
+        "orders/o.csv": b"\n".join([",".join(ORDERS_HEADER).encode(), ORDER, b"O-2,C-2,,TV,lost,2024-05-01,1", b""]),
         "orders/old.csv.gz": gzip.compress(b"id,total\n1,2\n3,4\n"),
         "faq/p.html": FAQ,
     }
@@ -169,9 +161,38 @@ def test_run_publishes_partitions_reconciles_and_reruns_idempotently(spark, raw_
         assert not staging.exists() or not any(staging.iterdir())
 
 
-def test_a_source_without_files_gets_empty_partitions(spark, raw_root, lake_root, tmp_path):
+def test_nothing_landed_is_an_error_that_publishes_nothing(spark, raw_root, lake_root, tmp_path, capsys):
+    ingest.run(raw_root, lake_root, DS, sources=("reviews",))
+    before = read_partition(spark, lake_root, "bronze", "reviews", DS).count()
+    (tmp_path / "landed-elsewhere" / "reviews" / "ds=2024-04-30").mkdir(parents=True)
+    for missing in (f"file://{tmp_path}/no-such-root", f"file://{tmp_path}/landed-elsewhere"):
+        args = ["--raw-root", missing, "--lake-root", lake_root, "--ds", DS, "--sources", "reviews"]
+        assert ingest.main(args) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "nothing published" in err, err
+        assert ("does not exist" if "no-such" in missing else f"no raw records for ds={DS}") in err
+        assert read_partition(spark, lake_root, "bronze", "reviews", DS).count() == before == 1
+    # a source whose files hold no record is refused too, before any other source is published
+    header_only = tmp_path / "header-only"
+    (header_only / "orders" / f"ds={DS}").mkdir(parents=True)
+    (header_only / "orders" / f"ds={DS}" / "o.csv").write_bytes(",".join(ORDERS_HEADER).encode() + b"\n")
+    (header_only / "reviews" / f"ds={DS}").mkdir(parents=True)
+    (header_only / "reviews" / f"ds={DS}" / "r.jsonl").write_bytes(_lines(_review(7), _review(8)))
+    with pytest.raises(ingest.NothingLandedError, match="for orders"):
+        ingest.run(f"file://{header_only}", lake_root, DS, sources=("reviews", "orders"))
+    assert read_partition(spark, lake_root, "bronze", "reviews", DS).count() == before
+
+
+def test_allow_empty_publishes_an_empty_day_and_reports_what_it_replaced(spark, raw_root, lake_root, tmp_path):
+    ingest.run(raw_root, lake_root, DS, sources=("reviews",))
+    summary = ingest.run(f"file://{tmp_path}/nothing", lake_root, DS, sources=("reviews",), allow_empty=True)
+    assert summary["sources"]["reviews"]["replaced_bronze_rows"] == 1
+    assert read_partition(spark, lake_root, "bronze", "reviews", DS).count() == 0
+
+
+def test_a_source_without_files_gets_empty_partitions_when_allowed(spark, raw_root, lake_root, tmp_path):
     empty_raw = f"file://{tmp_path}/nothing-landed"
-    summary = ingest.run(empty_raw, lake_root, DS, sources=("faq", "orders"))
+    summary = ingest.run(empty_raw, lake_root, DS, sources=("faq", "orders"), allow_empty=True)
     assert summary["sources"]["faq"] == {
         "files": 0,
         "read": 0,
@@ -199,9 +220,7 @@ def test_a_lossy_write_fails_reconciliation_with_exit_code_1(spark, raw_root, la
 
 
 def test_main_succeeds_on_a_good_tree(spark, raw_root, lake_root):
-    assert (
-        ingest.main(["--raw-root", raw_root, "--lake-root", lake_root, "--ds", DS, "--sources", "faq"]) == 0
-    )
+    assert ingest.main(["--raw-root", raw_root, "--lake-root", lake_root, "--ds", DS, "--sources", "faq"]) == 0
 
 
 def test_reconciliation_problem_names_the_source_and_counts():

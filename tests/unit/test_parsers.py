@@ -7,12 +7,16 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+import zlib
 from decimal import Decimal
 
+import pyarrow as pa
 import pytest
+from pyspark.sql.pandas.types import to_arrow_schema
 
 from llmops.contracts.raw_landing import ORDERS_HEADER, REASONS
-from spark_jobs.parsers import parse_faq_html, parse_file, parse_jsonl, parse_orders_csv
+from spark_jobs.ingest import parsed_schema
+from spark_jobs.parsers import TextLimit, parse_faq_html, parse_file, parse_jsonl, parse_orders_csv
 from spark_jobs.schemas import BRONZE, QUARANTINE
 
 URI = "file:///raw/x/ds=2024-05-01/part-00000"
@@ -170,11 +174,7 @@ def test_invalid_utf8_quarantines_only_that_line_with_its_original_bytes():
 
 
 def test_crlf_unicode_bom_and_trailing_blank_lines():
-    data = (
-        b"\xef\xbb\xbf"
-        + _jsonl(_ticket(subject="Überweisung — 日本")).replace(b"\n", b"\r\n") * 2
-        + b"\r\n\n"
-    )
+    data = b"\xef\xbb\xbf" + _jsonl(_ticket(subject="Überweisung — 日本")).replace(b"\n", b"\r\n") * 2 + b"\r\n\n"
     records = list(parse_jsonl(data, URI, "tickets"))
     assert [r.bronze["_line"] for r in records] == [1, 2]
     assert records[0].bronze["subject"] == "Überweisung — 日本"
@@ -388,9 +388,7 @@ def test_parse_file_reads_gzip_files_like_plain_ones():
     zipped = list(parse_file(gzip.compress(data), "file:///r/reviews/ds=2024-05-01/a.jsonl.gz", "reviews"))
     assert [(r.bronze or r.quarantine)["_line"] for r in zipped] == [1, 2]
     assert [r.bronze is None for r in zipped] == [r.bronze is None for r in plain] == [False, True]
-    orders = list(
-        parse_file(gzip.compress(_csv(GOOD_ROW)), "s3a://b/orders/ds=2024-05-01/o.csv.gz", "orders")
-    )
+    orders = list(parse_file(gzip.compress(_csv(GOOD_ROW)), "s3a://b/orders/ds=2024-05-01/o.csv.gz", "orders"))
     assert orders[0].bronze["_source_file"] == "s3a://b/orders/ds=2024-05-01/o.csv.gz"
 
 
@@ -398,7 +396,7 @@ def test_parse_file_reads_gzip_files_like_plain_ones():
     ("uri", "data", "text"),
     [
         ("file:///r/a.jsonl.gz", b"not gzip at all", "unreadable gzip"),
-        ("file:///r/a.jsonl.gz", gzip.compress(b'{"a": 1}\n')[:-6], "unreadable gzip"),
+        ("file:///r/a.jsonl.gz", gzip.compress(b'{"a": 1}\n')[:8], "unreadable gzip"),
         ("file:///r/a.csv", b"x\n", "name must end with .jsonl"),
     ],
 )
@@ -416,5 +414,147 @@ def test_every_reason_code_is_produced_by_some_parser():
         _rejected(_jsonl(_review(rating="5")), "reviews")["reason"],
         _rejected(_jsonl(_review(rating=6)), "reviews")["reason"],
         _rejected(_csv(GOOD_ROW, header=b"a,b"), "orders", parse_orders_csv)["reason"],
+        _only(list(parse_jsonl(_jsonl(_review(body="x" * 11)), URI, "reviews", TextLimit(10)))).quarantine["reason"],
+        list(parse_file(gzip.compress(_jsonl(_review()))[:-10], "file:///r/a.jsonl.gz", "reviews"))[-1].quarantine[
+            "reason"
+        ],
     }
     assert produced == set(REASONS)
+
+
+# ------------------------------------------------------------------------------- RFC 4180, written from the contract
+# (quoted fields may hold commas, quotes and line breaks; CRLF or LF; a UTF-8 BOM; one record, one row number)
+
+RFC_4180_ORDERS = (
+    b"\xef\xbb\xbforder_id,customer_id,customer_email,product,status,created_at,total\r\n"
+    b'A-100,U-7,,"Desk lamp, brass",delivered,2025-02-03T09:15:00Z,45.00\r\n'
+    b'A-101,U-8,u8@example.org,"Poster ""Night sky"" 50x70",shipped,2025-02-03T10:00:00Z,19.99\r\n'
+    b'A-102,U-9,,"Gift set:\r\n- mug\n- ""tea"" tin",placed,2025-02-03T11:30:00+01:00,30\r\n'
+    b"A-103,U-9,,Plain product,returned,2025-02-03T12:00:00Z,-30.00\n"
+)
+
+
+def test_rfc4180_quoted_commas_quotes_and_line_breaks_are_one_record_each():
+    records = list(parse_orders_csv(RFC_4180_ORDERS, URI))
+    assert [r.quarantine for r in records] == [None] * 4
+    rows = [r.bronze for r in records]
+    assert [r["order_id"] for r in rows] == ["A-100", "A-101", "A-102", "A-103"]
+    assert [r["product"] for r in rows] == [
+        "Desk lamp, brass",
+        'Poster "Night sky" 50x70',
+        'Gift set:\r\n- mug\n- "tea" tin',
+        "Plain product",
+    ]
+    assert [r["_line"] for r in rows] == [2, 3, 4, 7]  # the physical line each record starts on
+    assert rows[2]["total"] == Decimal("30.00")
+
+
+def test_rfc4180_lf_file_without_bom_reads_the_same():
+    lf = RFC_4180_ORDERS.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
+    assert [r.bronze["order_id"] for r in parse_orders_csv(lf, URI)] == ["A-100", "A-101", "A-102", "A-103"]
+
+
+def test_a_stray_quote_breaks_its_own_row_only():
+    data = _csv(b'A-1,U-1,,"Cable 2m,placed,2025-02-03T09:00:00Z,5.00', GOOD_ROW, GOOD_ROW)
+    records = list(parse_orders_csv(data, URI))
+    assert [(r.quarantine or {}).get("reason") for r in records] == ["malformed_record", None, None]
+    assert [(r.bronze or r.quarantine)["_line"] for r in records] == [2, 3, 4]
+
+
+def test_invalid_utf8_inside_a_multiline_record_quarantines_that_record_with_its_bytes():
+    bad = b'A-1,U-1,,"caf\xe9\nlatte",placed,2025-02-03T09:00:00Z,5.00'
+    records = list(parse_orders_csv(_csv(bad, GOOD_ROW), URI))
+    assert [(r.quarantine or {}).get("reason") for r in records] == ["invalid_utf8", None]
+    assert base64.b64decode(records[0].quarantine["raw_bytes"]) == bad
+    assert records[1].bronze["_line"] == 4
+
+
+# ------------------------------------------------------------------------------- JSONL neighbours
+
+
+def test_a_bom_at_the_start_of_a_concatenated_jsonl_file_is_not_content():
+    part = b"\xef\xbb\xbf" + _jsonl(_review()).replace(b"\n", b"\r\n")
+    records = list(parse_jsonl(part + part, URI, "reviews"))
+    assert [r.quarantine for r in records] == [None, None]
+
+
+def test_an_unpaired_surrogate_escape_quarantines_only_its_record_and_every_row_fits_arrow():
+    lone = json.dumps(_review(review_id="R-2", body="broken \ud800 text"))  # json.dumps escapes it: \\ud800
+    paired = _review(review_id="R-3", body="emoji \U0001f600 fine")
+    records = list(parse_jsonl(_jsonl(_review(), lone.encode(), paired), URI, "reviews"))
+    assert [(r.quarantine or {}).get("reason") for r in records] == [None, "malformed_record", None]
+    assert "U+D800" in records[1].quarantine["message"]
+    schema = to_arrow_schema(parsed_schema("reviews"), timezone="UTC")
+    batch = pa.RecordBatch.from_pylist([{"bronze": r.bronze, "quarantine": r.quarantine} for r in records], schema)
+    assert batch.num_rows == 3
+
+
+# ------------------------------------------------------------------------------- gzip that breaks off
+
+
+def test_a_truncated_gzip_keeps_the_complete_records_and_quarantines_the_break_once():
+    data = _jsonl(*[_review(review_id=f"R-{i}", body="Solid build, quiet fan. " * 40) for i in range(1, 41)])
+    packed = gzip.compress(data)
+    cut = packed[: len(packed) // 2]
+    uri = "file:///r/reviews/ds=2025-02-03/batch.jsonl.gz"
+    records = list(parse_file(cut, uri, "reviews"))
+    kept = [r.bronze for r in records if r.bronze]
+    (broken,) = [r.quarantine for r in records if r.quarantine]
+    readable = zlib.decompressobj(31).decompress(cut)  # all zlib can give back from the cut stream
+    assert len(kept) == readable.count(b"\n") > 0
+    assert [r["_line"] for r in kept] == list(range(1, len(kept) + 1))
+    assert broken["reason"] == "truncated_file" and broken["_source_file"] == uri
+    assert broken["_line"] == len(kept) + 1
+    assert f"compressed byte offset {len(cut)}" in broken["message"]
+    assert data.startswith(b"".join(_jsonl(_review(review_id=r["review_id"], body=r["body"])) for r in kept))
+
+
+def test_a_truncated_gzip_csv_keeps_its_complete_rows():
+    data = _csv(*[GOOD_ROW.replace(b"O-1", f"O-{i}".encode()) for i in range(500)])
+    records = list(parse_file(gzip.compress(data)[:-100], "file:///r/o.csv.gz", "orders"))
+    assert [r.quarantine["reason"] for r in records if r.quarantine] == ["truncated_file"]
+    assert len(records) > 400
+
+
+def test_concatenated_gzip_members_are_one_file():
+    data = gzip.compress(_jsonl(_review(review_id="R-1"))) + gzip.compress(_jsonl(_review(review_id="R-2")))
+    records = list(parse_file(data, "file:///r/a.jsonl.gz", "reviews"))
+    assert [r.bronze["review_id"] for r in records] == ["R-1", "R-2"]
+
+
+# ------------------------------------------------------------------------------- oversized text
+
+
+def test_an_oversized_field_quarantines_its_record_and_the_batch_proceeds():
+    long_body = "This blender is loud. " * 100
+    data = _jsonl(_review(review_id="R-1"), _review(review_id="R-2", body=long_body), _review(review_id="R-3"))
+    records = list(parse_jsonl(data, URI, "reviews", TextLimit(1000)))
+    assert [r.bronze["review_id"] for r in records if r.bronze] == ["R-1", "R-3"]
+    row = records[1].quarantine
+    assert (row["reason"], row["_line"]) == ("too_long", 2)
+    assert row["message"] == f"body has {len(long_body)} characters, over the limit of 1000"
+
+
+@pytest.mark.parametrize(
+    ("source", "data", "parse", "field"),
+    [
+        (
+            "tickets",
+            _jsonl(_ticket(messages=[{"role": "customer", "text": "a" * 51}])),
+            parse_jsonl,
+            "messages[0].text",
+        ),
+        ("tickets", _jsonl(_ticket(subject="s" * 51)), parse_jsonl, "subject"),
+        ("faq", b"<h2>Q?</h2><p>" + b"a" * 51 + b"</p>", parse_faq_html, "answer_html"),
+        ("orders", _csv(GOOD_ROW.replace(b"Router, AX3000", b"p" * 51)), parse_orders_csv, "product"),
+    ],
+)
+def test_every_source_applies_the_text_limit(source, data, parse, field):
+    (record,) = parse(data, URI, source, TextLimit(50))
+    assert record.quarantine["reason"] == "too_long" and record.quarantine["message"].startswith(field + " ")
+
+
+def test_truncate_mode_cuts_the_field_and_says_so_in_extra():
+    (record,) = parse_jsonl(_jsonl(_review(body="b" * 30)), URI, "reviews", TextLimit(20, truncate=True))
+    assert record.bronze["body"] == "b" * 20
+    assert json.loads(record.bronze["extra"]["_truncated"]) == ["body: 30 chars"]
