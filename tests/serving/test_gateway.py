@@ -309,6 +309,20 @@ def test_a_traffic_file_changed_before_the_gateway_serves_is_picked_up(upstream,
     assert version == CANARY
 
 
+def test_a_routed_version_the_backend_lost_is_a_502_for_that_variant(gateway_url):
+    table = {"routes": {"support-assistant": {"stable": {"model": STABLE}, "canary": {"model": "not-loaded"},
+                                              "canary_weight": 1.0}}}  # fmt: skip
+    put = httpx.put(f"{gateway_url}/admin/traffic", json=table, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert put.status_code == 200
+    for stream in (False, True):
+        answer = httpx.post(f"{gateway_url}/v1/completions", json={"prompt": "hi", "stream": stream})
+        assert answer.status_code == 502 and "not-loaded" in answer.json()["error"]["message"]
+    samples = _metrics(gateway_url)
+    labels = {"model": "support-assistant", "variant": "canary", "version": "not-loaded"}
+    assert _sample(samples, "llmops_gateway_requests_total", **labels, status_class="5xx") == 2
+    assert _sample(samples, "llmops_gateway_in_flight_requests") == 0
+
+
 # ---- metrics and callbacks --------------------------------------------------------------------------------------
 
 

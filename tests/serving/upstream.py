@@ -41,6 +41,8 @@ class Upstream:
         async def generate(route: str, request: Request):
             body = await request.json()
             self.seen.append(body)
+            if body["model"] == "not-loaded":  # as vLLM answers for an adapter it does not have
+                return JSONResponse({"error": {"message": "The model `not-loaded` does not exist."}}, status_code=404)
             text = body["prompt"] if route == "completions" else body["messages"][-1]["content"]
             tokens = min(body.get("max_tokens") or body.get("max_completion_tokens") or 5, 5)
             if isinstance(text, str) and text.startswith("slow:"):

@@ -405,6 +405,9 @@ def build_app(
         except httpx.HTTPError as exc:
             record.status, record.error = 502, repr(exc)
             return _error(502, f"model backend unreachable: {exc!r}", "backend_unavailable")
+        if reply.status_code == 404:
+            record.status, record.error = 502, reply.text[:500]
+            return _version_missing(assignment)
         record.status = reply.status_code
         try:
             content = reply.json()
@@ -432,11 +435,14 @@ def build_app(
             async with asyncio.timeout_at(deadline):
                 upstream = await _unless_client_leaves(request, open_upstream())
             if upstream.status_code != 200:
-                record.status = upstream.status_code
-                content = json.loads(await upstream.aread() or b"{}")
+                record.status, body = upstream.status_code, await upstream.aread()
                 await held.aclose()
+                if record.status == 404:
+                    record.status, record.error = 502, body[:500].decode(errors="replace")
+                    finish(record, started)
+                    return _version_missing(assignment)
                 finish(record, started)
-                return JSONResponse(content, status_code=record.status)
+                return JSONResponse(json.loads(body or b"{}"), status_code=record.status)
         except Refused as exc:
             await held.aclose()
             record.status, record.error = exc.status, exc.message
@@ -503,6 +509,13 @@ def build_app(
         return await generate("chat/completions", request)
 
     return app
+
+
+def _version_missing(assignment: Assignment) -> JSONResponse:
+    """The gateway checked the model name, so a backend 404 means the routed version is not loaded (an adapter
+    lost with a restarted vLLM pod, say): the server's fault (502, counted against that variant), not the caller's."""
+    return _error(502, f"{assignment.model!r} is routed to version {assignment.target.model!r}, which the backend "
+                  "does not serve", "version_not_served")  # fmt: skip
 
 
 def _variant_headers(assignment: Assignment) -> dict[str, str]:
