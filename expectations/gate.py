@@ -36,6 +36,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
 
 from expectations import suites
+from expectations.pii_scan import PRESIDIO_TYPES, PresidioScanner
 from expectations.verdict import ExpectationOutcome, GateVerdict, TableOutcome, format_table, outcomes
 from llmops import lake
 from llmops.config import DataSettings, Settings, settings
@@ -176,28 +177,73 @@ def bronze_tables(spark: SparkSession, lake_root: str, ds: str, data: DataSettin
     return tables
 
 
+PII_SCAN = StructType(
+    [
+        StructField("column", StringType(), False),  # <table>.<column>
+        StructField("pii_type", StringType(), False),
+        StructField("found", LongType(), False),  # scanned values holding that type
+        StructField("scanned", LongType(), False),
+        StructField("non_null", LongType(), False),
+        StructField("row_ids", StringType(), False),  # a few ids of rows with a finding (never the values)
+    ]
+)
+
+
+def pii_scan_table(
+    spark: SparkSession, layer: str, columns: list[tuple[str, DataFrame, str, str]], data: DataSettings
+) -> GateTable:
+    """Presidio's independent scan (expectations.pii_scan) of every (table, frame, id column, text column),
+    on a seeded sample of ``data.pii_scan_max_rows`` values where a column holds more; one row per column and
+    contract type. A scan error raises: the gate errors, it never passes unscanned data."""
+    scanner = PresidioScanner(data.pii_scan_phone_regions, data.pii_scan_min_score)
+    rows = []
+    for table, df, id_column, column in columns:
+        values = df.select(F.col(id_column).cast("string").alias("id"), F.col(column).alias("text")).where(
+            F.length("text") > 0
+        )
+        non_null = values.count()
+        if non_null > data.pii_scan_max_rows:
+            values = values.sample(fraction=min(1.0, 1.5 * data.pii_scan_max_rows / non_null), seed=7)
+        sample = [(r["id"], r["text"]) for r in values.limit(data.pii_scan_max_rows).collect()]
+        findings = scanner.scan(sample)
+        for kind in PRESIDIO_TYPES.values():
+            found = findings.get(kind)
+            ids = ",".join(found.ids) if found else ""
+            rows.append((f"{table}.{column}", kind, found.count if found else 0, len(sample), non_null, ids))
+    frame = spark.createDataFrame(rows, PII_SCAN)
+    return GateTable("pii_scan", frame, suites.pii_scan_suite(layer), ("column", "pii_type", "row_ids"), True)
+
+
 def silver_tables(spark: SparkSession, lake_root: str, ds: str, data: DataSettings) -> list[GateTable]:
-    tables = []
+    tables, text_columns = [], []
     for source in SOURCES:
         df = read_table(spark, lake_root, "silver", source, ds)
         rows = row_bounds(spark, lake_root, "silver", source, ds, data)
         tables.append(
             GateTable(source, df, suites.silver_suite(source, rows, data), (suites.ID_COLUMNS[source],))
         )
+        flat = [c for c in suites.TEXT_COLUMNS[source] if "." not in c]  # messages.text: exploded below
+        text_columns += [(source, df, suites.ID_COLUMNS[source], c) for c in flat]
         if source == "tickets":
             messages = explode_messages(df)
             tables.append(
                 GateTable(suites.MESSAGES_TABLE, messages, suites.silver_messages_suite(data), ("ticket_id",))
             )
+            text_columns.append((suites.MESSAGES_TABLE, messages, "ticket_id", "text"))
     language = language_filter_frame(spark, read_step_summary(lake_root, "clean", ds))
     tables.append(GateTable("language_filter", language, suites.language_filter_suite(data), ("source",), True))
+    tables.append(pii_scan_table(spark, "silver", text_columns, data))
     return tables
 
 
 def gold_tables(spark: SparkSession, lake_root: str, ds: str, data: DataSettings) -> list[GateTable]:
     df = read_table(spark, lake_root, "gold", "sft", ds)
     rows = row_bounds(spark, lake_root, "gold", "sft", ds, data)
-    return [GateTable("sft", df, suites.gold_suite(rows, data), ("example_id",))]
+    text_columns = [("sft", df, "example_id", c) for c in suites.GOLD_TEXT_COLUMNS]
+    return [
+        GateTable("sft", df, suites.gold_suite(rows, data), ("example_id",)),
+        pii_scan_table(spark, "gold", text_columns, data),
+    ]
 
 
 TABLES: dict[str, Callable[[SparkSession, str, str, DataSettings], list[GateTable]]] = {

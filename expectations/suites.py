@@ -28,6 +28,7 @@ LANGUAGE_FILTERED = tuple(s for s in SOURCES if "lang" in SILVER[s].fieldNames()
 ALLOWED_VALUES = {"tickets": {"channel": CHANNELS}, "orders": {"status": ORDER_STATUSES}}
 GOLD_SPLITS = ("train", "validation", "test")
 GOLD_SOURCES = ("tickets", "faq")
+GOLD_TEXT_COLUMNS = ("text", "instruction", "input", "output")
 # build_sft's annotated format; the context may span lines (subject + order facts), hence DOTALL.
 GOLD_TEXT_FORMAT = r"(?s)^\[Context\] .*\n\[Question\] .+\n\[Answer\] .+$"
 # Silver tickets' messages exploded to one row per message (ticket_id, role, text), validated as a table.
@@ -100,6 +101,22 @@ def no_raw_personal_data(column: str) -> gxe.Expectation:
         column=column, regex_list=list(DETECTION_PATTERNS.values()),
         meta={"pii_types": list(DETECTION_PATTERNS)},
     )  # fmt: skip
+
+
+def pii_scan_suite(layer: str) -> gx.ExpectationSuite:
+    """The independent personal-data scan's findings (expectations.pii_scan), one row per column and type: a
+    second opinion that shares no pattern with the masker and the regex check above."""
+    return _suite(
+        f"{layer}.pii_scan",
+        [
+            gxe.ExpectColumnValuesToBeBetween(
+                column="found",
+                min_value=0,
+                max_value=0,
+                meta={"why": "Presidio's own recognizers + libphonenumber found raw personal data"},
+            )
+        ],
+    )
 
 
 def _text_length(column: str, required: bool, max_chars: int) -> gxe.Expectation:
@@ -243,5 +260,5 @@ def gold_suite(rows: RowCountBounds, data: DataSettings) -> gx.ExpectationSuite:
             meta={"columns": ["output", "instruction"]},
         ),
     ]
-    expectations.extend(no_raw_personal_data(c) for c in ("text", "instruction", "input", "output"))
+    expectations.extend(no_raw_personal_data(c) for c in GOLD_TEXT_COLUMNS)
     return _suite("gold.sft", expectations)

@@ -90,6 +90,12 @@ class DataSettings(_Section):
 
     @field_validator("languages")
     @classmethod
+    # the silver/gold gates' independent personal-data scan (Presidio, expectations.pii_scan): texts scanned per
+    # column at most (a seeded sample beyond), phone regions, and the lowest Presidio score that counts (0.5: a
+    # phone needs a phone word next to it; without one Presidio flags order ids such as ORD-COS-0212838 at 0.4)
+    pii_scan_max_rows: int = Field(2000, ge=1)
+    pii_scan_phone_regions: list[str] = ["US", "GB", "CA", "DE", "FR", "ES", "IT", "NL", "CH", "IN", "BR", "AU"]
+    pii_scan_min_score: float = Field(0.5, gt=0, le=1)
     def _known_languages(cls, value: list[str]) -> list[str]:
         from lingua import IsoCode639_1  # noqa: PLC0415 - the identifier the clean job uses (imports in ~1 ms)
 

@@ -13,6 +13,7 @@ import pytest
 from pyspark.sql.types import StringType, StructField, StructType
 
 from expectations import gate
+from expectations.pii_scan import PiiScanError
 from expectations.suites import RowCountBounds
 from expectations.verdict import unexpected_ids
 from llmops import lake
@@ -28,6 +29,7 @@ COMPLETE = "expect_column_proportion_of_non_null_values_to_be_between"
 UNIQUE = "expect_column_values_to_be_unique"
 IN_SET = "expect_column_values_to_be_in_set"
 NO_PII = "expect_column_values_to_not_match_regex_list"
+BETWEEN = "expect_column_values_to_be_between"
 
 
 # ---------------------------------------------------------------- rows in the layer schemas
@@ -321,6 +323,7 @@ def test_silver_violations_fail_without_quoting_personal_data(spark, lake_root):
     rows["faq"][5]["content_hash"] = rows["faq"][6]["content_hash"]
     rows["reviews"][3]["body"] = "Call me on (415) 555-0132 about it."
     rows["reviews"][5]["lang"] = "de"
+    rows["reviews"][6]["title"] = "Works on ::1 only"  # the regex check misses the IPv6 loopback, Presidio does not
     for source in ("tickets", "faq", "reviews"):
         write(spark, lake_root, "silver", source, DS, rows[source], SILVER[source])
     leaky_orders = StructType([*SILVER["orders"].fields, StructField("customer_email", StringType(), True)])
@@ -343,7 +346,13 @@ def test_silver_violations_fail_without_quoting_personal_data(spark, lake_root):
     assert failed[("reviews", NO_PII, "body")]["types"] == {"PHONE": 1}
     assert failed[("reviews", IN_SET, "lang")]["ids"] == ["R5"]
     assert failed[("orders", "expect_table_columns_to_match_set", None)]["unexpected"] == ["customer_email"]
-    assert len(failed) == 8, failed
+    # the independent scan names type, column and rows (the review's number: Presidio skips "call", a stop word)
+    assert failed[("pii_scan", BETWEEN, "found")]["ids"] == [
+        {"column": "tickets.messages.text", "pii_type": "EMAIL", "row_ids": "T2"},
+        {"column": "faq.answer", "pii_type": "CREDIT_CARD", "row_ids": "F4"},
+        {"column": "reviews.title", "pii_type": "IP_ADDRESS", "row_ids": "R6"},
+    ]
+    assert len(failed) == 9, failed
     # the reports name rows, never the personal data that leaked
     out = report_dir(lake_root, "silver")
     written = [(out / "verdict.json").read_text()] + [p.read_text() for p in out.rglob("*.html")]
@@ -388,7 +397,7 @@ def test_gold_clean_partition_exits_0(spark, lake_root, monkeypatch):
     write(spark, lake_root, "gold", "sft", DS, gold_rows(9), GOLD_SFT)
     assert _main(spark, monkeypatch, lake_root, "gold") == 0
     saved = json.loads((report_dir(lake_root, "gold") / "verdict.json").read_text())
-    assert saved["status"] == "passed" and [t["table"] for t in saved["tables"]] == ["sft"]
+    assert saved["status"] == "passed" and [t["table"] for t in saved["tables"]] == ["sft", "pii_scan"]
     assert (report_dir(lake_root, "gold") / "data_docs" / "index.html").is_file()
 
 
@@ -416,12 +425,28 @@ def test_gold_violations_exit_1(spark, lake_root, monkeypatch, caplog):
     assert failed[("expect_column_values_to_be_unique", "example_id")]["observed"]["unexpected"] == 2
     assert failed[("expect_column_value_lengths_to_be_between", "output")]["threshold"]["min_value"] == 20
     assert failed[(NO_PII, "input")]["observed"]["types"] == {"IP_ADDRESS": 1}
-    assert len(failed) == 6, failed
+    assert failed[(BETWEEN, "found")]["observed"]["ids"] == [
+        {"column": "sft.input", "pii_type": "IP_ADDRESS", "row_ids": rows[5]["example_id"]}
+    ]
+    assert len(failed) == 7, failed
     table = [r.getMessage() for r in caplog.records if r.name == "expectations.gate"]
     assert any(line.startswith("table") and line.rstrip().endswith("result") for line in table)
-    assert table[-1].startswith("gate gold ds=2026-11-22 FAILED; 6 failed: ")
+    assert table[-1].startswith("gate gold ds=2026-11-22 FAILED; 7 failed: ")
     assert "sft: expect_column_values_to_be_in_set(split) observed 1/6 unexpected" in table[-1]
     assert "The answer (output) must not copy the question (instruction)" in table[-1]
+
+
+def test_gold_errors_when_the_independent_pii_scan_fails(spark, lake_root, monkeypatch):
+    """Fail closed: a Presidio error is an error verdict (exit 2), never a pass."""
+
+    def broken(self, texts):
+        raise PiiScanError("Presidio failed while scanning: RuntimeError: boom")
+
+    monkeypatch.setattr(gate.PresidioScanner, "types_found", broken)
+    write(spark, lake_root, "gold", "sft", DS, gold_rows(9), GOLD_SFT)
+    assert _main(spark, monkeypatch, lake_root, "gold") == 2
+    saved = json.loads((report_dir(lake_root, "gold") / "verdict.json").read_text())
+    assert saved["status"] == "error" and "Presidio failed while scanning" in saved["error"]
 
 
 def test_missing_partition_exits_2_with_an_error_verdict(spark, lake_root, monkeypatch):
