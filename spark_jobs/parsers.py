@@ -5,9 +5,12 @@ so line numbers are exact and every line is decoded on its own (one bad byte qua
 record, not the file). Every record read yields exactly one :class:`ParsedRecord`, which is what
 lets the job check ``records read = bronze + quarantine``.
 
-Record numbering (``_line``, 1-based): JSONL line; CSV line counting the header as line 1; FAQ
-heading index in the page. A problem with a whole file (not UTF-8 for HTML, unreadable gzip,
-unexpected file name) yields one quarantine row with ``_line`` 1.
+Record numbering (``_line``, 1-based): JSONL line; the line a CSV record starts on, counting the
+header as line 1 (a quoted field may span lines); FAQ heading index in the page. A problem with a
+whole file (not UTF-8 for HTML, unreadable gzip, unexpected file name) yields one quarantine row
+with ``_line`` 1; a gzip stream that breaks off keeps the records before the break and yields one
+``truncated_file`` row at the line it cut. A free-text field longer than the :class:`TextLimit`
+is ``too_long`` (or cut, when the limit truncates).
 
 Validation is strict and stops at the first problem, checked in the contract's field order:
 absent/null/empty required value -> ``missing_field``; wrong JSON type (a number where a string
@@ -261,7 +264,8 @@ def _limited(value: str | None, name: str, limit: TextLimit | None, cut: list[st
 
 
 def _limit_row(row: dict[str, Any], source: str, limit: TextLimit | None) -> dict[str, Any]:
-    """Apply ``limit`` to the row's free-text fields; truncations are noted in ``extra._truncated``."""
+    """Apply ``limit`` to the row's free-text fields; truncations are noted in ``extra._truncated`` (tickets
+    and reviews: faq and orders rows have no ``extra`` column, their cut fields go unmarked)."""
     if limit is None:
         return row
     cut: list[str] = []
