@@ -8,6 +8,7 @@ import pyarrow as pa
 import pytest
 from faker import Faker
 
+from llmops.config import ConfigError, load_settings
 from spark_jobs.transforms.langid import UNKNOWN, LanguagePolicy, declared_codes, detect_language
 
 SHORT_REVIEWS_EN = (Path(__file__).parents[1] / "fixtures" / "langid" / "short_reviews_en.txt").read_text().splitlines()
@@ -139,3 +140,12 @@ def test_other_languages_from_faker_are_named_and_not_kept_as_english(lang, loca
     got = detect_language(pa.array(_faker_sentences(locale))).to_pylist()
     assert sum(g == lang for g in got) / len(got) >= 0.9
     assert sum(g == "en" for g in got) / len(got) <= 0.03
+
+
+def test_settings_accept_only_languages_the_identifier_supports():
+    assert load_settings("local", environ={"LLMOPS__DATA__LANGUAGES": "[EN, pl]"}).data.languages == ["en", "pl"]
+    for bad in ("[en, xx]", "[]", "[english]"):
+        with pytest.raises(ConfigError, match="data.languages"):
+            load_settings("local", environ={"LLMOPS__DATA__LANGUAGES": bad})
+    with pytest.raises(ConfigError, match="max_language_drop_share"):
+        load_settings("local", environ={"LLMOPS__DATA__MAX_LANGUAGE_DROP_SHARE": "1.5"})
