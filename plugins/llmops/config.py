@@ -180,7 +180,7 @@ class TrackingSettings(_Section):
     # A SQLite file that does not exist is refused (a mistyped path would start an empty registry), unless
     # this is set: then steps that track runs create it (the local profile, on first use). Readers never do.
     create_sqlite: bool = False
-    # MLflow's HTTP client (set as its MLFLOW_HTTP_REQUEST_* variables): an unreachable server is an error
+    # MLflow's HTTP client (as its MLFLOW_HTTP_REQUEST_* variables, unless set): an unreachable server is an error
     # within seconds, not after minutes of retries
     http_max_retries: int = Field(2, ge=0)
     http_backoff_factor: int = Field(1, ge=0)  # seconds, doubled per retry (MLflow takes whole seconds)

@@ -30,10 +30,11 @@ def _sqlite_path(uri: str) -> Path | None:
 
 
 def configure_http(cfg: Settings) -> None:
-    """MLflow's HTTP retries and timeout from settings (MLflow reads them from the environment per request)."""
-    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(cfg.tracking.http_max_retries)
-    os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = str(cfg.tracking.http_backoff_factor)
-    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(cfg.tracking.http_timeout_s)
+    """MLflow's HTTP retries and timeout from settings (MLflow reads them from the environment per request);
+    an MLFLOW_HTTP_REQUEST_* variable set explicitly for the process wins."""
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(cfg.tracking.http_max_retries))
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", str(cfg.tracking.http_backoff_factor))
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(cfg.tracking.http_timeout_s))
 
 
 def client(cfg: Settings | None = None, *, create: bool | None = None):
