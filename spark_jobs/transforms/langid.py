@@ -21,8 +21,13 @@ from lingua import IsoCode639_1, LanguageDetector, LanguageDetectorBuilder
 from spark_jobs.transforms import as_string_array
 
 UNKNOWN = "unknown"
-# what the detector also knows besides the configured languages: the commonest of support traffic
-COMMON_LANGUAGES = ("en", "de", "es", "fr", "it", "nl", "pt")
+# what the detector also knows besides the configured languages: the commonest Latin-script languages of
+# support traffic, and common languages of other scripts (their models load only for text in their script,
+# and without them such text would be "unknown", which silver keeps)
+COMMON_LANGUAGES = (
+    *("en", "de", "es", "fr", "it", "nl", "pt"),
+    *("ru", "uk", "ja", "zh", "ko", "ar", "he", "el", "hi", "th"),
+)
 _PREFIX_CHARS = 400  # a few sentences decide; scanning whole documents costs time and buys nothing
 _PLACEHOLDER = r"\[[A-Z_]+\]"  # masked personal data ([EMAIL], [PHONE]...) is no evidence of a language
 

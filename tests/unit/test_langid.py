@@ -134,7 +134,16 @@ def test_short_english_reviews_are_kept_and_named_english_when_declared():
 
 
 @pytest.mark.parametrize(
-    ("lang", "locale"), [("de", "de_DE"), ("fr", "fr_FR"), ("es", "es_ES"), ("it", "it_IT"), ("nl", "nl_NL")]
+    ("lang", "locale"),
+    [
+        ("de", "de_DE"),
+        ("fr", "fr_FR"),
+        ("es", "es_ES"),
+        ("it", "it_IT"),
+        ("nl", "nl_NL"),
+        ("ru", "ru_RU"),
+        ("ja", "ja_JP"),
+    ],
 )
 def test_other_languages_from_faker_are_named_and_not_kept_as_english(lang, locale):
     got = detect_language(pa.array(_faker_sentences(locale))).to_pylist()
