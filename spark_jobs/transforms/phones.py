@@ -26,9 +26,10 @@ from phonenumbers import NumberParseException
 PRIMARY_REGIONS = ("US", "GB")
 PREFILTER = r"[0-9](?:[ .()/-]{0,2}[0-9]){5}"
 
-# a run of digit groups: optional +/00 prefix, optional (area) or (0), single separators, optional extension
+# a run of digit groups (not inside a word, a path, a decimal or a price): optional +/00 prefix, optional
+# (area) or (0), single separators, optional extension
 _CANDIDATE = re.compile(
-    r"(?<![\w+@/.:\\-])(?:\+\s?|\b00)?(?:\(\+?\d{1,5}\)\s?)?\d{1,14}"
+    r"(?<![\w+@/.:\\$€£-])(?:\+\s?|\b00)?(?:\(\+?\d{1,5}\)\s?)?\d{1,14}"
     r"(?:(?:[ .\-/]|\)\s?|\s?\()\d{1,14}|\s?\(0\)\s?\d{1,14}){0,6}"
     r"(?:,?\s?(?:x|ext\.?|extension)\s?\d{1,6})?(?![\w@]|[.:/-]\d)",
     re.IGNORECASE,
@@ -44,8 +45,17 @@ _CONTEXT = re.compile(
 _BEFORE, _AFTER = 40, 12  # context window, characters
 
 
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+
+
 def _has_context(text: str, start: int, end: int) -> bool:
-    return bool(_CONTEXT.search(text, max(0, start - _BEFORE), start) or _CONTEXT.search(text, end, end + _AFTER))
+    """A phone word within the window on either side, in the same sentence (line breaks do not end one: a
+    contact block puts "Phone:" and the number on separate lines)."""
+    before = text[max(0, start - _BEFORE) : start]
+    before = before[max((m.end() for m in _SENTENCE_END.finditer(before)), default=0) :]
+    after = text[end : end + _AFTER]
+    after = after[: next((m.start() for m in _SENTENCE_END.finditer(after)), len(after))]
+    return bool(_CONTEXT.search(before) or _CONTEXT.search(after))
 
 
 def is_phone(text: str, start: int, end: int) -> bool:
