@@ -70,6 +70,10 @@ _RULES: dict[str, list[str]] = {
         r"\b(?:DAN|developer)\s+mode\s+(?:output|enabled)\b|\bDAN\s+mode\b",
         r"\b(?:enable|enter|activate)\s+(?:developer|god|jailbreak)\s+mode\b",
         r"\bimmerse\s+yourself\s+(?:in|into)\s+the\s+role\b",
+        # an invented model to answer as: a fictional AI without filters, the imaginary Sydney AI assistant
+        r"\b(?:fictional|hypothetical|imaginary|alternate|unfiltered)\s+(?:[\w-]+\s+){0,2}?"
+        r"(?:AI|LLM|language\s+model|learning\s+model|chatbot|assistant)\b",
+        r"\bpretend\s+to\s+be\s+[\w-]+,\s+(?:an?\s+)?(?:new\s+)?(?:AI|LLM|model|chatbot|assistant)\b",
         r"\b(?:role|persona)\s+of\s+(?:another|an?)\s+(?:\w+\s+)?(?:AI|model|chatbot|assistant)\b",
         r"\b(?:broken|break|broke|freed?)\s+(?:free\s+)?(?:of|from)\s+the\s+(?:typical\s+)?(?:confines|restrictions|limitations)\b",
         r"\b(?:do(?:es)?\s+not|don'?t|doesn'?t|never)\s+(?:have|need)\s+to\s+(?:abide|follow|comply|obey)\b",
