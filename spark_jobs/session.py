@@ -40,6 +40,9 @@ def get_spark(app_name: str, cfg: Settings | None = None) -> SparkSession:
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={scratch}")
     )
+    if cfg.spark.event_log_dir:  # for the Spark history server (spark-submit sets the same on its command line)
+        Path(cfg.spark.event_log_dir.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+        builder = builder.config("spark.eventLog.enabled", "true").config("spark.eventLog.dir", cfg.spark.event_log_dir)
     for key, value in cfg.spark.conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()

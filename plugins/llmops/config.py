@@ -53,7 +53,10 @@ class PathsSettings(_Section):
 
 
 class SparkSettings(_Section):
+    # local[*] in-process by default; spark://host:7077 with submit: true goes through spark-submit to a cluster
     master: str = "local[*]"
+    submit: bool = False
+    event_log_dir: str = ""  # where drivers write event logs for the Spark history server; empty = none
     driver_memory: str = "4g"
     shuffle_partitions: int = Field(4, ge=1)
     arrow_batch_size: int = Field(20_000, ge=1_000)
@@ -87,15 +90,15 @@ class DataSettings(_Section):
     split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
     # name of the environment variable that holds the pseudonymisation key (never the key itself)
     pseudonym_key_env: str = "LLMOPS_PSEUDONYM_KEY"
-
-    @field_validator("languages")
-    @classmethod
     # the silver/gold gates' independent personal-data scan (Presidio, expectations.pii_scan): texts scanned per
     # column at most (a seeded sample beyond), phone regions, and the lowest Presidio score that counts (0.5: a
     # phone needs a phone word next to it; without one Presidio flags order ids such as ORD-COS-0212838 at 0.4)
     pii_scan_max_rows: int = Field(2000, ge=1)
     pii_scan_phone_regions: list[str] = ["US", "GB", "CA", "DE", "FR", "ES", "IT", "NL", "CH", "IN", "BR", "AU"]
     pii_scan_min_score: float = Field(0.5, gt=0, le=1)
+
+    @field_validator("languages")
+    @classmethod
     def _known_languages(cls, value: list[str]) -> list[str]:
         from lingua import IsoCode639_1  # noqa: PLC0415 - the identifier the clean job uses (imports in ~1 ms)
 

@@ -18,7 +18,9 @@ import sys
 import time
 from collections.abc import Callable
 
+from llmops.config import settings
 from llmops.steps.model import Step, StepFailed
+from llmops.steps.spark_submit import is_spark_step, submit_argv
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +83,13 @@ def run_local(
     """
     emit = emit or log.info
     env = {**os.environ, **step.env, **(extra_env or {}), "PYTHONUNBUFFERED": "1"}
-    argv = step.argv(sys.executable)
-    emit(f"$ {' '.join(step.argv())}")
+    cfg = settings()
+    if cfg.spark.submit and is_spark_step(step):
+        argv = submit_argv(step, cfg, sys.executable)
+        emit(f"$ {' '.join(argv)}")
+    else:
+        argv = step.argv(sys.executable)
+        emit(f"$ {' '.join(step.argv())}")
     started = time.monotonic()
     tail: list[str] = []
     with subprocess.Popen(
