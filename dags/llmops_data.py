@@ -7,7 +7,6 @@ llmops_demo DAG); backfill with `airflow backfill create --dag-id llmops_data ..
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import DAG, Param, chain
 from airflow.timetables.trigger import CronTriggerTimetable
 
@@ -25,8 +24,7 @@ with DAG(
     access_control=access_control("llmops_data"),
     description="Spark ingest/clean/SFT build with Great Expectations gates, then Feast materialization",
     schedule=CronTriggerTimetable("0 3 * * *", timezone="UTC"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
+    catchup=False,  # and no start_date: once unpaused, the first run is the next tick, not a missed one
     max_active_runs=1,
     user_defined_macros=template_macros(),
     params={

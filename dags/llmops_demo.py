@@ -7,7 +7,6 @@ then triggered for the same date. Manual trigger only: production data lands fro
 
 from __future__ import annotations
 
-import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import DAG, Param
 
@@ -24,7 +23,6 @@ with DAG(
     access_control=access_control("llmops_demo"),
     description="Sample raw data with planted defects and a manifest, then llmops_data on it",
     schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
     user_defined_macros=template_macros(),

@@ -10,7 +10,6 @@ Developers may trigger it from the UI with a date.
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import DAG
 from airflow.timetables.trigger import CronTriggerTimetable
 
@@ -28,8 +27,7 @@ with DAG(
     access_control=access_control("llmops_governance"),
     description="Daily OWASP LLM Top 10 (2025) and leakage scans of the champion and the newest gold data",
     schedule=CronTriggerTimetable("0 6 * * *", timezone="UTC"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
+    catchup=False,  # and no start_date: once unpaused, the first run is the next tick, not a missed one
     max_active_runs=1,
     user_defined_macros=template_macros(),
     default_args={"on_failure_callback": alert_on_failure},

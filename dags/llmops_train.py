@@ -10,7 +10,6 @@ version passed or rejected with the reason, so an errored gate rejects it and no
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param, chain, task
 
 from llmops.access import access_control
@@ -29,8 +28,7 @@ with DAG(
     access_control=access_control("llmops_train"),
     description="HyperOpt sweep and QLoRA fine-tuning in GPU pods, registered in MLflow with lineage",
     schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 5 * * 1", timezone="UTC"), assets=GOLD_SFT),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
+    catchup=False,  # and no start_date: once unpaused, the first run is the next tick, not a missed one
     max_active_runs=1,
     user_defined_macros=template_macros(),
     params={

@@ -15,7 +15,11 @@ HEAVY = ("pyspark", "torch", "transformers", "feast", "great_expectations", "mlf
 
 _PARSE = r"""
 import json, sys, time
+import pendulum
 from airflow.dag_processing.dagbag import DagBag
+from airflow.serialization.encoders import coerce_to_core_timetable
+from airflow.timetables.base import TimeRestriction
+now = pendulum.now("UTC")
 started = time.monotonic()
 bag = DagBag(dag_folder=sys.argv[1])
 out = {
@@ -32,6 +36,11 @@ for dag_id, dag in bag.dags.items():
         "schedule": str(getattr(dag.timetable, "summary", None)
                         or getattr(getattr(dag.timetable, "timetable", None), "summary", "")),
         "params": sorted(dag.params.keys()),
+        # what the scheduler would run first once the DAG is unpaused (no previous run)
+        "first_run_after": str(getattr(coerce_to_core_timetable(dag.timetable).next_dagrun_info(
+            last_automated_data_interval=None,
+            restriction=TimeRestriction(earliest=dag.start_date, latest=None, catchup=dag.catchup),
+        ), "run_after", None)),
         "param_specs": {k: {"value": p.value, "schema": p.schema} for k, p in dag.params.items()},
         "access_control": {r: {k: sorted(v) for k, v in p.items()} for r, p in (dag.access_control or {}).items()},
         "tasks": {
@@ -48,6 +57,7 @@ for dag_id, dag in bag.dags.items():
             for t in dag.tasks
         },
     }
+out["parsed_at"] = str(now)
 print("JSON:" + json.dumps(out))
 """
 
@@ -65,6 +75,16 @@ def parse_dags(tmp_path, **env) -> dict:
 @pytest.fixture(scope="module")
 def parsed(tmp_path_factory):
     return parse_dags(tmp_path_factory.mktemp("airflow"))
+
+
+def test_unpausing_runs_nothing_for_a_tick_missed_while_paused(parsed):
+    """A new installation's DAGs, once switched on, first run at their next tick, not at once for a past date."""
+    import pendulum  # noqa: PLC0415
+
+    scheduled = {d: v["first_run_after"] for d, v in parsed["dags"].items() if v["first_run_after"] != "None"}
+    assert {"llmops_data", "llmops_train", "llmops_governance"} <= set(scheduled)
+    parsed_at = pendulum.parse(parsed["parsed_at"])
+    assert all(pendulum.parse(when) >= parsed_at for when in scheduled.values()), scheduled
 
 
 def test_no_import_errors(parsed):
