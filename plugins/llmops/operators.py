@@ -12,6 +12,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
+from llmops.asset_events import describe_outlets
 from llmops.config import settings
 from llmops.reports import ReportLink
 from llmops.steps import Step, kill_group, run_local
@@ -36,6 +37,7 @@ class LocalStepOperator(BaseOperator):
             run_local(self.step.with_arguments(list(self.arguments)), emit=self.log.info, on_start=self._started)
         finally:
             self._group = None  # ended: its group id may be reused
+        describe_outlets(context, self.outlets, list(self.arguments))
         return self.report
 
     def _started(self, pgid: int) -> None:

@@ -12,6 +12,7 @@ from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperato
 from airflow.providers.cncf.kubernetes.secret import Secret
 from kubernetes.client import models as k8s
 
+from llmops.asset_events import describe_outlets
 from llmops.config import Settings, settings
 from llmops.reports import ReportLink
 from llmops.steps import Step
@@ -86,3 +87,8 @@ class KubernetesStepOperator(KubernetesPodOperator):
         super().__init__(**{**pod_arguments(step, settings()), **kwargs})  # a mapped task brings its arguments
         self.step = step
         self.report = step.report
+
+    def execute(self, context: Any) -> Any:
+        result = super().execute(context)
+        describe_outlets(context, self.outlets, list(self.arguments))
+        return result

@@ -6,14 +6,19 @@ from typing import Any
 
 from airflow.sdk import Param
 
-# The date a run processes: the `ds` Param when given, else the run's logical date, else (manual
-# runs in Airflow 3 may have no logical date) the date it was triggered for.
-RUN_DS = "{{ run_ds(params, dag_run) }}"
+from llmops.asset_events import triggering_ds
+
+# The date a run processes: the `ds` Param when given, else the date of the data whose Asset event started the
+# run, else the run's logical date, else (manual runs in Airflow 3 may have no logical date) the date it was
+# triggered for.
+RUN_DS = "{{ run_ds(params, dag_run, triggering_asset_events) }}"
 
 
-def run_ds(params: dict[str, Any], dag_run: Any) -> str:
+def run_ds(params: dict[str, Any], dag_run: Any, triggering_asset_events: Any = None) -> str:
     if params.get("ds"):
         return str(params["ds"])
+    if ds := triggering_ds(triggering_asset_events):
+        return ds
     when = dag_run.logical_date or dag_run.run_after
     return when.strftime("%Y-%m-%d")
 
@@ -21,7 +26,7 @@ def run_ds(params: dict[str, Any], dag_run: Any) -> str:
 def ds_param(what: str) -> Param:
     """The ``ds`` Param: a date, or empty (None) for the run's date. Nullable so that the trigger form's empty
     default is valid for the schema (a date format rejects "")."""
-    description = f"{what} (YYYY-MM-DD); empty = the run's date"
+    description = f"{what} (YYYY-MM-DD); empty = the run's date, or the date of the data that triggered it"
     return Param(None, type=["null", "string"], format="date", description=description)
 
 

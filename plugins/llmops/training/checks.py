@@ -8,11 +8,16 @@ from llmops.config import settings
 from llmops.templating import run_ds
 
 
-def enough_new_examples(params: dict[str, Any], dag_run: Any) -> bool:
+def enough_new_examples(params: dict[str, Any], dag_run: Any, triggering_asset_events: Any = None) -> bool:
     """True when at least ``min_new_examples`` gold training examples arrived since the last candidate."""
     from llmops.training.registry import new_examples_since_candidate  # noqa: PLC0415 - mlflow at run time
 
-    ds = run_ds(params, dag_run)
+    for asset, events in (triggering_asset_events or {}).items():
+        for event in events:
+            extra = event.extra or {}
+            print(f"started by Asset event {getattr(asset, 'name', asset)}: {extra.get('dag_id')}/"
+                  f"{extra.get('run_id')}/{extra.get('task_id')} published ds={extra.get('ds')}")
+    ds = run_ds(params, dag_run, triggering_asset_events)
     count, last = new_examples_since_candidate(settings().paths.lake_root, ds)
     minimum = int(params["min_new_examples"])
     since = f"candidate v{last['version']} (gold up to {last['tags'].get('llmops.gold.latest_ds')})" if last \
@@ -22,11 +27,13 @@ def enough_new_examples(params: dict[str, Any], dag_run: Any) -> bool:
     return count >= minimum
 
 
-def trial_commands(params: dict[str, Any], dag_run: Any, run_id: str) -> list[list[str]]:
+def trial_commands(params: dict[str, Any], dag_run: Any, run_id: str, triggering_asset_events: Any = None
+                   ) -> list[list[str]]:
     """One command line per sweep trial, from the run's Params (the mapped trial tasks expand over it)."""
     from llmops.pipelines import train_steps  # noqa: PLC0415
 
-    steps = train_steps(settings().paths.lake_root, run_ds(params, dag_run), **job_params(params, run_id))
+    ds = run_ds(params, dag_run, triggering_asset_events)
+    steps = train_steps(settings().paths.lake_root, ds, **job_params(params, run_id))
     return steps.trial_arguments(int(params["max_trials"]))
 
 
