@@ -238,18 +238,51 @@ def test_cli_fails_a_clearly_worse_candidate_and_names_the_metrics(models, gold_
     assert "eval gate FAILED on 20 items" in printed and "nll (CI high" in printed
 
 
-def test_cli_without_champion_applies_floors_only(models, gold_lake, tmp_path):
-    out = tmp_path / "floors"
+def test_cli_without_champion_rejects_a_candidate_identical_to_its_base(models, gold_lake, tmp_path, capsys):
+    """An untrained LoRA (PEFT initialises B = 0) changes nothing: no improvement over its base, rejected."""
+    out = tmp_path / "vs-base"
     argv = [
         "--lake-root", gold_lake, "--ds", "2026-01-02", "--out-dir", str(out), "--limit", "8",
         "--candidate-base", models["weak"].base, "--candidate-adapter", models["weak"].adapter,
-        "--thresholds", '{"f1": {"floor": 0.3}, "nll": {"max_regression": 0.0}}', "--max-new-tokens", "16",
+        "--max-new-tokens", "16", "--n-resamples", "2000",
     ]  # fmt: skip
     assert gate.main(argv) == 1
     saved = json.loads((out / "verdict.json").read_text())
-    assert saved["champion"] is None and saved["n_items"] == 8 and saved["failed_metrics"] == ["f1"]
-    gated = {m["metric"]: m for m in saved["metrics"] if m["gated"]}
-    assert set(gated) == {"f1", "nll"} and gated["nll"]["passed"] and gated["nll"]["ci_low"] is None
+    assert saved["champion"] is None and saved["reference_role"] == "base" and saved["n_items"] == 8
+    assert saved["reference"] == {"base": models["weak"].base, "adapter": None, "version": None}
+    assert saved["failed_metrics"] == ["nll"]
+    nll = next(m for m in saved["metrics"] if m["metric"] == "nll")
+    assert (nll["difference"], nll["ci_high"]) == (0.0, 0.0)
+    assert (nll["min_improvement"], nll["improvement_ok"]) == (0.0, False)
+    assert sorted(p.name for p in (out / "lm_eval").iterdir()) == ["base", "candidate"]
+    printed = capsys.readouterr().out
+    assert "vs its base model (no champion yet)" in printed and "nll (no improvement over the reference" in printed
+    assert "base model without the adapter" in (out / "report.html").read_text()
+
+
+def test_a_trained_candidate_beats_its_base_and_passes(models, tmp_path):
+    verdict = gate.run_eval_gate(models["champion"], None, models["items"], gate.DEFAULT_THRESHOLDS, tmp_path, FAST)
+    assert (verdict.status, verdict.reference_role) == ("passed", "base"), format_table(verdict)
+    nll = next(d for d in verdict.metrics if d.metric == "nll")
+    assert nll.improvement_ok and nll.ci_high < -0.5  # base - candidate NLL: its interval lies well above zero
+    # a demanded gain beyond what the adapter achieved rejects the same candidate
+    strict = gate.GateOptions(max_new_tokens=24, n_resamples=2000, first_candidate_min_nll_gain=-nll.ci_low + 1)
+    verdict = gate.run_eval_gate(models["champion"], None, models["items"], gate.DEFAULT_THRESHOLDS,
+                                 tmp_path / "strict", strict)  # fmt: skip
+    assert [d.metric for d in verdict.failures()] == ["nll"]
+
+
+def test_a_missing_base_model_is_an_error_not_a_pass(models, gold_lake, tmp_path, capsys):
+    gone = tmp_path / "gone-base"
+    argv = [
+        "--lake-root", gold_lake, "--ds", "2026-01-02", "--out-dir", str(tmp_path / "x"),
+        "--candidate-base", str(gone), "--candidate-adapter", models["weak"].adapter,
+    ]  # fmt: skip
+    assert gate.main(argv) == 2
+    assert "is gone" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+    with pytest.raises(ValueError, match="no adapter"):
+        gate.base_reference(harness.ModelRef(models["weak"].base))
 
 
 def test_thresholds_for_metrics_no_task_reports_are_refused_before_running(gold_lake, tmp_path, capsys):

@@ -112,3 +112,21 @@ def test_unmeasured_threshold_is_an_error_and_unthresholded_metrics_are_reported
     f1, extra = decide(candidate, champion, directions, {"f1": Threshold()})
     assert f1.gated and f1.passed
     assert not extra.gated and extra.passed and extra.regression_ok is False and extra.difference == -1.0
+
+
+def test_an_improvement_demanded_must_lie_beyond_the_whole_interval():
+    rng = np.random.default_rng(3)
+    reference = rng.normal(3.0, 0.5, 200)
+    better = reference - 0.2 + rng.normal(0, 0.05, 200)  # lower NLL by ~0.2 nats
+    demand = Threshold(max_regression=0.1, min_improvement=0.0)
+    ok = decide_metric("nll", better, reference, higher_is_better=False, threshold=demand, n_resamples=2000)
+    assert ok.passed and ok.improvement_ok and ok.ci_high < -0.1
+    same = decide_metric("nll", reference, reference, higher_is_better=False, threshold=demand, n_resamples=2000)
+    assert same.regression_ok and same.improvement_ok is False and not same.passed  # equal is no improvement
+    strict = Threshold(max_regression=0.1, min_improvement=0.5)
+    short = decide_metric("nll", better, reference, higher_is_better=False, threshold=strict, n_resamples=2000)
+    assert short.improvement_ok is False and not short.passed  # ~0.2 gained, 0.5 demanded
+    up = decide_metric("f1", -better, -reference, higher_is_better=True, threshold=demand, n_resamples=2000)
+    assert up.improvement_ok and up.passed  # the same rule mirrored for a higher-is-better metric
+    with pytest.raises(ValueError, match="min_improvement"):
+        Threshold(min_improvement=-0.1)

@@ -1,4 +1,4 @@
-"""The evaluation gate: lm-eval on the candidate and the champion, paired bootstrap CIs, pass/fail.
+"""The evaluation gate: lm-eval on the candidate and a reference model, paired bootstrap CIs, pass/fail.
 
     python -m llmops.evaluation.gate --lake-root URI --ds YYYY-MM-DD --version V \\
         [--out-dir DIR] [--limit N] [--thresholds JSON]
@@ -6,14 +6,18 @@
         --candidate-base DIR [--candidate-adapter DIR] [--champion-base DIR [--champion-adapter DIR]] ...
 
 ``--version`` takes a registered version number or alias (``challenger``): the candidate is that version
-and the champion is the ``champion`` alias; when there is none yet, or it is the candidate itself, only
-the floors apply. The outcome is then recorded on the version (llmops.candidates.outcomes.record_gate). Thresholds
-and options default to ``settings().evaluation``.
+and the reference is the ``champion`` alias. When there is no champion yet (or the candidate is the champion,
+and comparing a model with itself proves nothing), the reference is the candidate's own base model without
+the adapter: a first candidate must earn its place by improving on what it was trained from. The outcome is
+then recorded on the version (llmops.candidates.outcomes.record_gate). Thresholds and options default to
+``settings().evaluation``.
 
 Both models answer the same items: the gold test split up to ``ds``. Each metric passes when the
-95% interval of mean(candidate - champion) rules out a regression beyond its tolerance and the
-candidate's mean clears its floor; without a champion only the floors apply. Exit code 0: passed;
-1: failed (nothing downstream may promote the candidate); 2: the gate could not run.
+95% interval of mean(candidate - reference) rules out a regression beyond its tolerance and the
+candidate's mean clears its floor; against the base model the answer NLL must also improve: the interval
+of (base - candidate) NLL per token must lie above ``first_candidate_min_nll_gain``. Exit code 0: passed;
+1: failed (nothing downstream may promote the candidate); 2: the gate could not run (a base model that is
+gone included).
 
 Writes ``verdict.json``, ``report.html`` and the lm-eval inputs (rendered items, task YAMLs) to
 ``--out-dir`` (default ``<lake>/reports/eval_gate/ds=<ds>/``), replaced whole on a rerun.
@@ -72,6 +76,27 @@ class GateOptions:
     batch_size: int = 8
     max_new_tokens: int = 128
     worst_examples: int = 10
+    first_candidate_min_nll_gain: float = 0.0  # against the base model: the NLL gain the interval must clear
+
+
+IMPROVES = "nll"  # the metric a first candidate must improve on its base: one forward pass, low paired variance
+
+
+def first_candidate_thresholds(thresholds: dict[str, Threshold], min_gain: float) -> dict[str, Threshold]:
+    """The thresholds against the base model: the same tolerances and floors, and an NLL improvement demanded."""
+    nll = thresholds.get(IMPROVES, Threshold())
+    return {**thresholds, IMPROVES: dataclasses.replace(nll, min_improvement=min_gain)}
+
+
+def base_reference(candidate: ModelRef) -> ModelRef:
+    """The candidate's base model without its adapter. A base given as a local path must still be there: a
+    missing base is an error (exit 2), never a comparison skipped."""
+    if not candidate.adapter:
+        raise ValueError(f"candidate {candidate.base} has no adapter: it is its own base, there is nothing to judge")
+    base = Path(candidate.base)
+    if (base.is_absolute() or candidate.base.startswith(".")) and not base.is_dir():
+        raise FileNotFoundError(f"base model {candidate.base} of the candidate is gone: it cannot be compared with it")
+    return ModelRef(candidate.base)
 
 
 def paired_scores(
@@ -139,11 +164,16 @@ def run_eval_gate(
     out_dir: Path,
     options: GateOptions = GateOptions(),
 ) -> EvalVerdict:
-    """Evaluate both models on the items in ``items_path`` (JSONL of gold fields) and judge the candidate.
+    """Evaluate the candidate and its reference (``champion``, or without one the candidate's base model) on
+    the items in ``items_path`` (JSONL of gold fields) and judge the candidate.
 
     Writes verdict.json, report.html and lm-eval's inputs under ``out_dir`` (created, not cleared).
     """
     check_thresholds(thresholds, options.extra_tasks)
+    role = "champion" if champion is not None else "base"
+    reference = champion if champion is not None else base_reference(candidate)
+    if role == "base":
+        thresholds = first_candidate_thresholds(thresholds, options.first_candidate_min_nll_gain)
     items = read_items(items_path, options.limit)
     if not items:
         raise ValueError(f"no evaluation items in {items_path}")
@@ -151,15 +181,16 @@ def run_eval_gate(
         extra_tasks=options.extra_tasks, limit=options.limit, device=options.device, dtype=options.dtype,
         batch_size=options.batch_size, max_new_tokens=options.max_new_tokens,
     )  # fmt: skip
-    runs = {"candidate": evaluate_model(candidate, items, out_dir / "lm_eval" / "candidate", **run)}
-    if champion is not None:
-        runs["champion"] = evaluate_model(champion, items, out_dir / "lm_eval" / "champion", **run)
-    cand, champ = runs["candidate"], runs.get("champion")
+    runs = {
+        "candidate": evaluate_model(candidate, items, out_dir / "lm_eval" / "candidate", **run),
+        role: evaluate_model(reference, items, out_dir / "lm_eval" / role, **run),
+    }
+    cand, champ = runs["candidate"], runs[role]
     keys, arrays = paired_scores(cand, champ)
     bootstrap = {"n_resamples": options.n_resamples, "confidence": options.confidence, "seed": options.seed}
     decisions = decide(
         {m: a[0] for m, a in arrays.items()},
-        None if champ is None else {m: a[1] for m, a in arrays.items()},
+        {m: a[1] for m, a in arrays.items()},
         cand.higher_is_better,
         thresholds,
         **bootstrap,
@@ -176,6 +207,8 @@ def run_eval_gate(
         bootstrap=bootstrap,
         lm_eval_seconds={role: round(r.seconds, 2) for role, r in runs.items()},
         worst_examples=[x.example_id for x in worst],
+        reference_role=role,
+        reference=dataclasses.asdict(reference),
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "verdict.json").write_text(verdict.to_json())
@@ -196,7 +229,8 @@ def parser() -> argparse.ArgumentParser:
     model.add_argument("--version", help="registered version number or alias: judged against the champion alias")
     model.add_argument("--candidate-base", help="base model directory (with its tokenizer)")
     p.add_argument("--candidate-adapter", help="the candidate's PEFT adapter directory")
-    p.add_argument("--champion-base", help="the champion's base model directory; omit for floors only")
+    p.add_argument("--champion-base", help="the champion's base model directory; omit to compare the candidate "
+                   "with its own base model")
     p.add_argument("--champion-adapter", help="the champion's PEFT adapter directory")
     p.add_argument("--out-dir", type=lake.local_path, help="where the verdict and report go (default: the lake's "
                    "reports layer)")
@@ -205,6 +239,8 @@ def parser() -> argparse.ArgumentParser:
                    "settings().evaluation.thresholds")
     p.add_argument("--extra-task", action="append", default=list(ev.extra_tasks),
                    help="a standard lm-eval task to report too")
+    p.add_argument("--min-nll-gain", type=float, default=ev.first_candidate_min_nll_gain,
+                   help="without a champion: the NLL gain per token over the base the interval must clear")
     p.add_argument("--n-resamples", type=int, default=ev.n_resamples)
     p.add_argument("--confidence", type=float, default=ev.confidence)
     p.add_argument("--seed", type=int, default=ev.seed)
@@ -220,14 +256,16 @@ def default_out_dir(lake_root: str, ds: str) -> Path:
 
 
 def registered_models(version: str) -> tuple[lookup.Candidate, ModelRef, ModelRef | None]:
-    """The registered candidate and the two models to compare: it and the champion alias, unless there is
-    no champion yet or the candidate is the champion (comparing a model with itself proves nothing)."""
+    """The registered candidate and the champion alias to compare it with; None when there is no champion yet
+    or the candidate is the champion (comparing a model with itself proves nothing): the gate then compares
+    the candidate with its base model."""
     candidate = lookup.resolve(version)
     champion = lookup.champion()
     if champion is None:
-        log.info("no champion yet: version %d is judged on the floors only", candidate.version)
+        log.info("no champion yet: version %d is judged against its base model %s", candidate.version, candidate.base)
     elif champion.version == candidate.version:
-        log.info("version %d is the champion itself: judged on the floors only", candidate.version)
+        log.info("version %d is the champion itself: judged against its base model %s", candidate.version,
+                 candidate.base)  # fmt: skip
         champion = None
     else:
         log.info("version %d against the champion, version %d", candidate.version, champion.version)
@@ -268,7 +306,7 @@ def judge(args: argparse.Namespace, candidate: ModelRef, champion: ModelRef | No
                 limit=args.limit, n_resamples=args.n_resamples, confidence=args.confidence, seed=args.seed,
                 extra_tasks=tuple(args.extra_task), device=args.device, dtype=args.dtype,
                 batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
-                worst_examples=settings().evaluation.worst_examples,
+                worst_examples=settings().evaluation.worst_examples, first_candidate_min_nll_gain=args.min_nll_gain,
             ),
         )  # fmt: skip
         publish_partition(str(staging), str(target))

@@ -1,8 +1,8 @@
 """The evaluation gate's human report: one self-contained HTML file (the chart is an embedded PNG).
 
-It shows each metric's candidate and champion means with bootstrap intervals, the table the gate
-logs, and the items where the candidate lost most against the champion, with both answers, so a
-reviewer sees what a regression looks like and not only that it happened.
+It shows each metric's candidate and reference means with bootstrap intervals, the table the gate
+logs, and the items where the candidate lost most against the reference (the champion, or its base
+model), with both answers, so a reviewer sees what a regression looks like and not only that it happened.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ def chart_png(verdict: EvalVerdict, scores: dict[str, tuple[np.ndarray, np.ndarr
     gated = [d for d in verdict.metrics if d.gated]
     fig, axes = plt.subplots(1, len(gated), figsize=(2.6 * len(gated), 3.2), squeeze=False)
     for ax, d in zip(axes[0], gated, strict=True):
-        models = [("candidate", scores[d.metric][0], "#4472c4"), ("champion", scores[d.metric][1], "#a5a5a5")]
+        reference = verdict.reference_role
+        models = [("candidate", scores[d.metric][0], "#4472c4"), (reference, scores[d.metric][1], "#a5a5a5")]
         models = [m for m in models if m[1] is not None]
         for i, (_, values, color) in enumerate(models):
             low, high = bootstrap_mean_ci(values, **boot)
@@ -70,6 +71,12 @@ def _e(value: object) -> str:
 
 def _score(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+def reference_label(verdict: EvalVerdict) -> str:
+    if verdict.reference_role == "champion":
+        return "champion"
+    return "candidate's base model without the adapter (no champion yet)"
 
 
 def render_html(
@@ -101,14 +108,15 @@ tr.fail td {{ background: #fde2e2; }} .ctx {{ color: #666; font-size: 90%; white
 .s {{ color: #666; font-size: 85%; }} .passed {{ color: #2e7d32; }} .failed {{ color: #c00000; }}
 </style></head><body>
 <h1 class={verdict.status}>{_e(title)}</h1>
-<p>Candidate: {_e(verdict.candidate)}<br>Champion: {_e(verdict.champion or "none (floors only)")}<br>
+<p>Candidate: {_e(verdict.candidate)}<br>Compared with the {_e(reference_label(verdict))}: {_e(verdict.reference)}<br>
 {verdict.n_items} items; task versions {_e(verdict.task_versions)}; paired percentile bootstrap
 {_e(verdict.bootstrap)}.</p>
 <img alt="candidate and champion means with bootstrap intervals" src="data:image/png;base64,{png}">
 <h2>Metrics</h2><pre>{_e(chr(10).join(format_table(verdict)))}</pre>
 <table><tr><th>metric</th><th>why it failed</th></tr>{rows}</table>
 <h2>Most regressed items by {_e(worst_by)}</h2>
-<table><tr><th>id</th><th>question (context)</th><th>reference</th><th>candidate</th><th>champion</th></tr>
+<table><tr><th>id</th><th>question (context)</th><th>reference answer</th><th>candidate</th>
+<th>{_e(verdict.reference_role)}</th></tr>
 {example_rows}</table>
 </body></html>
 """

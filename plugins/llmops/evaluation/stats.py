@@ -4,7 +4,9 @@ Candidate and champion answer the same items, so the gate bootstraps the per-ite
 (candidate - champion): item difficulty cancels out and the interval is much narrower than two
 independent intervals would suggest. A metric passes when the interval rules out a regression
 larger than its tolerance and the candidate's own mean clears its floor. Direction is explicit:
-for lower-is-better metrics (NLL) a regression is a positive difference.
+for lower-is-better metrics (NLL) a regression is a positive difference. A metric may also demand an
+improvement (``min_improvement``): the whole interval must lie beyond it, as a first candidate's NLL
+must against its own base model.
 """
 
 from __future__ import annotations
@@ -24,14 +26,20 @@ class Threshold:
     units, judged on the confidence bound (0 = the interval must rule out any regression).
     ``floor``: the worst acceptable candidate mean, a minimum for higher-is-better metrics and a
     maximum for lower-is-better ones; None = no absolute bound.
+
+    ``min_improvement``: when set, the interval must show the candidate better than the reference by more
+    than this (0 = any improvement the interval rules in entirely); None = no improvement demanded.
     """
 
     max_regression: float = 0.0
     floor: float | None = None
+    min_improvement: float | None = None
 
     def __post_init__(self):
         if self.max_regression < 0:
             raise ValueError(f"max_regression must be >= 0, got {self.max_regression}")
+        if self.min_improvement is not None and self.min_improvement < 0:
+            raise ValueError(f"min_improvement must be >= 0, got {self.min_improvement}")
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,8 @@ class MetricDecision:
     floor_ok: bool | None  # None: no floor set
     passed: bool
     gated: bool = True  # False: measured and reported, but without a threshold it decides nothing
+    min_improvement: float | None = None
+    improvement_ok: bool | None = None  # None: no improvement demanded (or no reference)
 
 
 def bootstrap_mean_ci(
@@ -96,7 +106,7 @@ def decide_metric(
     floor_ok = None
     if threshold.floor is not None:
         floor_ok = candidate_mean >= threshold.floor if higher_is_better else candidate_mean <= threshold.floor
-    champion_mean = difference = low = high = regression_ok = None
+    champion_mean = difference = low = high = regression_ok = improvement_ok = None
     if champion is not None:
         champion = np.asarray(champion, dtype=np.float64)
         if champion.shape != candidate.shape:
@@ -105,6 +115,9 @@ def decide_metric(
         champion_mean, difference = float(champion.mean()), float(diffs.mean())
         low, high = bootstrap_mean_ci(diffs, n_resamples=n_resamples, confidence=confidence, seed=seed)
         regression_ok = low >= -threshold.max_regression if higher_is_better else high <= threshold.max_regression
+        if threshold.min_improvement is not None:
+            gain = threshold.min_improvement
+            improvement_ok = low > gain if higher_is_better else high < -gain
     return MetricDecision(
         metric=metric,
         higher_is_better=higher_is_better,
@@ -118,7 +131,9 @@ def decide_metric(
         floor=threshold.floor,
         regression_ok=regression_ok,
         floor_ok=floor_ok,
-        passed=regression_ok is not False and floor_ok is not False,
+        passed=regression_ok is not False and floor_ok is not False and improvement_ok is not False,
+        min_improvement=threshold.min_improvement,
+        improvement_ok=improvement_ok,
     )
 
 

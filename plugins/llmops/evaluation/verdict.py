@@ -9,20 +9,23 @@ from typing import Any
 
 from llmops.evaluation.stats import MetricDecision
 
-_HEADER = ("metric", "better", "candidate", "champion", "diff", "CI of diff", "tolerance", "floor", "result")
+_HEADER = ("metric", "better", "candidate", "reference", "diff", "CI of diff", "tolerance", "floor", "result")
 _WIDTHS = (22, 6, 10, 10, 10, 22, 10, 10, 6)
 
 
 @dataclass
 class EvalVerdict:
     candidate: dict[str, str | None]  # base, adapter
-    champion: dict[str, str | None] | None
+    champion: dict[str, str | None] | None  # the champion compared with; None for a first candidate
     n_items: int
     metrics: list[MetricDecision]
     task_versions: dict[str, Any]
     bootstrap: dict[str, Any]  # n_resamples, confidence, seed
     lm_eval_seconds: dict[str, float] = field(default_factory=dict)  # per model role
     worst_examples: list[str] = field(default_factory=list)  # example ids, most regressed first
+    # what the candidate was compared with: "champion", or "base" (its base model without the adapter)
+    reference_role: str = "champion"
+    reference: dict[str, str | None] | None = None  # that model (base, adapter, version)
 
     @property
     def passed(self) -> bool:
@@ -56,6 +59,9 @@ class EvalVerdict:
 def reason(d: MetricDecision) -> str:
     """Why a metric failed, in one phrase."""
     parts = []
+    if d.improvement_ok is False:
+        gain_low = d.ci_low if d.higher_is_better else -d.ci_high
+        parts.append(f"no improvement over the reference: gain's CI low {gain_low:+.4f} <= {d.min_improvement:g}")
     if d.regression_ok is False:
         if d.higher_is_better:
             parts.append(f"CI low {d.ci_low:+.4f} < -{d.max_regression:g} allowed")
@@ -88,7 +94,7 @@ def format_table(verdict: EvalVerdict) -> list[str]:
             result,
         )
         lines.append("  ".join(f"{c:<{w}}" for c, w in zip(cells, _WIDTHS, strict=True)).rstrip())
-    vs = "vs champion" if verdict.champion else "floors only (no champion)"
+    vs = "vs champion" if verdict.reference_role == "champion" else "vs its base model (no champion yet)"
     summary = f"eval gate {verdict.status.upper()} on {verdict.n_items} items, {vs}"
     failed = verdict.failures()
     if failed:
