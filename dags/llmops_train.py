@@ -13,7 +13,7 @@ from __future__ import annotations
 from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param, chain, task
 
 from llmops.access import access_control
-from llmops.assets import GOLD_SFT, MODEL_CANDIDATES, MODEL_PASSED_GATES
+from llmops.assets import DRIFT_ALERTS, GOLD_SFT, MODEL_CANDIDATES, MODEL_PASSED_GATES
 from llmops.config import settings
 from llmops.operators import retry_policy, step_task
 from llmops.pipelines import candidate_gate_steps, train_steps
@@ -27,7 +27,8 @@ with DAG(
     dag_id="llmops_train",
     access_control=access_control("llmops_train"),
     description="HyperOpt sweep and QLoRA fine-tuning in GPU pods, registered in MLflow with lineage",
-    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 5 * * 1", timezone="UTC"), assets=GOLD_SFT),
+    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 5 * * 1", timezone="UTC"),
+                                 assets=GOLD_SFT | DRIFT_ALERTS),
     catchup=False,  # and no start_date: once unpaused, the first run is the next tick, not a missed one
     max_active_runs=1,
     user_defined_macros=template_macros(),

@@ -15,8 +15,11 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from llmops import lake
 from llmops.config import settings
+from llmops.monitoring.webhook import router as alert_webhook
 
 app = FastAPI(title="llmops reports")
+# machine callers (Alertmanager, Grafana, the drift check): authenticated by the receiver itself, not by login
+app.include_router(alert_webhook)
 
 
 @app.get("/reports/{path:path}")

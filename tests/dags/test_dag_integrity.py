@@ -32,7 +32,10 @@ for dag_id, dag in bag.dags.items():
     out["dags"][dag_id] = {
         "catchup": dag.catchup,
         "timetable": type(dag.timetable).__name__,
-        "assets": [getattr(getattr(dag.timetable, "asset_condition", None), "name", None)],
+        # the Asset names of the schedule's condition: one Asset, or an AssetAny of several
+        "assets": sorted(getattr(a, "name", None) for a in getattr(
+            getattr(dag.timetable, "asset_condition", None), "objects", [getattr(dag.timetable, "asset_condition",
+                                                                                 None)])),
         "schedule": str(getattr(dag.timetable, "summary", None)
                         or getattr(getattr(dag.timetable, "timetable", None), "summary", "")),
         "params": sorted(dag.params.keys()),
@@ -133,7 +136,8 @@ def test_kubernetes_profile_builds_pod_operators(tmp_path):
 
 def test_train_dag_runs_on_gold_or_weekly_and_maps_trials(parsed):
     dag = parsed["dags"]["llmops_train"]
-    assert dag["timetable"] == "AssetOrTimeSchedule" and dag["assets"] == ["gold_sft"]  # one Asset is its own condition
+    # new gold, a drift alert (the webhook's Asset event), or Monday 05:00
+    assert dag["timetable"] == "AssetOrTimeSchedule" and dag["assets"] == ["drift_alerts", "gold_sft"]
     assert dag["catchup"] is False
     assert {"ds", "base_model", "method", "max_trials", "trial_steps", "max_steps", "min_new_examples"} <= set(
         dag["params"])

@@ -1,0 +1,160 @@
+"""The alert webhook receiver against hostile and broken input, with its real authentication, limits and
+deduplication store (SQLite); the Airflow side (creating the Asset event) is counted here and proven for real
+against a live API server in tests/e2e/test_alerts_live.py."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from llmops.monitoring import webhook
+from llmops.monitoring.webhook_auth import sign
+
+TOKEN, OLD_TOKEN, SECRET, OLD_SECRET = "am-token-1", "am-token-0", "hmac-secret-1", "hmac-secret-0"
+
+
+def alertmanager_payload(fingerprint: str = "fp1", status: str = "firing", n: int = 1) -> dict:
+    alerts = [{"status": status, "labels": {"alertname": "LLMOpsInputDrift", "model": "support-assistant",
+                                            "severity": "page"},
+               "annotations": {"summary": "drift"}, "startsAt": "2026-12-05T01:00:00Z",
+               "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prom/graph",
+               "fingerprint": f"{fingerprint}-{i}" if n > 1 else fingerprint} for i in range(n)]
+    return {"version": "4", "groupKey": '{}:{alertname="LLMOpsInputDrift"}', "truncatedAlerts": 0,
+            "status": status, "receiver": "llmops-webhook", "groupLabels": {}, "commonLabels": {},
+            "commonAnnotations": {}, "externalURL": "http://am", "alerts": alerts}
+
+
+@pytest.fixture
+def receiver(tmp_path, monkeypatch):
+    """The receiver app with its real store; emitted events counted (thread-safe)."""
+    monkeypatch.setenv("AIRFLOW_CONN_LLMOPS_ALERT_WEBHOOK", json.dumps({
+        "conn_type": "generic", "extra": {"bearer_tokens": [TOKEN, OLD_TOKEN], "hmac_secrets": [SECRET, OLD_SECRET]}}))
+    monkeypatch.setattr(webhook, "state_url", lambda cfg: f"sqlite:///{tmp_path}/alerts.db")
+    events, lock = [], threading.Lock()
+
+    def emit(alert):
+        with lock:
+            events.append(alert)
+            return str(len(events))
+
+    monkeypatch.setattr(webhook, "emit_event", emit)
+    app = FastAPI()
+    app.include_router(webhook.router)
+    with TestClient(app) as client:
+        yield client, events
+
+
+def post_am(client, body, token: str | None = TOKEN, content_type: str = "application/json"):
+    headers = {"Content-Type": content_type, **({"Authorization": f"Bearer {token}"} if token else {})}
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return client.post("/alerts/alertmanager", content=data, headers=headers)
+
+
+def post_signed(client, body: dict, secret: str = SECRET, ts: float | None = None, source: str = "grafana"):
+    raw = json.dumps(body).encode()
+    stamp = str(int(ts if ts is not None else time.time()))
+    return client.post(f"/alerts/{source}", content=raw, headers={
+        "Content-Type": "application/json", "X-Grafana-Alerting-Timestamp": stamp,
+        "X-Grafana-Alerting-Signature": sign(secret, stamp, raw)})
+
+
+def grafana(fingerprint: str = "g1") -> dict:
+    return {**alertmanager_payload(fingerprint), "version": "1"}
+
+
+def test_a_firing_alert_becomes_one_event_and_a_resolved_one_none(receiver):
+    client, events = receiver
+    resp = post_am(client, alertmanager_payload())
+    assert resp.status_code == 202 and resp.json()["accepted"][0]["decision"] == "started"
+    assert post_am(client, alertmanager_payload(status="resolved")).json()["accepted"][0]["decision"] == \
+        "recorded-resolved"
+    assert [e.fingerprint for e in events] == ["fp1"]
+    assert events[0].event_extra()["alert"] == "LLMOpsInputDrift"
+
+
+def test_credentials(receiver):
+    client, events = receiver
+    assert post_am(client, alertmanager_payload(), token=None).status_code == 401
+    assert post_am(client, alertmanager_payload(), token="wrong").status_code == 401
+    assert post_am(client, alertmanager_payload("rotated"), token=OLD_TOKEN).status_code == 202  # rotation
+    assert client.post("/alerts/grafana", json=grafana()).status_code == 401  # unsigned
+    assert post_signed(client, grafana(), secret="not-it").status_code == 401
+    assert post_signed(client, grafana("g2"), secret=OLD_SECRET).status_code == 202
+    assert post_signed(client, grafana("g3"), ts=time.time() - 3600).status_code == 401  # stale
+    assert post_signed(client, grafana("g4"), ts=time.time() + 3600).status_code == 401  # from the future
+    assert client.post("/alerts/nagios", json={}).status_code == 404
+    assert len(events) == 2
+
+
+def test_a_replayed_signed_delivery_is_refused(receiver):
+    client, _ = receiver
+    raw, stamp = json.dumps(grafana()).encode(), str(int(time.time()))
+    headers = {"Content-Type": "application/json", "X-Grafana-Alerting-Timestamp": stamp,
+               "X-Grafana-Alerting-Signature": sign(SECRET, stamp, raw)}
+    assert client.post("/alerts/grafana", content=raw, headers=headers).status_code == 202
+    assert client.post("/alerts/grafana", content=raw, headers=headers).status_code == 409
+
+
+def test_bodies_it_must_refuse(receiver):
+    client, events = receiver
+    assert post_am(client, alertmanager_payload(), content_type="text/plain").status_code == 415
+    huge = json.dumps({**alertmanager_payload(), "pad": "x" * 300_000}).encode()
+    assert post_am(client, huge).status_code == 413
+    resp = client.post("/alerts/alertmanager", content=b"{}",
+                       headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json",
+                                "Content-Length": str(10**9)})
+    assert resp.status_code == 413  # refused from the declared length
+    assert post_am(client, json.dumps(alertmanager_payload()).encode()[:-20]).status_code == 422  # truncated
+    assert post_am(client, b"[" * 5000 + b"]" * 5000).status_code == 422  # nested deep
+    wrong_types = alertmanager_payload()
+    wrong_types["alerts"][0]["labels"] = ["not", "a", "map"]
+    resp = post_am(client, wrong_types)
+    assert resp.status_code == 422 and "labels" in resp.json()["detail"]
+    assert post_am(client, {**alertmanager_payload(), "version": "3"}).status_code == 422
+    assert post_am(client, {"hello": "world"}).status_code == 422
+    assert events == []
+
+
+def test_a_duplicate_storm_starts_exactly_one_run(receiver):
+    client, events = receiver
+    for _ in range(10):
+        assert post_am(client, alertmanager_payload("storm")).status_code == 202
+    assert len(events) == 1
+
+
+def test_concurrent_deliveries_of_one_alert_start_exactly_one_run(receiver):
+    client, events = receiver
+    codes = []
+    threads = [threading.Thread(target=lambda: codes.append(post_am(client, alertmanager_payload("race")).status_code))
+               for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [202] * 12 and len(events) == 1
+
+
+def test_no_secrets_configured_means_nobody_gets_in(receiver, monkeypatch):
+    client, events = receiver
+    monkeypatch.delenv("AIRFLOW_CONN_LLMOPS_ALERT_WEBHOOK")
+    assert post_am(client, alertmanager_payload("x")).status_code == 503
+    assert events == []
+
+
+def test_an_event_that_cannot_be_created_is_a_503_and_a_retry_creates_it(receiver, monkeypatch):
+    client, events = receiver
+    working = webhook.emit_event
+
+    def down(alert):
+        raise RuntimeError("metadata database unavailable")
+
+    monkeypatch.setattr(webhook, "emit_event", down)
+    assert post_am(client, alertmanager_payload("retry")).status_code == 503
+    monkeypatch.setattr(webhook, "emit_event", working)
+    assert post_am(client, alertmanager_payload("retry")).json()["accepted"][0]["decision"] == "started"
+    assert len(events) == 1
