@@ -3,6 +3,7 @@ the champion alias, the merged version served locally and probed, outcomes tagge
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def test_eval_gate_judges_the_challenger_against_the_champion_and_tags_it(regist
     assert f"llmops gate eval --version challenger: {status} (exit code {code})" in printed
 
 
-def test_eval_gate_on_the_champion_itself_applies_floors_only(registered):
+def test_eval_gate_on_the_champion_itself_compares_it_with_its_base_model(registered):
     second = registered.versions[1]
     set_alias("champion", second)
     out = registered.root / "eval-self"
@@ -100,7 +101,9 @@ def test_eval_gate_on_the_champion_itself_applies_floors_only(registered):
     assert eval_gate.main(argv) == 1
     verdict = json.loads((out / "verdict.json").read_text())
     assert verdict["champion"] is None and verdict["candidate"]["version"] == second and verdict["n_items"] == 4
-    assert verdict["failed_metrics"] == ["f1"]
+    assert verdict["reference_role"] == "base"
+    assert verdict["reference"] == {"base": registered.base_model, "adapter": None, "version": None}
+    assert "f1" in verdict["failed_metrics"]
     assert version_tags(second)["llmops.gate.eval"] == "failed"
     # a gate that cannot run (no gold test split on or before that date) is recorded as an error
     argv = ["--lake-root", registered.lake_root, "--ds", "2026-01-01", "--version", "champion", "--out-dir", str(out)]
@@ -110,6 +113,37 @@ def test_eval_gate_on_the_champion_itself_applies_floors_only(registered):
     with pytest.raises(SystemExit) as usage:
         eval_gate.main([*argv[:6], "--champion-base", registered.base_model])
     assert usage.value.code == 2
+
+
+def test_first_candidate_trained_on_the_gold_train_split_beats_its_base(registered):
+    second = registered.versions[1]
+    set_alias("champion", None)
+    out = registered.root / "eval-first"
+    # the configured tolerances, less the NLL ceiling of 8 nats (sized for the builtin 8,192-id tokenizer; the
+    # fixture's 6-step model is at ~8.1): what is tested here is the comparison with the base
+    thresholds = {m: t.model_dump() for m, t in settings().evaluation.thresholds.items()}
+    thresholds["nll"]["floor"] = None
+    argv = ["--lake-root", registered.lake_root, "--ds", DS, "--version", str(second), "--out-dir", str(out),
+            "--thresholds", json.dumps(thresholds)]
+    code = eval_gate.main(argv)
+    verdict = json.loads((out / "verdict.json").read_text())
+    nll = next(m for m in verdict["metrics"] if m["metric"] == "nll")
+    assert (code, verdict["reference_role"], verdict["champion"]) == (0, "base", None), verdict["failed_metrics"]
+    assert nll["improvement_ok"] and nll["ci_high"] < 0  # base - candidate NLL per token: all of it above zero
+    assert version_tags(second)["llmops.gate.eval"] == "passed"
+
+
+def test_first_candidate_whose_base_model_is_gone_is_an_error(registered, monkeypatch, tmp_path):
+    second = registered.versions[1]
+    set_alias("champion", None)
+    real = lookup.resolve(str(second))
+    gone = tmp_path / "base-removed"
+    monkeypatch.setattr(lookup, "resolve", lambda version: dataclasses.replace(real, base=str(gone)))
+    out = tmp_path / "eval"
+    argv = ["--lake-root", registered.lake_root, "--ds", DS, "--version", str(second), "--out-dir", str(out)]
+    assert eval_gate.main(argv) == 2
+    assert not (out / "verdict.json").exists()
+    assert version_tags(second)["llmops.gate.eval"] == "error"
 
 
 def test_governance_gate_serves_the_merged_version_and_tags_it(registered, capsys):

@@ -170,13 +170,13 @@ def run_eval_gate(
     Writes verdict.json, report.html and lm-eval's inputs under ``out_dir`` (created, not cleared).
     """
     check_thresholds(thresholds, options.extra_tasks)
+    items = read_items(items_path, options.limit)
+    if not items:
+        raise ValueError(f"no evaluation items in {items_path}")
     role = "champion" if champion is not None else "base"
     reference = champion if champion is not None else base_reference(candidate)
     if role == "base":
         thresholds = first_candidate_thresholds(thresholds, options.first_candidate_min_nll_gain)
-    items = read_items(items_path, options.limit)
-    if not items:
-        raise ValueError(f"no evaluation items in {items_path}")
     run = dict(
         extra_tasks=options.extra_tasks, limit=options.limit, device=options.device, dtype=options.dtype,
         batch_size=options.batch_size, max_new_tokens=options.max_new_tokens,
