@@ -23,9 +23,9 @@ itself, scored by the real lm-eval harness on ``--real-items`` held-out items (t
 simulated gate run resamples item pairs with replacement, centres their paired differences (the null: equal
 models) and shifts them by the regression: 2 F1 points, +0.05 nats/token NLL. Both rules are applied: today's
 tolerances (NLL 0.10) and the gate's configured ones. The first-candidate rule (the interval of base - candidate
-NLL above the configured gain) is measured on the real adapter-vs-base pairs (power) and on centred pairs
-(false rejection of a candidate whose gain is exactly zero is the rule's purpose, so it is reported as the
-pass rate of a no-gain candidate). Usage:
+NLL above the configured gain) is measured as a pass rate on the real adapter-vs-base pairs (should be ~1) and
+on the same pairs centred (a candidate with no gain over its base, which the rule must reject: should be ~0).
+Usage:
 
     .venv/bin/python bench/bench_eval_power.py [--sims 400] [--resamples 1000] [--rho 0.7]
         [--results bench/results/eval_power.json] [--real] [--real-items 120]
