@@ -6,7 +6,7 @@ resolved it), copied into a scratch lake with its own MLflow stores, so the real
   1. throughput  per run spec ``method[:threads]``, in a fresh process (what a trial pod pays): start-up
                  (imports, gold, tokenizer and encoding, model load) timed apart, then ``--steps`` optimizer
                  steps of the project's trainer; tokens/s over the steps after ``--warmup-steps``, peak RSS,
-                 first/last train loss, validation loss before and after. QLoRA (NF4 base) against LoRA (fp32
+                 first/last train loss, final validation loss. QLoRA (NF4 base) against LoRA (fp32
                  base), at one thread by default: ``lora`` alone runs at the settings' thread count (all
                  cores), which a shared machine slows several-fold.
   2. sweep       the HyperOpt TPE sweep as the DAG runs it (prepare, run_trial per index, finish), in-process,
@@ -103,16 +103,6 @@ def scratch_lake(args, work: Path) -> tuple[str, str, str]:
     return f"file://{target}", "builtin", json.loads(summary.read_text())["model"]
 
 
-def step_tokens(train_set: list, batch_size: int, seed: int, step: int) -> int:
-    """Tokens the trainer feeds at ``step`` (1-based, grad_accum 1): its example order, replayed."""
-    from llmops.training.trainer import epoch_order
-
-    per_epoch = -(-len(train_set) // batch_size)
-    epoch, position = divmod(step - 1, per_epoch)
-    order = epoch_order(len(train_set), seed, epoch)[position * batch_size:(position + 1) * batch_size]
-    return sum(len(train_set[i].input_ids) for i in order)
-
-
 def worker(args) -> None:
     """One throughput run in this (fresh) process; writes its figures to ``--worker-out``."""
     started = time.perf_counter()
@@ -122,7 +112,7 @@ def worker(args) -> None:
 
     from llmops.training import base_model
     from llmops.training.sft_data import encode_table, load_gold
-    from llmops.training.trainer import Hyperparams, TrainConfig, evaluate, load_model, train
+    from llmops.training.trainer import Hyperparams, TrainConfig, load_model, train
 
     startup = {"imports_s": time.perf_counter() - started}
     t = settings().training
@@ -147,9 +137,6 @@ def worker(args) -> None:
     startup["total_s"] = time.perf_counter() - started
     rss_after_startup = psutil.Process().memory_info().rss
     trainable, total_params = model.get_nb_trainable_parameters()
-    mark = time.perf_counter()
-    val_before = evaluate(model, val_set, cfg.batch_size, tokenizer.pad_token_id)
-    eval_s = time.perf_counter() - mark
     stamps: dict[int, float] = {}
 
     def on_metrics(step: int, values: dict) -> None:
@@ -158,11 +145,8 @@ def worker(args) -> None:
 
     result = train(cfg, model, train_set, val_set, tokenizer.pad_token_id, Path(args.worker_dir),
                    on_metrics=on_metrics)
-    per_step = {s: step_tokens(train_set, cfg.batch_size, cfg.seed, s) for s in range(1, result.steps + 1)}
-    if sum(per_step.values()) != result.tokens:
-        raise RuntimeError("replayed example order disagrees with the trainer's token count")
     measured = range(args.warmup_steps + 1, result.steps + 1)
-    tokens = sum(per_step[s] for s in measured)
+    tokens = result.tokens / result.steps * len(measured)  # the run's mean non-padding tokens per step
     seconds = stamps[result.steps] - stamps[args.warmup_steps]
     step_s = [stamps[s] - stamps[s - 1] for s in measured]
     figures = {
@@ -179,9 +163,7 @@ def worker(args) -> None:
         "rss_after_startup_mib": round(rss_after_startup / 2**20, 1),
         "first_train_loss": round(result.train_loss[0][1], 4),
         "last_train_loss": round(result.train_loss[-1][1], 4),
-        "val_loss_before": round(val_before, 4),
         "final_val_loss": round(result.val_loss[-1][1], 4),
-        "eval_s": round(eval_s, 2),  # one pass over the validation examples
         "trainable_params": trainable,
         "params": total_params,
         "train_examples": len(train_set),
@@ -332,12 +314,12 @@ def print_tables(rows: list[dict], sweeps: list[dict], comparison: dict) -> None
 
 def print_throughput(rows: list[dict]) -> None:
     print(f"\n{'method':<7} {'thr':>3} {'steps':>5} {'tokens/s':>9} {'med step s':>10} {'seconds':>8} "
-          f"{'peak RSS MiB':>12} {'loss first':>10} {'last':>7} {'val before':>10} {'after':>7}  load after")
+          f"{'peak RSS MiB':>12} {'loss first':>10} {'last':>7} {'val loss':>8}  load after")
     for r in rows:
         print(f"{r['method']:<7} {r['threads']:>3} {r['measured_steps']:>5} {r['tokens_per_s']:>9.0f} "
               f"{r['median_step_s']:>10.2f} {r['seconds']:>8.1f} {r['peak_rss_mib']:>12.0f} "
-              f"{r['first_train_loss']:>10.3f} {r['last_train_loss']:>7.3f} {r['val_loss_before']:>10.3f} "
-              f"{r['final_val_loss']:>7.3f}  {r['load_average_after']}")
+              f"{r['first_train_loss']:>10.3f} {r['last_train_loss']:>7.3f} {r['final_val_loss']:>8.3f}  "
+              f"{r['load_average_after']}")
     for q in qlora_vs_lora(rows):
         print(f"qlora / lora at {q['threads']} threads: tokens/s {q['tokens_per_s_ratio']:.2f}, "
               f"median step {q['median_step_ratio']:.2f}, peak RSS {q['peak_rss_ratio']:.2f}")

@@ -127,7 +127,7 @@ def test_a_killed_trial_resumes_from_its_checkpoint(sweep_env, tiny_model):
     seen = []
     for line in proc.stdout:
         seen.append(line)
-        if "checkpoint" in line and "step-000004" in line:
+        if "checkpoint" in line and "checkpoint-4" in line:
             os.killpg(proc.pid, signal.SIGKILL)
             break
     proc.wait(timeout=60)
@@ -136,7 +136,7 @@ def test_a_killed_trial_resumes_from_its_checkpoint(sweep_env, tiny_model):
     rerun = subprocess.run(argv, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
     log = rerun.stdout + rerun.stderr
-    assert "resuming from step-000004 (step 4 of 12)" in log
+    assert "resuming from checkpoint-4 (step 4 of 12)" in log
     assert "step 1/12" not in log and "completed after 12/12 steps" in log
     client = tracking.client()
     records = sweep.trial_records(client, tracking.experiment_id(client), job)

@@ -94,7 +94,11 @@ def test_a_crashed_run_resumes_from_its_checkpoint_and_ends_identically(tiny_mod
 
     with pytest.raises(Crash):
         train(cfg, load_model(cfg), train_set, val_set, tok.pad_token_id, tmp_path / "crashed", on_metrics=crash_at_7)
-    assert latest_checkpoint(tmp_path / "crashed").name == "step-000004"
+    assert latest_checkpoint(tmp_path / "crashed").name == "checkpoint-4"
+    half_written = tmp_path / "crashed" / "checkpoint-8"  # killed mid-write: no trainer state yet
+    half_written.mkdir()
+    (half_written / "adapter_model.safetensors").write_bytes(b"truncat")
+    assert latest_checkpoint(tmp_path / "crashed").name == "checkpoint-4"
     model = load_model(cfg)
     resumed = train(cfg, model, train_set, val_set, tok.pad_token_id, tmp_path / "crashed")
     assert resumed.resumed_from == 4 and resumed.steps == 12
@@ -110,3 +114,25 @@ def _adapter(checkpoint_dir):
     from safetensors.torch import load_file
 
     return load_file(latest_checkpoint(checkpoint_dir) / "adapter_model.safetensors")
+
+
+def test_progress_lines_every_n_steps_and_after_30_quiet_seconds(caplog, monkeypatch):
+    from transformers import TrainerState
+
+    from llmops.training import trainer
+
+    clock = [0.0]
+    monkeypatch.setattr(trainer.time, "perf_counter", lambda: clock[0])
+    seen = []
+    callback = trainer.ProgressCallback(log_every=10, on_metrics=lambda step, values: seen.append(step))
+    state = TrainerState(max_steps=100)
+    callback.on_train_begin(None, state, None)
+    with caplog.at_level("INFO", logger=trainer.log.name):
+        for step in range(1, 21):
+            clock[0] += 40 if step == 15 else 1  # one slow step: 40 s without a line
+            state.global_step, state.num_input_tokens_seen = step, state.num_input_tokens_seen + 100
+            callback.on_log(None, state, None, logs={"loss": 1.5, "learning_rate": 1e-3})
+    lines = [r.getMessage() for r in caplog.records]
+    assert [line.split()[1] for line in lines] == ["10/100", "15/100", "20/100"]
+    assert lines[0] == "step 10/100 loss 1.5000 lr 1.00e-03 tokens/s 100 eta 0:01:30"
+    assert seen == list(range(1, 21))  # every step's metrics reach the hook (MLflow)

@@ -1,13 +1,14 @@
-"""Supervised fine-tuning with PEFT LoRA or QLoRA, checkpointed so a restarted run resumes.
+"""Supervised fine-tuning with PEFT LoRA or QLoRA on TRL's ``SFTTrainer``, checkpointed so a restarted run resumes.
 
 QLoRA (the default) loads the base in bitsandbytes NF4 with double quantization and bf16 compute, prepares
 it with ``prepare_model_for_kbit_training`` and trains LoRA adapters with gradient checkpointing; plain LoRA
 trains adapters over a full-precision base. A method the machine cannot run raises
 :class:`MethodUnavailable`: never a silent fallback to another method.
 
-The loop is deliberately small and explicit: the order of examples is a pure function of (seed, epoch), and
-a checkpoint holds the adapter, optimizer, scheduler, RNG states and the loss history, so a run killed at any
-point and restarted continues from its latest checkpoint with the same data order.
+The loop, checkpoints (adapter, optimizer, scheduler, RNG and data-loader position) and resuming are
+``SFTTrainer``'s; the examples arrive tokenized with answer-only labels (``sft_data``), which its collator pads
+as they are. Two callbacks add what the project needs: progress lines and metrics for MLflow, and the hook a
+sweep's median-stopping rule uses to stop a trial at a validation report.
 """
 
 from __future__ import annotations
@@ -15,25 +16,26 @@ from __future__ import annotations
 import json
 import logging
 import math
-import random
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
-from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training, set_peft_model_state_dict
-from safetensors.torch import load_file
-from transformers import AutoModelForCausalLM, BitsAndBytesConfig, get_cosine_schedule_with_warmup
+from datasets import Dataset
+from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig, TrainerCallback, TrainerState
+from transformers.trainer import TRAINER_STATE_NAME
+from transformers.trainer_callback import PrinterCallback
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+from trl import SFTConfig, SFTTrainer
+from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
-from llmops.training.sft_data import IGNORE_INDEX, Encoded
+from llmops.training.sft_data import Encoded
 
 log = logging.getLogger(__name__)
 
-_STATE = "trainer_state.pt"
-_CHECKPOINT_PREFIX = "step-"
+_STOPPED = "stopped_early.json"  # marker of a run the median rule stopped: a rerun returns, never trains on
 
 
 class MethodUnavailable(RuntimeError):
@@ -75,8 +77,9 @@ class TrainResult:
     resumed_from: int | None
     train_loss: list[tuple[int, float]] = field(default_factory=list)  # (step, loss)
     val_loss: list[tuple[int, float]] = field(default_factory=list)  # (step, loss)
-    tokens: int = 0
-    train_seconds: float = 0.0
+    tokens: int = 0  # non-padding tokens trained on, over every attempt
+    attempt_tokens: int = 0  # ... and in this attempt (since the resume), over train_seconds
+    train_seconds: float = 0.0  # this attempt
     method: str = ""
 
     @property
@@ -96,7 +99,7 @@ class TrainResult:
             "best_val_loss": self.best_val_loss,
             "tokens": self.tokens,
             "train_seconds": round(self.train_seconds, 2),
-            "tokens_per_s": round(self.tokens / self.train_seconds, 1) if self.train_seconds else None,
+            "tokens_per_s": round(self.attempt_tokens / self.train_seconds, 1) if self.train_seconds else None,
             "method": self.method,
         }
 
@@ -175,98 +178,6 @@ def load_model(cfg: TrainConfig):
     return get_peft_model(model, lora)
 
 
-def collate(examples: list[Encoded], pad_id: int) -> dict[str, torch.Tensor]:
-    """Right-pad a batch; padding is masked out of attention and of the loss."""
-    width = max(len(e.input_ids) for e in examples)
-    ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
-    labels = torch.full((len(examples), width), IGNORE_INDEX, dtype=torch.long)
-    mask = torch.zeros((len(examples), width), dtype=torch.long)
-    for row, e in enumerate(examples):
-        n = len(e.input_ids)
-        ids[row, :n] = torch.tensor(e.input_ids)
-        labels[row, :n] = torch.tensor(e.labels)
-        mask[row, :n] = 1
-    return {"input_ids": ids, "labels": labels, "attention_mask": mask}
-
-
-def epoch_order(n: int, seed: int, epoch: int) -> list[int]:
-    """The example order of one epoch: a pure function of (seed, epoch), so a resumed run sees the same."""
-    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-    return torch.randperm(n, generator=generator).tolist()
-
-
-def _loss_sum(model, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
-    """Summed next-token loss over answer tokens, and their count (so batches weigh by tokens)."""
-    batch = {k: v.to(model.device) for k, v in batch.items()}
-    with torch.autocast(device_type=device(), dtype=compute_dtype(), enabled=compute_dtype() != torch.float32):
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-    targets = batch["labels"][:, 1:]
-    loss = torch.nn.functional.cross_entropy(
-        logits[:, :-1].float().reshape(-1, logits.size(-1)), targets.reshape(-1),
-        ignore_index=IGNORE_INDEX, reduction="sum",
-    )
-    return loss, int((targets != IGNORE_INDEX).sum())
-
-
-@torch.no_grad()
-def evaluate(model, examples: list[Encoded], batch_size: int, pad_id: int) -> float:
-    """Mean loss per answer token over ``examples``."""
-    model.eval()
-    total, count = 0.0, 0
-    for start in range(0, len(examples), batch_size):
-        loss, n = _loss_sum(model, collate(examples[start:start + batch_size], pad_id))
-        total, count = total + float(loss), count + n
-    model.train()
-    return total / max(count, 1)
-
-
-def _checkpoints(checkpoint_dir: Path) -> list[Path]:
-    done = [p for p in checkpoint_dir.glob(f"{_CHECKPOINT_PREFIX}*") if (p / _STATE).exists()]
-    return sorted(done, key=lambda p: int(p.name[len(_CHECKPOINT_PREFIX):]))
-
-
-def latest_checkpoint(checkpoint_dir: Path) -> Path | None:
-    found = _checkpoints(Path(checkpoint_dir)) if Path(checkpoint_dir).exists() else []
-    return found[-1] if found else None
-
-
-def _save_checkpoint(model, optimizer, scheduler, result: TrainResult, checkpoint_dir: Path, keep: int) -> Path:
-    """Write a checkpoint next to its final name and rename it in: a kill mid-write leaves no half checkpoint."""
-    final = checkpoint_dir / f"{_CHECKPOINT_PREFIX}{result.steps:06d}"
-    tmp = checkpoint_dir / f".tmp-{final.name}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    torch.save(
-        {
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "result": asdict(result),
-            "rng": {"torch": torch.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state()},
-        },
-        tmp / _STATE,
-    )
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)
-    for old in _checkpoints(checkpoint_dir)[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
-    return final
-
-
-def _restore(checkpoint: Path, model, optimizer, scheduler) -> TrainResult:
-    weights = next(checkpoint.glob("adapter_model.safetensors"))
-    set_peft_model_state_dict(model, load_file(weights))
-    state = torch.load(checkpoint / _STATE, weights_only=False)
-    optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
-    torch.set_rng_state(state["rng"]["torch"])
-    random.setstate(state["rng"]["python"])
-    np.random.set_state(state["rng"]["numpy"])
-    saved = state["result"]
-    saved["train_loss"] = [tuple(x) for x in saved["train_loss"]]
-    saved["val_loss"] = [tuple(x) for x in saved["val_loss"]]
-    return TrainResult(**saved)
-
-
 def planned_steps(cfg: TrainConfig, n_train: int) -> int:
     per_epoch = math.ceil(n_train / (cfg.batch_size * cfg.grad_accum))
     total = per_epoch * cfg.hyperparams.epochs
@@ -278,8 +189,99 @@ def _fmt_eta(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
+def latest_checkpoint(checkpoint_dir: Path) -> Path | None:
+    """The newest complete checkpoint: the trainer writes its state file last, so one killed mid-write has none."""
+    done = [p for p in Path(checkpoint_dir).glob(f"{PREFIX_CHECKPOINT_DIR}-*") if (p / TRAINER_STATE_NAME).exists()]
+    return max(done, key=lambda p: int(p.name.rsplit("-", 1)[1]), default=None)
+
+
 EvalHook = Callable[[int, float], bool]  # (step, validation loss) -> True to stop the run here
 MetricsHook = Callable[[int, dict], None]  # (step, metrics) -> None, e.g. log to MLflow
+
+
+class ProgressCallback(TrainerCallback):
+    """Progress lines (step, loss, learning rate, tokens/s, ETA) every ``log_every`` steps and at least every
+    ``max_quiet_s`` seconds; every train loss, learning rate and validation loss also goes to ``on_metrics``."""
+
+    def __init__(self, log_every: int, on_metrics: MetricsHook | None, max_quiet_s: float = 30.0):
+        self.log_every, self.on_metrics, self.max_quiet_s = log_every, on_metrics, max_quiet_s
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.started = self.last_line = time.perf_counter()
+        self.first_step, self.tokens_at_start = state.global_step, state.num_input_tokens_seen
+
+    def tokens_per_s(self, state) -> float:
+        return (state.num_input_tokens_seen - self.tokens_at_start) / max(time.perf_counter() - self.started, 1e-9)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not logs or "loss" not in logs:
+            return
+        step, now = state.global_step, time.perf_counter()
+        speed = self.tokens_per_s(state)
+        if self.on_metrics:
+            self.on_metrics(step, {"train_loss": logs["loss"], "learning_rate": logs["learning_rate"],
+                                   "tokens_per_s": speed})
+        if step % self.log_every == 0 or step == state.max_steps or now - self.last_line >= self.max_quiet_s:
+            self.last_line = now
+            eta = (now - self.started) / max(step - self.first_step, 1) * (state.max_steps - step)
+            log.info("step %d/%d loss %.4f lr %.2e tokens/s %.0f eta %s", step, state.max_steps, logs["loss"],
+                     logs["learning_rate"], speed, _fmt_eta(eta))
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        log.info("step %d/%d validation loss %.4f", state.global_step, state.max_steps, metrics["eval_loss"])
+        if self.on_metrics:
+            self.on_metrics(state.global_step, {"val_loss": metrics["eval_loss"]})
+
+    def on_save(self, args, state, control, **kwargs):
+        log.info("checkpoint %s", Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
+
+
+class EarlyStopCallback(TrainerCallback):
+    """Asks ``on_eval`` at each validation report whether to stop (a sweep's median rule); a stopped run saves a
+    checkpoint and a marker, so a rerun returns its result instead of training on."""
+
+    def __init__(self, on_eval: EvalHook, marker: Path):
+        self.on_eval, self.marker = on_eval, marker
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        step = state.global_step
+        if step < state.max_steps and self.on_eval(step, metrics["eval_loss"]):
+            self.marker.write_text(json.dumps({"step": step}))
+            control.should_training_stop = control.should_save = True
+            log.info("stopped early at step %d/%d", step, state.max_steps)
+
+
+def _dataset(examples: list[Encoded]) -> Dataset:
+    return Dataset.from_dict({"input_ids": [e.input_ids for e in examples], "labels": [e.labels for e in examples]})
+
+
+def _sft_config(cfg: TrainConfig, checkpoint_dir: Path, total: int, has_val: bool) -> SFTConfig:
+    dtype = compute_dtype()
+    return SFTConfig(
+        output_dir=str(checkpoint_dir), max_steps=total, per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size, gradient_accumulation_steps=cfg.grad_accum,
+        learning_rate=cfg.hyperparams.learning_rate, lr_scheduler_type="cosine",
+        warmup_steps=min(cfg.warmup_steps, total // 2), weight_decay=0.0, max_grad_norm=1.0, optim="adamw_torch",
+        bf16=dtype == torch.bfloat16, fp16=dtype == torch.float16, use_cpu=device() == "cpu",
+        gradient_checkpointing=False,  # load_model enabled it on the model already
+        logging_steps=1, eval_strategy="steps" if has_val else "no", eval_steps=cfg.eval_every,
+        save_strategy="steps", save_steps=cfg.checkpoint_every, save_total_limit=cfg.keep_checkpoints,
+        seed=cfg.seed, data_seed=cfg.seed, include_num_input_tokens_seen="non_padding",
+        max_length=None,  # examples arrive cut to max_seq_len (sft_data)
+        report_to="none", disable_tqdm=True, dataloader_num_workers=0,
+    )
+
+
+def _result(state, total: int, method: str, resumed_from: int | None, stopped: bool, seconds: float,
+            tokens_at_start: int) -> TrainResult:
+    history = state.log_history
+    return TrainResult(
+        steps=state.global_step, planned_steps=total, stopped_early=stopped, resumed_from=resumed_from,
+        train_loss=[(h["step"], h["loss"]) for h in history if "loss" in h],
+        val_loss=[(h["step"], h["eval_loss"]) for h in history if "eval_loss" in h],
+        tokens=state.num_input_tokens_seen, attempt_tokens=state.num_input_tokens_seen - tokens_at_start,
+        train_seconds=seconds, method=method,
+    )
 
 
 def train(
@@ -299,78 +301,41 @@ def train(
     """
     if not train_set:
         raise ValueError("no training examples")
-    torch.manual_seed(cfg.seed)
-    random.seed(cfg.seed)
-    np.random.seed(cfg.seed)
     checkpoint_dir = Path(checkpoint_dir)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     total = planned_steps(cfg, len(train_set))
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=cfg.hyperparams.learning_rate, weight_decay=0.0)
-    scheduler = get_cosine_schedule_with_warmup(optimizer, min(cfg.warmup_steps, total // 2), total)
-    result = TrainResult(steps=0, planned_steps=total, stopped_early=False, resumed_from=None, method=cfg.method)
-    checkpoint = latest_checkpoint(checkpoint_dir)
-    if checkpoint is not None:
-        result = _restore(checkpoint, model, optimizer, scheduler)
-        result.resumed_from = result.steps
-        log.info("resuming from %s (step %d of %d)", checkpoint.name, result.steps, total)
-    if result.steps >= total or result.stopped_early:
-        log.info("run already complete at step %d", result.steps)
-        return result
     val_set = val_set[: cfg.max_eval_examples]
-    log_every = cfg.log_every or max(1, total // 20)
-    per_epoch = math.ceil(len(train_set) / cfg.batch_size)
-    model.train()
-    started, tokens_at_start = time.perf_counter(), result.tokens
-    time_before = result.train_seconds
-    window_loss, window_tokens = 0.0, 0
-    while result.steps < total:
-        for micro in range(cfg.grad_accum):
-            index = result.steps * cfg.grad_accum + micro  # global micro-batch number
-            epoch, position = divmod(index, per_epoch)
-            order = epoch_order(len(train_set), cfg.seed, epoch)
-            batch = [train_set[i] for i in order[position * cfg.batch_size:(position + 1) * cfg.batch_size]]
-            loss_sum, n_tokens = _loss_sum(model, collate(batch, pad_id))
-            (loss_sum / max(n_tokens, 1) / cfg.grad_accum).backward()
-            window_loss += loss_sum.detach().item()
-            window_tokens += n_tokens
-            result.tokens += sum(len(e.input_ids) for e in batch)
-        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        result.steps += 1
-        step = result.steps
-        loss = window_loss / max(window_tokens, 1)
-        result.train_loss.append((step, loss))
-        window_loss, window_tokens = 0.0, 0
-        elapsed = time.perf_counter() - started
-        result.train_seconds = time_before + elapsed
-        tokens_per_s = (result.tokens - tokens_at_start) / max(elapsed, 1e-9)
-        lr = scheduler.get_last_lr()[0]
-        if on_metrics:
-            on_metrics(step, {"train_loss": loss, "learning_rate": lr, "tokens_per_s": tokens_per_s})
-        if step % log_every == 0 or step == total:
-            eta = elapsed / max(step - (result.resumed_from or 0), 1) * (total - step)
-            log.info("step %d/%d loss %.4f lr %.2e tokens/s %.0f eta %s",
-                     step, total, loss, lr, tokens_per_s, _fmt_eta(eta))
-        if step % cfg.eval_every == 0 or step == total:
-            if val_set:
-                val_loss = evaluate(model, val_set, cfg.batch_size, pad_id)
-                result.val_loss.append((step, val_loss))
-                log.info("step %d/%d validation loss %.4f", step, total, val_loss)
-                if on_metrics:
-                    on_metrics(step, {"val_loss": val_loss})
-                if on_eval and step < total and on_eval(step, val_loss):
-                    result.stopped_early = True
-            if result.stopped_early:
-                _save_checkpoint(model, optimizer, scheduler, result, checkpoint_dir, cfg.keep_checkpoints)
-                log.info("stopped early at step %d/%d", step, total)
-                return result
-        if step % cfg.checkpoint_every == 0 or step == total:
-            path = _save_checkpoint(model, optimizer, scheduler, result, checkpoint_dir, cfg.keep_checkpoints)
-            log.info("checkpoint %s", path)
-    return result
+    marker = checkpoint_dir / _STOPPED
+    checkpoint = latest_checkpoint(checkpoint_dir)
+    progress = ProgressCallback(cfg.log_every or max(1, total // 20), on_metrics)
+    callbacks = [progress] + ([EarlyStopCallback(on_eval, marker)] if on_eval else [])
+    trainer = SFTTrainer(
+        model=model, args=_sft_config(cfg, checkpoint_dir, total, bool(val_set)),
+        train_dataset=_dataset(train_set), eval_dataset=_dataset(val_set) if val_set else None,
+        processing_class=_tokenizer(cfg), data_collator=DataCollatorForLanguageModeling(pad_token_id=pad_id),
+        callbacks=callbacks,
+    )
+    trainer.remove_callback(PrinterCallback)  # the progress callback logs instead of printing dicts
+    resumed_from = None
+    if checkpoint is not None:
+        trainer.state = TrainerState.load_from_json(str(checkpoint / TRAINER_STATE_NAME))
+        resumed_from = trainer.state.global_step
+        if marker.exists() or resumed_from >= total:
+            log.info("run already complete at step %d (%s)", resumed_from,
+                     "stopped early" if marker.exists() else "all steps done")
+            return _result(trainer.state, total, cfg.method, resumed_from, marker.exists(), 0.0,
+                           trainer.state.num_input_tokens_seen)
+        log.info("resuming from %s (step %d of %d)", checkpoint.name, resumed_from, total)
+    tokens_before = trainer.state.num_input_tokens_seen if checkpoint is not None else 0
+    started = time.perf_counter()
+    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    return _result(trainer.state, total, cfg.method, resumed_from, marker.exists(), time.perf_counter() - started,
+                   tokens_before)
+
+
+def _tokenizer(cfg: TrainConfig):
+    kwargs = {} if Path(cfg.base_model).is_dir() or not cfg.revision else {"revision": cfg.revision}
+    return AutoTokenizer.from_pretrained(cfg.base_model, **kwargs)
 
 
 def save_outputs(model, tokenizer, result: TrainResult, cfg: TrainConfig, out_dir: Path) -> Path:
