@@ -49,6 +49,7 @@ def trainer_module(impl: str, work: Path, commit: str):
 
 def setup(work: Path, examples: int) -> tuple[Path, Path]:
     """The tiny tokenizer and gold rows of the training tests, and a model of the builtin base model's size."""
+    sys.path.insert(0, str(ROOT))  # the training tests' fixtures
     from llmops.config import settings
     from tests.training.fixtures import build_tiny_model, write_gold
 
@@ -99,13 +100,30 @@ def worker(args) -> None:
     }))
 
 
+def run(args, work: Path, impl: str, method: str) -> dict:
+    """One throughput run in a fresh process; its figures with the load average around it."""
+    out = work / f"{impl}-{method}.json"
+    before = [round(x, 2) for x in os.getloadavg()]
+    subprocess.run([sys.executable, __file__, "--worker", impl, "--method", method, "--worker-out", str(out),
+                    "--work-dir", str(work), "--threads", str(args.threads), "--steps", str(args.steps),
+                    "--warmup-steps", str(args.warmup_steps), "--batch-size", str(args.batch_size),
+                    "--max-seq-len", str(args.max_seq_len), "--baseline-commit", args.baseline_commit],
+                   check=True, cwd=ROOT)
+    r = {**json.loads(out.read_text()), "load_average_before": before,
+         "load_average_after": [round(x, 2) for x in os.getloadavg()]}
+    print(f"{impl:<5} {method:<6} {r['tokens_per_s']:>8.0f} tokens/s  median step {r['median_step_s']:.3f} s  "
+          f"loss {r['first_train_loss']:.3f} -> {r['last_train_loss']:.3f}  load {r['load_average_after']}", flush=True)
+    return r
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--impls", nargs="+", default=["loop", "trl"], choices=["loop", "trl"])
     parser.add_argument("--methods", nargs="+", default=["lora", "qlora"], choices=["lora", "qlora"])
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--steps", type=int, default=12)
-    parser.add_argument("--warmup-steps", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--warmup-steps", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="runs per (impl, method), in alternating order")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-seq-len", type=int, default=256)
     parser.add_argument("--examples", type=int, default=400)
@@ -124,29 +142,26 @@ def main(argv: list[str] | None = None) -> int:
     if not (work / "model").exists():
         setup(work, args.examples)
     rows = []
-    for method in args.methods:
-        for impl in args.impls:
-            out = work / f"{impl}-{method}.json"
-            before = [round(x, 2) for x in os.getloadavg()]
-            subprocess.run([sys.executable, __file__, "--worker", impl, "--method", method, "--worker-out", str(out),
-                            "--work-dir", str(work), "--threads", str(args.threads), "--steps", str(args.steps),
-                            "--warmup-steps", str(args.warmup_steps), "--batch-size", str(args.batch_size),
-                            "--max-seq-len", str(args.max_seq_len), "--baseline-commit", args.baseline_commit],
-                           check=True, cwd=ROOT)
-            rows.append({**json.loads(out.read_text()), "load_average_before": before,
-                         "load_average_after": [round(x, 2) for x in os.getloadavg()]})
-            r = rows[-1]
-            print(f"{impl:<5} {method:<6} {r['tokens_per_s']:>8.0f} tokens/s  median step {r['median_step_s']:.3f} s  "
-                  f"loss {r['first_train_loss']:.3f} -> {r['last_train_loss']:.3f}  load {r['load_average_after']}",
-                  flush=True)
+    for repeat in range(args.repeats):
+        for method in args.methods:
+            # alternate the order: a shared machine's load drifts, neither side always goes first
+            for impl in args.impls if repeat % 2 == 0 else args.impls[::-1]:
+                rows.append({**run(args, work, impl, method), "repeat": repeat})
+    summary = [{"method": m, "impl": i, "median_tokens_per_s": statistics.median(
+                r["tokens_per_s"] for r in rows if r["method"] == m and r["impl"] == i)}
+               for m in args.methods for i in args.impls]
+    for m in args.methods:
+        by = {x["impl"]: x["median_tokens_per_s"] for x in summary if x["method"] == m}
+        if {"trl", "loop"} <= by.keys():
+            print(f"{m}: trl / loop tokens/s {by['trl'] / by['loop']:.2f} (medians over {args.repeats} repeats)")
     if args.results:
         Path(args.results).write_text(json.dumps({
             "benchmark": "train_trl", "started_at": started.isoformat(timespec="seconds"),
             "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "nproc": os.cpu_count(),
             "baseline_commit": args.baseline_commit,
             "settings": {k: getattr(args, k) for k in ("threads", "steps", "warmup_steps", "batch_size",
-                                                       "max_seq_len", "examples")},
-            "runs": rows,
+                                                       "max_seq_len", "examples", "repeats")},
+            "runs": rows, "summary": summary,
         }, indent=2) + "\n")
     return 0
 
