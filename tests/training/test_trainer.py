@@ -107,6 +107,14 @@ def test_a_crashed_run_resumes_from_its_checkpoint_and_ends_identically(tiny_mod
     weights = _adapter(tmp_path / "crashed")
     for name, value in reference.items():
         torch.testing.assert_close(weights[name], value, rtol=1e-5, atol=1e-6)
+    # a rerun of the finished run trains nothing and hands back the trained adapter, not a fresh one
+    model = load_model(cfg)
+    again = train(cfg, model, train_set, val_set, tok.pad_token_id, tmp_path / "crashed")
+    assert again.steps == 12 and again.train_loss == resumed.train_loss
+    from peft import get_peft_model_state_dict
+
+    for name, value in get_peft_model_state_dict(model).items():
+        torch.testing.assert_close(value, reference[name], rtol=1e-5, atol=1e-6)
 
 
 def _adapter(checkpoint_dir):

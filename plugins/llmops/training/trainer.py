@@ -23,7 +23,9 @@ from pathlib import Path
 
 import torch
 from datasets import Dataset
-from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training, set_peft_model_state_dict
+from peft.utils import SAFETENSORS_WEIGHTS_NAME as SAFE_ADAPTER_NAME
+from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig, TrainerCallback, TrainerState
 from transformers.trainer import TRAINER_STATE_NAME
 from transformers.trainer_callback import PrinterCallback
@@ -323,6 +325,7 @@ def train(
         if marker.exists() or resumed_from >= total:
             log.info("run already complete at step %d (%s)", resumed_from,
                      "stopped early" if marker.exists() else "all steps done")
+            set_peft_model_state_dict(model, load_file(checkpoint / SAFE_ADAPTER_NAME))  # its trained adapter
             return _result(trainer.state, total, cfg.method, resumed_from, marker.exists(), 0.0,
                            trainer.state.num_input_tokens_seen)
         log.info("resuming from %s (step %d of %d)", checkpoint.name, resumed_from, total)
