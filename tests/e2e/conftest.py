@@ -3,6 +3,7 @@ running system the way people do: REST, the scheduler, the browser."""
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -14,6 +15,10 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# the alert webhook's secrets, as an Airflow connection (the receiver reads them through the secrets backends)
+WEBHOOK_TOKEN, WEBHOOK_HMAC = "live-test-bearer-token", "live-test-hmac-secret"
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +34,16 @@ def live_stack(tmp_path_factory):
             "LLMOPS__TRACKING__ARTIFACT_ROOT": f"file://{root}/mlflow/artifacts",
             "LLMOPS__SPARK__SHUFFLE_PARTITIONS": "2", "LLMOPS__SPARK__DRIVER_MEMORY": "2g",
             "AIRFLOW__CORE__PARALLELISM": "2",
+            "AIRFLOW_CONN_LLMOPS_ALERT_WEBHOOK": json.dumps({"conn_type": "generic", "extra": {
+                "bearer_tokens": [WEBHOOK_TOKEN], "hmac_secrets": [WEBHOOK_HMAC]}}),
+            # a failing step fails at once (a scheduled run on an empty landing zone must not block the queue)
+            "LLMOPS__AIRFLOW__RETRIES": "0",
+            # the smallest training that still runs every step: the lifecycle test chains llmops_train
+            "LLMOPS__TRAINING__BUILTIN__PRETRAIN_STEPS": "20", "LLMOPS__TRAINING__SWEEP__MAX_TRIALS": "1",
+            "LLMOPS__TRAINING__SWEEP__TRIAL_STEPS": "4", "LLMOPS__TRAINING__SWEEP__EVAL_EVERY": "2",
+            "LLMOPS__TRAINING__MAX_STEPS": "4", "LLMOPS__TRAINING__EVAL_EVERY": "2",
+            "LLMOPS__TRAINING__MAX_EVAL_EXAMPLES": "16", "LLMOPS__TRAINING__MIN_NEW_EXAMPLES": "10",
+            "LLMOPS__EVALUATION__MAX_NEW_TOKENS": "16",
         },
     )
     stack.up()

@@ -1,0 +1,224 @@
+"""The running system as people use it: a Developer triggers the data DAG from the Airflow UI in a real browser
+(Playwright driving Debian's chromium), reviews a gate's log and opens its report; the scheduler then chains
+llmops_train through the gold_sft Asset event (nobody triggers it); a second data run with no new examples
+leads to a skipped training run; roles and logins keep each person to their part.
+
+Screenshots of every page land in ``test-artifacts/browser/`` and are checked for text, not pixels.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from llmops.stack import Stack
+from tests.airflow_env import ROOT
+from tests.services import require_binary
+
+pytestmark = pytest.mark.slow
+
+DS = "2026-11-30"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _admin(stack: Stack) -> dict[str, str]:
+    return {"Authorization": f"Bearer {stack.token('admin')}"}
+
+
+def _runs(stack: Stack, dag_id: str) -> list[dict]:
+    resp = httpx.get(f"{stack.url}/api/v2/dags/{dag_id}/dagRuns", params={"order_by": "run_after"},
+                     headers=_admin(stack), timeout=30)
+    resp.raise_for_status()
+    return resp.json()["dag_runs"]
+
+
+def _wait_run(stack: Stack, dag_id: str, matches, timeout_s: float) -> dict:
+    """The first run of ``dag_id`` that ``matches`` once it has finished."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        done = [r for r in _runs(stack, dag_id) if matches(r) and r["state"] in ("success", "failed")]
+        if done:
+            return done[0]
+        time.sleep(3)
+    raise AssertionError(f"no finished {dag_id} run after {timeout_s:.0f} s: "
+                         f"{[(r['dag_run_id'], r['state']) for r in _runs(stack, dag_id)]}")
+
+
+def _started_by_gold_after(data_run: dict):
+    """Matches the training run the scheduler started after ``data_run`` published gold (not an alert's)."""
+    return lambda r: r["run_type"] == "asset_triggered" and r["run_after"] >= data_run["end_date"]
+
+
+def _task_states(stack: Stack, dag_id: str, run_id: str) -> dict[str, str]:
+    resp = httpx.get(f"{stack.url}/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances", headers=_admin(stack),
+                     timeout=30)
+    return {ti["task_id"] + (f"[{ti['map_index']}]" if ti["map_index"] >= 0 else ""): ti["state"]
+            for ti in resp.json()["task_instances"]}
+
+
+@pytest.fixture(scope="module")
+def lifecycle(live_stack):
+    """Sample data landed for DS; llmops_train unpaused (so the scheduler may chain it), retries off so a
+    failing step fails at once."""
+    raw = live_stack.extra_env["LLMOPS__PATHS__RAW_ROOT"]
+    proc = subprocess.run([sys.executable, "-m", "llmops_demo", "--out", raw, "--ds", DS, "--records", "600"],
+                          capture_output=True, text=True, timeout=300, env=live_stack.env())
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    resp = httpx.patch(f"{live_stack.url}/api/v2/dags/llmops_train", json={"is_paused": False},
+                       headers=_admin(live_stack), timeout=30)
+    assert resp.status_code == 200, resp.text
+    return live_stack
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_binary("chromium", "install Debian's chromium package (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _page(browser, stack: Stack, user: str | None):
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    page.set_default_timeout(60_000)
+    if user:
+        page.goto(stack.url)
+        page.fill("input[name=username]", user)
+        page.fill("input[name=password]", stack.credentials()[user]["password"])
+        page.click("input[type=submit], button[type=submit]")
+        page.wait_for_load_state("networkidle")
+    return page
+
+
+def _shot(page, name: str) -> str:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    return page.inner_text("body")
+
+
+@pytest.fixture(scope="module")
+def data_run(lifecycle, browser):
+    """A Developer opens llmops_data, presses Trigger, sets ds in the form and submits; the run succeeds."""
+    page = _page(browser, lifecycle, "developer")
+    page.goto(f"{lifecycle.url}/dags/llmops_data")
+    page.get_by_role("button", name="Trigger").first.click()
+    form = _shot(page, "01-trigger-form")
+    assert "Date to process" in form and "Landing zone URI" in form, form[:2000]
+    page.locator("[name=element_ds]").fill(DS)
+    submit = page.get_by_role("dialog").get_by_role("button", name="Trigger")
+    assert submit.is_enabled()
+    submit.click()
+    page.wait_for_timeout(2000)
+    _shot(page, "02-triggered")
+    run = _wait_run(lifecycle, "llmops_data", lambda r: r["run_type"] == "manual" and r["conf"].get("ds") == DS,
+                    timeout_s=900)
+    states = _task_states(lifecycle, "llmops_data", run["dag_run_id"])
+    assert run["state"] == "success", states
+    return {"run": run, "page": page}
+
+
+def test_a_gate_log_opens_with_its_verdict_table(data_run, lifecycle):
+    """Through the UI and the REST log endpoint: the verdict table (header and PASS/FAIL rows) and the verdict."""
+    run_id = data_run["run"]["dag_run_id"]
+    page = data_run["page"]
+    page.goto(f"{lifecycle.url}/dags/llmops_data/runs/{run_id}/tasks/gate_silver")
+    page.get_by_text(f"gate silver ds={DS} PASSED").first.wait_for()
+    shown = _shot(page, "03-gate-silver-log")
+    assert "expectations.gate" in shown
+    resp = httpx.get(f"{lifecycle.url}/api/v2/dags/llmops_data/dagRuns/{run_id}/taskInstances/gate_silver/logs/1",
+                     headers={**_admin(lifecycle), "Accept": "application/json"}, timeout=60)
+    lines = [e["event"] if isinstance(e, dict) else e for e in resp.json()["content"]]
+    header = next(i for i, line in enumerate(lines) if re.search(r"expectation\s+column\s+observed\s+threshold", line))
+    rows = lines[header + 1:]
+    verdict = next(i for i, line in enumerate(rows) if f"gate silver ds={DS}" in line)
+    assert verdict > 0 and all(line.rstrip().endswith(("PASS", "FAIL")) for line in rows[:verdict])
+
+
+def test_the_report_link_opens_great_expectations_data_docs(data_run, lifecycle):
+    page = data_run["page"]
+    page.goto(f"{lifecycle.url}/dags/llmops_data/runs/{data_run['run']['dag_run_id']}/tasks/gate_silver/details")
+    page.get_by_text("Report", exact=True).click()
+    page.wait_for_load_state("networkidle")
+    docs = _shot(page, "04-report-data-docs")
+    assert "/llmops/reports/gates/silver/" in page.url
+    assert "Expectation" in docs and "Sign In" not in docs and "Not Found" not in docs, docs[:1000]
+
+
+def test_the_llmops_page_shows_the_gates_inside_the_ui(data_run, lifecycle):
+    page = data_run["page"]
+    page.goto(f"{lifecycle.url}/plugin/llmops")
+    frame = page.frame_locator("iframe").first
+    frame.get_by_text("Data gates").wait_for()
+    _shot(page, "05-llmops-page")
+    rows = frame.locator("tr").all_inner_texts()
+    assert any(row.startswith("silver") and DS in row and "passed" in row for row in rows), rows
+
+
+def test_the_scheduler_chains_training_on_the_gold_asset(data_run, lifecycle):
+    """llmops_train ran because gate_gold emitted gold_sft in that data run: its run type and the triggering
+    asset event come from the metadata DB, not from the test."""
+    train = _wait_run(lifecycle, "llmops_train", _started_by_gold_after(data_run["run"]), timeout_s=1500)
+    states = _task_states(lifecycle, "llmops_train", train["dag_run_id"])
+    assert states["register_candidate"] == "success", states
+    assert states["eval_gate"] in ("success", "failed") and states["decide"] in ("success", "failed"), states
+    db = sqlite3.connect(lifecycle.home / "airflow.db")
+    events = db.execute(
+        "SELECT a.name, e.source_dag_id, e.source_run_id, e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id "
+        "JOIN dagrun_asset_event de ON de.event_id = e.id JOIN dag_run r ON r.id = de.dag_run_id "
+        "WHERE r.run_id = ?", (train["dag_run_id"],)).fetchall()
+    assert [e[:3] for e in events] == [("gold_sft", "llmops_data", data_run["run"]["dag_run_id"])], events
+    assert json.loads(events[0][3])["ds"] == DS  # the event names the data's date, and training used it
+    listed = subprocess.run([sys.executable, "-m", "llmops.cli", "registry", "list", "--json"],
+                            capture_output=True, text=True, timeout=120, env=lifecycle.env())
+    tags = json.loads(listed.stdout)[0]["tags"]
+    assert tags["llmops.gold.latest_ds"] == DS and tags["airflow.dag_run_id"] == train["dag_run_id"]
+
+
+def test_a_data_rerun_without_new_examples_skips_training(data_run, lifecycle):
+    _wait_run(lifecycle, "llmops_train", _started_by_gold_after(data_run["run"]), 1500)  # the first training
+    resp = httpx.post(f"{lifecycle.url}/api/v2/dags/llmops_data/dagRuns", headers=_admin(lifecycle), timeout=30,
+                      json={"logical_date": None, "conf": {"ds": DS}})
+    assert resp.status_code == 200, resp.text
+    rerun_id = resp.json()["dag_run_id"]
+    assert _wait_run(lifecycle, "llmops_data", lambda r: r["dag_run_id"] == rerun_id, 900)["state"] == "success"
+    rerun = _wait_run(lifecycle, "llmops_data", lambda r: r["dag_run_id"] == rerun_id, 60)
+    second = _wait_run(lifecycle, "llmops_train", _started_by_gold_after(rerun), 600)
+    states = _task_states(lifecycle, "llmops_train", second["dag_run_id"])
+    assert states.pop("check_new_examples") == "success"
+    assert set(states.values()) == {"skipped"}, states
+
+
+def test_model_user_is_refused_training_in_the_ui_and_over_rest(lifecycle, browser):
+    page = _page(browser, lifecycle, "modeluser")
+    page.goto(f"{lifecycle.url}/dags/llmops_train")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(2000)
+    shown = _shot(page, "06-modeluser-train")
+    assert "llmops_train" in shown and page.get_by_role("button", name="Trigger").count() == 0, shown
+    token = lifecycle.token("modeluser")
+    resp = httpx.post(f"{lifecycle.url}/api/v2/dags/llmops_train/dagRuns", timeout=30,
+                      headers={"Authorization": f"Bearer {token}"}, json={"logical_date": None, "conf": {}})
+    assert resp.status_code == 403
+
+
+def test_logged_out_every_report_and_plugin_url_needs_a_login(lifecycle, browser):
+    for path in ("/llmops/ops", f"/llmops/reports/gates/silver/ds={DS}/data_docs/index.html",
+                 "/llmops/reports/%2E%2E/%2E%2E/etc/passwd"):
+        assert httpx.get(lifecycle.url + path, timeout=30).status_code == 401, path
+    page = _page(browser, lifecycle, None)
+    page.goto(f"{lifecycle.url}/dags/llmops_data")
+    page.wait_for_load_state("networkidle")
+    assert "Sign In" in _shot(page, "07-logged-out")
+
