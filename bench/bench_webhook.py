@@ -1,0 +1,150 @@
+"""The alert webhook receiver under sustained load, inside a real Airflow API server (the live stack).
+
+A second process (this script) sends signed drift-check deliveries at a fixed rate (open loop: a slow answer
+does not slow the sender) for a fixed time, mixing new alerts and repeats of earlier ones, and records each
+answer's latency and status. Afterwards it counts the drift_alerts Asset events Airflow holds: they must equal
+the distinct firing alerts sent. Side by side, the baseline a pile of scripts would use: every delivery posted
+straight to Airflow's REST API (``POST /api/v2/assets/events``), which makes one event per delivery.
+
+    .venv/bin/python bench/bench_webhook.py [--rate 500] [--seconds 30] [--new-share 0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from llmops.monitoring.webhook_auth import sign
+from llmops.stack import Stack
+
+SECRET = "bench-hmac-secret"
+HEADERS = {"signature": "X-Grafana-Alerting-Signature", "timestamp": "X-Grafana-Alerting-Timestamp"}
+
+
+def payload(fingerprint: str) -> dict:
+    return {"version": "1", "groupKey": "{}:{alertname=\"LLMOpsInputDrift\"}", "status": "firing",
+            "receiver": "bench", "delivery": uuid.uuid4().hex,
+            "alerts": [{"status": "firing", "fingerprint": fingerprint, "annotations": {"summary": "bench"},
+                        "labels": {"alertname": "LLMOpsInputDrift", "model": "support-assistant"}}]}
+
+
+async def load(send, rate: float, seconds: float, new_share: float, seed: int = 7) -> dict:
+    """Open-loop load: one request every 1/rate s for ``seconds``; returns latencies, statuses, distinct alerts."""
+    rng, sent, tasks, results = random.Random(seed), [], [], []
+    started = time.perf_counter()
+    for i in range(int(rate * seconds)):
+        await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
+        fingerprint = f"fp-{len(sent)}" if not sent or rng.random() < new_share else rng.choice(sent)
+        if fingerprint not in sent:
+            sent.append(fingerprint)
+
+        async def one(fp: str = fingerprint) -> None:
+            t0 = time.perf_counter()
+            try:
+                status = await send(fp)
+            except httpx.HTTPError as exc:
+                status = type(exc).__name__
+            results.append((time.perf_counter() - t0, status))
+
+        tasks.append(asyncio.create_task(one()))
+    await asyncio.gather(*tasks)
+    latencies = sorted(r[0] for r in results)
+    errors = [s for _, s in results if s not in (200, 202)]
+    return {"requests": len(results), "achieved_rate": round(len(results) / (time.perf_counter() - started), 1),
+            "p50_ms": round(1000 * statistics.median(latencies), 1),
+            "p99_ms": round(1000 * latencies[int(0.99 * (len(latencies) - 1))], 1),
+            "errors": len(errors), "error_kinds": sorted({str(e) for e in errors}), "distinct_alerts": len(sent)}
+
+
+def drift_events(stack: Stack, headers: dict) -> int:
+    resp = httpx.get(f"{stack.url}/api/v2/assets/events", params={"name_pattern": "drift_alerts", "limit": 1},
+                     headers=headers, timeout=60)
+    resp.raise_for_status()
+    return resp.json()["total_entries"]
+
+
+def wait_for_asset(stack: Stack, headers: dict) -> int:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        assets = httpx.get(f"{stack.url}/api/v2/assets", params={"name_pattern": "drift_alerts"}, headers=headers,
+                           timeout=30).json()["assets"]
+        if assets:
+            return assets[0]["id"]
+        time.sleep(2)
+    raise RuntimeError("drift_alerts never registered: did the dag-processor parse llmops_train?")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=500)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--new-share", type=float, default=0.1)
+    parser.add_argument("--baseline-seconds", type=float, default=10)
+    parser.add_argument("--out", default="bench/results/webhook.json")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="bench-webhook-"))
+    stack = Stack(home=root / "airflow", state_dir=root / "state", port=18093, extra_env={
+        "LLMOPS__PATHS__LAKE_ROOT": f"file://{root}/lake",
+        "AIRFLOW_CONN_LLMOPS_ALERT_WEBHOOK": json.dumps({"conn_type": "generic",
+                                                         "extra": {"hmac_secrets": [SECRET]}})})
+    stack.up()
+    try:
+        admin = {"Authorization": f"Bearer {stack.token('admin')}"}
+        asset_id = wait_for_asset(stack, admin)
+
+        async def run(send, seconds: float) -> dict:
+            return await load(send, args.rate, seconds, args.new_share)
+
+        async def receiver() -> dict:
+            async with httpx.AsyncClient(base_url=stack.url, timeout=30,
+                                         limits=httpx.Limits(max_connections=200)) as client:
+                async def send(fp: str) -> int:
+                    raw = json.dumps(payload(fp)).encode()
+                    stamp = str(int(time.time()))
+                    resp = await client.post("/llmops/alerts/llmops-drift", content=raw, headers={
+                        "Content-Type": "application/json", HEADERS["timestamp"]: stamp,
+                        HEADERS["signature"]: sign(SECRET, stamp, raw)})
+                    return resp.status_code
+                return await run(send, args.seconds)
+
+        async def rest_baseline() -> dict:
+            async with httpx.AsyncClient(base_url=stack.url, timeout=30, headers=admin,
+                                         limits=httpx.Limits(max_connections=200)) as client:
+                async def send(fp: str) -> int:
+                    resp = await client.post("/api/v2/assets/events",
+                                             json={"asset_id": asset_id, "extra": {"fingerprint": fp}})
+                    return resp.status_code
+                return await run(send, args.baseline_seconds)
+
+        before = drift_events(stack, admin)
+        ours = asyncio.run(receiver())
+        ours["events_created"] = drift_events(stack, admin) - before
+        before = drift_events(stack, admin)
+        base = asyncio.run(rest_baseline())
+        base["events_created"] = drift_events(stack, admin) - before
+    finally:
+        stack.down()
+    rows = {"webhook receiver (dedup by fingerprint)": ours, "baseline: REST asset event per delivery": base}
+    print(f"\n{'path':<42} {'requests':>8} {'rate/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
+          f"{'distinct':>8} {'events':>7}")
+    for name, r in rows.items():
+        print(f"{name:<42} {r['requests']:>8} {r['achieved_rate']:>7} {r['p50_ms']:>7} {r['p99_ms']:>7} "
+              f"{r['errors']:>6} {r['distinct_alerts']:>8} {r['events_created']:>7}")
+    Path(args.out).write_text(json.dumps({
+        "machine": platform.node(), "cpus": os.cpu_count(), "load_before": os.getloadavg()[0],
+        "rate": args.rate, "seconds": args.seconds, "new_share": args.new_share, "results": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
