@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime
 
 import httpx
 import pytest
@@ -55,7 +56,7 @@ def _wait_run(stack: Stack, dag_id: str, matches, timeout_s: float) -> dict:
 
 def _started_by_gold_after(data_run: dict):
     """Matches the training run the scheduler started after ``data_run`` published gold (not an alert's)."""
-    return lambda r: r["run_type"] == "asset_triggered" and r["run_after"] >= data_run["end_date"]
+    return lambda r: r["run_type"] == "asset_triggered" and r["run_after"] >= data_run["start_date"]
 
 
 def _task_states(stack: Stack, dag_id: str, run_id: str) -> dict[str, str]:
@@ -184,6 +185,17 @@ def test_the_scheduler_chains_training_on_the_gold_asset(data_run, lifecycle):
                             capture_output=True, text=True, timeout=120, env=lifecycle.env())
     tags = json.loads(listed.stdout)[0]["tags"]
     assert tags["llmops.gold.latest_ds"] == DS and tags["airflow.dag_run_id"] == train["dag_run_id"]
+
+
+def test_training_logs_progress_with_an_eta_at_least_every_30_seconds(data_run, lifecycle):
+    train = _wait_run(lifecycle, "llmops_train", _started_by_gold_after(data_run["run"]), 1500)
+    resp = httpx.get(f"{lifecycle.url}/api/v2/dags/llmops_train/dagRuns/{train['dag_run_id']}/taskInstances/"
+                     "train_final/logs/1", headers={**_admin(lifecycle), "Accept": "application/json"}, timeout=60)
+    lines = [e["event"] if isinstance(e, dict) else e for e in resp.json()["content"]]
+    progress = [line for line in lines if re.search(r"step \d+/\d+ loss \S+ lr \S+ tokens/s \d+ eta \S+", line)]
+    assert len(progress) >= 2, lines[-30:]
+    stamps = [datetime.strptime(line[:19], "%Y-%m-%d %H:%M:%S") for line in progress]
+    assert max(b - a for a, b in zip(stamps, stamps[1:], strict=False)).total_seconds() <= 31
 
 
 def test_a_data_rerun_without_new_examples_skips_training(data_run, lifecycle):
