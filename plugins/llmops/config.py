@@ -335,6 +335,17 @@ class ServingSettings(_Section):
         return self
 
 
+class DeployAnalysisSettings(_Section):
+    """Sequential canary analysis (llmops.deploy.analysis): the always-valid test's error rate and thresholds on
+    canary - stable differences of proportions."""
+
+    alpha: float = Field(0.05, gt=0, lt=1)  # chance that a canary as good as stable is ever rolled back
+    error_rate_threshold: float = Field(0.02, ge=0, le=1)  # tolerated extra 5xx/timeout share
+    latency_exceedance_threshold: float = Field(0.10, ge=0, le=1)  # tolerated extra share above stable's p95
+    tuned_at_requests: int = Field(200, ge=1)  # the boundary is tightest near this many requests per variant
+    min_requests: int = Field(20, ge=1)  # per variant and look; fewer is "insufficient data", never a pass
+
+
 class DeploySettings(_Section):
     """Canary serving (llmops.serving.backends): the stable name clients call, who serves the versions, where the
     gateway's traffic weights live, and where its Prometheus metrics are (``/metrics`` on ``gateway_port``)."""
@@ -347,6 +358,13 @@ class DeploySettings(_Section):
     traffic_file: str = ""  # kubernetes: the mounted ConfigMap file the gateway follows; empty: admin endpoint
     traffic_poll_s: float = Field(1.0, gt=0)
     vllm_url: str = "http://127.0.0.1:8000"  # vLLM's root as the deploy code reaches it
+    steps: list[float] = [5, 25, 50, 100]  # canary traffic percent per rollout step
+    window_s: float = Field(60.0, gt=0)  # analysis window per step
+    step_deadline_s: float = Field(300.0, gt=0)  # a step still short of min_requests by then fails (rollback)
+    load_rps: float = Field(2.0, ge=0)  # held-out prompts replayed through the stable name when traffic is short
+    load_max_tokens: int = Field(8, ge=1)
+    drain_s: float = Field(5.0, ge=0)  # wait before unloading a version whose traffic moved away
+    analysis: DeployAnalysisSettings = DeployAnalysisSettings()
 
 
 class GovernanceSettings(_Section):
