@@ -1,12 +1,11 @@
-# Two commands do everything: `make demo` (install + the data and training DAGs on generated data) and `make test`.
+# Two commands do everything: `make demo` (install, start the live Airflow stack, run the lifecycle on generated
+# data through its scheduler) and `make test`.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 DS ?= $(shell date -u +%F)
 RECORDS ?= 3000
-# the demo's sweep: a few short QLoRA trials on CPU (the DAG's defaults are in settings.training)
-TRAIN_CONF ?= "max_trials": 3, "trial_steps": 8, "max_steps": 16
 
 # Embedded Airflow: SQLite metadata DB and logs under .airflow/, DAGs and plugins from this repo.
 export AIRFLOW_HOME := $(CURDIR)/.airflow
@@ -31,15 +30,13 @@ $(BIN)/.installed: requirements.txt constraints.txt pyproject.toml
 
 install: $(BIN)/.installed
 
-$(AIRFLOW_HOME)/airflow.db: $(BIN)/.installed
-	mkdir -p $(AIRFLOW_HOME)
-	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (tail -20 $(AIRFLOW_HOME)/db-migrate.log; exit 1)
-
-demo: $(AIRFLOW_HOME)/airflow.db
-	$(BIN)/python -m llmops_demo --ds $(DS) --records $(RECORDS)
-	$(BIN)/airflow dags test llmops_data $(DS) -c '{"ds": "$(DS)"}'
-	$(BIN)/airflow dags test llmops_train $(DS) -c '{"ds": "$(DS)", $(TRAIN_CONF)}'
-	$(BIN)/python -m llmops.summary --ds $(DS)
+# The demo runs on the live stack (make up), so its runs, task logs and reports stay in the UI afterwards.
+# Its sweep: a few short QLoRA trials on CPU (the DAGs' defaults are in settings.training).
+demo: export LLMOPS__TRAINING__SWEEP__MAX_TRIALS ?= 3
+demo: export LLMOPS__TRAINING__SWEEP__TRIAL_STEPS ?= 8
+demo: export LLMOPS__TRAINING__MAX_STEPS ?= 16
+demo: $(BIN)/.installed
+	$(BIN)/python -m llmops.demo --ds $(DS) --records $(RECORDS) --port $(PORT)
 
 # The live system: api-server, scheduler, dag-processor, triggerer on 127.0.0.1:$(PORT) with FAB roles
 # (LLMOPS_PROFILE=integration: PostgreSQL metadata DB, Redis online store). UNPAUSE=1 unpauses the DAGs.
