@@ -1,0 +1,168 @@
+"""The canary rollout: step the canary's weight up, analyse each window against stable, promote or roll back.
+
+Every change is recorded in the state file (:mod:`llmops.deploy.state`) before the next one, so a rerun
+continues from the recorded step; any exception ends at 100 % stable before it propagates. The last step
+(100 %) is the promotion itself: with no stable traffic left there is nothing to compare.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import httpx
+
+from llmops.config import DeploySettings
+from llmops.deploy import analysis, state
+from llmops.deploy.analysis import Counts, Decision
+from llmops.serving.backends.base import ServingBackend
+
+log = logging.getLogger(__name__)
+
+
+class LoadGenerator:
+    """Replays held-out prompts through the stable name at ``rps`` (Flagger's load tester), each request as a
+    new caller so the sticky split spreads them by weight. Counts what it sent and what failed."""
+
+    def __init__(self, gateway_url: str, model: str, prompts: Sequence[str], rps: float, max_tokens: int):
+        self.gateway_url, self.model, self.prompts = gateway_url, model, list(prompts) or ["Hello"]
+        self.rps, self.max_tokens = rps, max_tokens
+        self.sent = self.failed = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> LoadGenerator:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=60)
+
+    def _run(self) -> None:
+        with httpx.Client(base_url=self.gateway_url, timeout=60) as client:
+            for prompt in itertools.cycle(self.prompts):
+                started = time.monotonic()
+                if self._stop.is_set():
+                    return
+                body = {"model": self.model, "prompt": prompt, "max_tokens": self.max_tokens,
+                        "user": f"loadgen-{uuid.uuid4().hex}"}  # fmt: skip
+                try:
+                    failed = client.post("/v1/completions", json=body).status_code >= 500
+                except httpx.HTTPError:
+                    failed = True
+                self.sent, self.failed = self.sent + 1, self.failed + failed
+                self._stop.wait(max(0.0, 1 / self.rps - (time.monotonic() - started)))
+
+
+def _totals(looks: list[state.Look]) -> tuple[Counts, Counts]:
+    stable, canary = Counts(0, 0, 0), Counts(0, 0, 0)
+    for look in looks:
+        stable, canary = stable + Counts(**look.stable), canary + Counts(**look.canary)
+    return stable, canary
+
+
+def _set_weight(backend: ServingBackend, st: state.RolloutState, weight: float) -> None:
+    backend.set_weights(st.stable, st.canary if weight > 0 else None, weight)
+    st.weights.append((time.time(), weight))
+
+
+def _analyse_step(backend: ServingBackend, st: state.RolloutState, cfg: DeploySettings,
+                  prompts: Sequence[str]) -> state.Look:  # fmt: skip
+    """Wait the window, then read and analyse; if the window is short of requests, replay prompts until it
+    is not or the step's deadline passes (then the look stays "insufficient data")."""
+    weight = st.steps[st.step_index] / 100
+    before = backend.read_metrics()
+    started = time.monotonic()
+    time.sleep(cfg.window_s)
+    generator = None
+    try:
+        while True:
+            after = backend.read_metrics()
+            stable_after = after.get(("stable", st.stable))
+            bound = analysis.p95_bound(stable_after) if stable_after else float("inf")
+            window_s = analysis.window_counts(before.get(("stable", st.stable)), stable_after, bound)
+            window_c = analysis.window_counts(before.get(("canary", st.canary)), after.get(("canary", st.canary)),
+                                              bound)  # fmt: skip
+            total_s, total_c = _totals(st.looks)
+            results = analysis.analyse(total_s + window_s, total_c + window_c, cfg.analysis)
+            decision = analysis.overall(results)
+            if decision is Decision.CONTINUE and min(window_s.requests, window_c.requests) < cfg.analysis.min_requests:
+                decision = Decision.INSUFFICIENT  # every window needs its own traffic, not only the running totals
+            if decision is not Decision.INSUFFICIENT or time.monotonic() - started > cfg.step_deadline_s:
+                break
+            if generator is None:
+                log.info("step %d: too few requests so far (%d stable, %d canary): replaying held-out prompts",
+                         st.step_index, window_s.requests, window_c.requests)  # fmt: skip
+                generator = LoadGenerator(backend.gateway_url, backend.stable_name, prompts, cfg.load_rps,
+                                          cfg.load_max_tokens).__enter__()  # fmt: skip
+            time.sleep(min(1.0, cfg.window_s))
+    finally:
+        if generator is not None:
+            generator.__exit__()
+    log.info("step %d at %.0f%% canary: %s\n%s", st.step_index, 100 * weight, decision,
+             analysis.format_table(results))  # fmt: skip
+    return state.Look(step=st.step_index, canary_weight=weight, stable=asdict(window_s), canary=asdict(window_c),
+                      results=analysis.as_dicts(results), decision=str(decision),
+                      loadgen_requests=generator.sent if generator else 0)  # fmt: skip
+
+
+def finish(backend: ServingBackend, st: state.RolloutState, path: Path, status: str, reason: str,
+           drain_s: float) -> None:  # fmt: skip
+    """Move all traffic to the winner, record the outcome, drain, and unload the loser."""
+    keep, drop = (st.canary, st.stable) if status == state.PROMOTED else (st.stable, st.canary)
+    backend.set_weights(keep)
+    st.weights.append((time.time(), 1.0 if status == state.PROMOTED else 0.0))
+    st.status, st.reason = status, reason
+    state.save(path, st)
+    log.info("rollout %s: %s", status, reason)
+    time.sleep(drain_s)
+    backend.unload_version(drop)
+
+
+def run_rollout(backend: ServingBackend, stable: str, canary: str, cfg: DeploySettings, state_dir: Path,
+                prompts: Sequence[str]) -> state.RolloutState:  # fmt: skip
+    """Roll ``canary`` out over ``stable`` (both loaded in ``backend``), resuming any recorded rollout of the
+    pair. Returns the final state; an ended rollout is only re-enforced (traffic at its winner)."""
+    path = state.state_path(state_dir, stable, canary)
+    st = state.load(path) or state.RolloutState(stable=stable, canary=canary, steps=list(cfg.steps))
+    if st.status != state.RUNNING:
+        backend.set_weights(st.canary if st.status == state.PROMOTED else st.stable)
+        return st
+    try:
+        while st.step_index < len(st.steps):
+            if st.steps[st.step_index] >= 100:
+                finish(backend, st, path, state.PROMOTED, "every step passed the canary analysis", cfg.drain_s)
+                return st
+            _set_weight(backend, st, st.steps[st.step_index] / 100)
+            state.save(path, st)
+            look = _analyse_step(backend, st, cfg, prompts)
+            st.looks.append(look)
+            if look.decision == Decision.ROLLBACK:
+                results = [analysis.MetricResult(**{**r, "decision": Decision(r["decision"])}) for r in look.results]
+                reason = f"step {st.step_index} ({st.steps[st.step_index]:g}%): {analysis.rollback_reason(results)}"
+                finish(backend, st, path, state.ROLLED_BACK, reason, cfg.drain_s)
+                return st
+            if look.decision == Decision.INSUFFICIENT:
+                reason = (
+                    f"step {st.step_index} ({st.steps[st.step_index]:g}%): insufficient data by the step "
+                    f"deadline ({look.stable['requests']} stable, {look.canary['requests']} canary requests)"
+                )
+                finish(backend, st, path, state.ROLLED_BACK, reason, cfg.drain_s)
+                return st
+            st.step_index += 1
+            state.save(path, st)
+        finish(backend, st, path, state.PROMOTED, "every step passed the canary analysis", cfg.drain_s)
+        return st
+    except BaseException as exc:
+        if st.status == state.RUNNING:
+            finish(backend, st, path, state.ROLLED_BACK, f"rollout failed: {exc!r}", 0.0)
+        raise

@@ -1,0 +1,90 @@
+"""The rollout on the local runtime: real transformers-serve processes behind the real gateway, real HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import httpx
+import pytest
+
+from llmops.config import DeployAnalysisSettings, DeploySettings
+from llmops.deploy import state
+from llmops.deploy.rollout import run_rollout
+from llmops.serving.backends.local import LocalBackend
+from llmops.serving.server import group_alive
+from tests.serving.test_backends import LIMITS, V6, V7, _adapter
+from tests.training.conftest import tiny_model  # noqa: F401 - the session's tiny base model, a fixture
+
+PROMPTS = ["Where is order 7?", "Cancel my order", "Refund please"]
+CFG = DeploySettings(steps=[25, 50, 100], window_s=1.0, step_deadline_s=60, load_rps=20, load_max_tokens=2,
+                     drain_s=0.5, analysis=DeployAnalysisSettings(min_requests=8, tuned_at_requests=50))  # fmt: skip
+
+
+@pytest.fixture
+def served(tiny_model, tmp_path, monkeypatch):  # noqa: F811
+    """V6 (the champion, 100 %) and V7 (a second version of the same quality) loaded behind the gateway."""
+    monkeypatch.setenv("LLMOPS_GATEWAY_ADMIN_TOKEN", "rollout-test-token")
+    with LocalBackend(tiny_model, tmp_path / "work", stable_name="support-assistant", startup_timeout_s=90,
+                      **LIMITS) as backend:  # fmt: skip
+        for version, seed in ((V6, 1), (V7, 2)):
+            backend.load_version(version, str(_adapter(tiny_model, tmp_path / version, seed)))
+        backend.set_weights(V6)
+        yield backend
+
+
+class Client(threading.Thread):
+    """A user calling the stable name all along, as one sticky caller; records when each answer came and its
+    status (the gateway's error answers carry no variant header, so the time tells before/after the switch)."""
+
+    def __init__(self, url: str):
+        super().__init__(daemon=True)
+        self.url, self.statuses, self.stop = url, [], threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(base_url=self.url, timeout=60) as client:
+            while not self.stop.wait(0.05):
+                body = {"model": "support-assistant", "prompt": "Hi", "max_tokens": 2, "user": "steady-user"}
+                try:
+                    answer = client.post("/v1/completions", json=body)
+                    self.statuses.append((time.time(), answer.status_code))
+                except httpx.HTTPError as exc:
+                    self.statuses.append((time.time(), repr(exc)))
+
+
+@pytest.mark.slow
+def test_good_canary_reaches_100_percent_and_the_old_version_is_unloaded(served, tmp_path):
+    v6_pgid = served._versions[V6][0].pgid
+    final = run_rollout(served, V6, V7, CFG, tmp_path / "state", PROMPTS)
+    assert final.status == state.PROMOTED, final.reason
+    assert [look.decision for look in final.looks] == ["continue", "continue"]
+    assert all(look.canary["requests"] >= 8 for look in final.looks)  # the load generator filled the windows
+    assert [w for _, w in final.weights] == [0.25, 0.5, 1.0]
+    assert not group_alive(v6_pgid) and V6 not in served._versions
+    answer = httpx.post(f"{served.gateway_url}/v1/completions", json={"prompt": "Hi", "max_tokens": 2})
+    assert answer.status_code == 200 and answer.headers["X-Llmops-Version"] == V7
+    assert state.load(state.state_path(tmp_path / "state", V6, V7)) == final
+    assert run_rollout(served, V6, V7, CFG, tmp_path / "state", PROMPTS) == final  # an idempotent rerun
+
+
+@pytest.mark.slow
+def test_bad_canary_is_rolled_back_at_the_first_step_naming_the_metric(served, tmp_path):
+    os.killpg(served._versions[V7][0].pgid, signal.SIGKILL)  # the canary's server dies: every answer is 5xx
+    user = Client(served.gateway_url)
+    user.start()
+    try:
+        final = run_rollout(served, V6, V7, CFG, tmp_path / "state", PROMPTS)
+    finally:
+        user.stop.set()
+        user.join()
+    assert final.status == state.ROLLED_BACK
+    assert final.reason.startswith("step 0 (25%): error_rate: canary 1.0000"), final.reason
+    assert len(final.looks) == 1 and V7 not in served._versions
+    assert served.read_metrics()[("stable", V6)].requests.get("5xx", 0) == 0  # stable never failed a request
+    rolled_back_at = final.weights[-1][0]
+    after = [status for at, status in user.statuses if at > rolled_back_at]
+    assert after and set(after) == {200}  # the steady caller is served by stable once the canary is gone
+    answer = httpx.post(f"{served.gateway_url}/v1/completions", json={"prompt": "Hi", "max_tokens": 2})
+    assert answer.status_code == 200 and answer.headers["X-Llmops-Version"] == V6
