@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -30,7 +34,7 @@ def served(tiny_model, tmp_path, monkeypatch):  # noqa: F811
     with LocalBackend(tiny_model, tmp_path / "work", stable_name="support-assistant", startup_timeout_s=90,
                       **LIMITS) as backend:  # fmt: skip
         for version, seed in ((V6, 1), (V7, 2)):
-            backend.load_version(version, str(_adapter(tiny_model, tmp_path / version, seed)))
+            backend.load_version(version, str(_adapter(tiny_model, tmp_path / "work" / "adapters" / version, seed)))
         backend.set_weights(V6)
         yield backend
 
@@ -88,3 +92,33 @@ def test_bad_canary_is_rolled_back_at_the_first_step_naming_the_metric(served, t
     assert after and set(after) == {200}  # the steady caller is served by stable once the canary is gone
     answer = httpx.post(f"{served.gateway_url}/v1/completions", json={"prompt": "Hi", "max_tokens": 2})
     assert answer.status_code == 200 and answer.headers["X-Llmops-Version"] == V6
+
+
+@pytest.mark.slow
+def test_a_rollout_killed_mid_step_is_resumed_to_a_consistent_end(served, tiny_model, tmp_path):  # noqa: F811
+    """SIGKILL the process running a rollout while it waits in a step's window, then run it again: the rerun
+    continues from the recorded step and ends promoted, with all traffic on one version."""
+    state_dir, work = tmp_path / "state", tmp_path / "child"
+    (work / "adapters").mkdir(parents=True)
+    for version in (V6, V7):
+        (work / "adapters" / version).symlink_to(tmp_path / "work" / "adapters" / version)
+    path = state.state_path(state_dir, V6, V7)
+    child = subprocess.Popen([sys.executable, "-m", "tests.deploy.rollout_child", str(tiny_model), str(work),
+                              str(state_dir)], cwd=Path(__file__).parents[2])  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not (path.exists() and state.load(path).weights) and time.monotonic() < deadline:
+            assert child.poll() is None, "the rollout process ended before its first step"
+            time.sleep(0.2)
+        recorded = state.load(path)
+        assert recorded.status == state.RUNNING and recorded.weights[-1][1] == 0.25
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        for pgid in (work / "pgids").read_text().split() if (work / "pgids").exists() else []:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(int(pgid), signal.SIGKILL)  # a killed worker leaves its servers behind (reported)
+    final = run_rollout(served, V6, V7, CFG, state_dir, PROMPTS)
+    assert final.status == state.PROMOTED, final.reason
+    assert [w for _, w in final.weights] == [0.25, 0.25, 0.5, 1.0]  # step 0 recorded, re-applied, then onwards
+    assert V6 not in served._versions and state.load(path) == final
