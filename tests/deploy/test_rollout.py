@@ -70,6 +70,8 @@ def test_good_canary_reaches_100_percent_and_the_old_version_is_unloaded(served,
     answer = httpx.post(f"{served.gateway_url}/v1/completions", json={"prompt": "Hi", "max_tokens": 2})
     assert answer.status_code == 200 and answer.headers["X-Llmops-Version"] == V7
     assert state.load(state.state_path(tmp_path / "state", V6, V7)) == final
+    report = Path(final.report).read_text()
+    assert "promoted" in report and "data:image/png;base64," in report and report.count("<tr>") == 1 + 2 * 2
     assert run_rollout(served, V6, V7, CFG, tmp_path / "state", PROMPTS) == final  # an idempotent rerun
 
 

@@ -21,6 +21,7 @@ import httpx
 from llmops.config import DeploySettings
 from llmops.deploy import analysis, state
 from llmops.deploy.analysis import Counts, Decision
+from llmops.deploy.report import write_report
 from llmops.serving.backends.base import ServingBackend
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ def finish(backend: ServingBackend, st: state.RolloutState, path: Path, status: 
     backend.set_weights(keep)
     st.weights.append((time.time(), 1.0 if status == state.PROMOTED else 0.0))
     st.status, st.reason = status, reason
+    st.report = str(write_report(st, path.with_suffix(".html")))
     state.save(path, st)
     log.info("rollout %s: %s", status, reason)
     time.sleep(drain_s)
