@@ -158,3 +158,16 @@ def test_an_event_that_cannot_be_created_is_a_503_and_a_retry_creates_it(receive
     monkeypatch.setattr(webhook, "emit_event", working)
     assert post_am(client, alertmanager_payload("retry")).json()["accepted"][0]["decision"] == "started"
     assert len(events) == 1
+
+
+def test_the_same_alert_after_its_window_starts_a_new_run(tmp_path, monkeypatch):
+    """The store's window, with a clock moved past it (no purge has run in between)."""
+    from llmops.monitoring import alert_store
+
+    store = alert_store.AlertStore(f"sqlite:///{tmp_path}/store.db")
+    assert store.first_firing("fp", window_s=3600) is True
+    assert store.first_firing("fp", window_s=3600) is False
+    later = time.time() + 3601
+    monkeypatch.setattr(alert_store.time, "time", lambda: later)
+    assert store.first_firing("fp", window_s=3600) is True
+    assert store.first_firing("fp", window_s=3600) is False

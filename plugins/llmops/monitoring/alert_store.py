@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, delete, insert
+from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from llmops import lake
@@ -34,21 +34,31 @@ def state_url(cfg: Settings) -> str:
     return f"sqlite:///{folder / 'alert_webhook.db'}"
 
 
+PURGE_EVERY_S = 60.0  # expired keys are dropped this often, not on every request (one write per request)
+
+
 class AlertStore:
     def __init__(self, url: str):
         self.engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
         _META.create_all(self.engine)
+        self._purged: dict[str, float] = {}
 
     def _claim(self, table: Table, key: str, ttl_s: float, **values: object) -> bool:
         now = time.time()
-        with self.engine.begin() as conn:
-            conn.execute(delete(table).where(table.c.seen_at < now - ttl_s))
+        if now - self._purged.get(table.name, 0.0) > PURGE_EVERY_S:
+            self._purged[table.name] = now
+            with self.engine.begin() as conn:
+                conn.execute(delete(table).where(table.c.seen_at < now - ttl_s))
+        column = table.primary_key.columns[0]
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(table).values(**{table.primary_key.columns[0].name: key, "seen_at": now,
-                                                     **values}))
+                conn.execute(insert(table).values(**{column.name: key, "seen_at": now, **values}))
         except IntegrityError:
-            return False
+            # seen before: claimed again only once its window has passed, by one conditional update (one winner)
+            with self.engine.begin() as conn:
+                renewed = conn.execute(update(table).where(column == key, table.c.seen_at < now - ttl_s)
+                                       .values(seen_at=now))
+            return renewed.rowcount == 1
         return True
 
     def first_delivery(self, signature: str, ttl_s: float) -> bool:
