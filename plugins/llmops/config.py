@@ -346,6 +346,26 @@ class DeployAnalysisSettings(_Section):
     min_requests: int = Field(20, ge=1)  # per variant and look; fewer is "insufficient data", never a pass
 
 
+class DeployKubernetesSettings(_Section):
+    """The vLLM pool's manifests (llmops.serving.manifests renders them; containers/vllm/deployment.yaml)."""
+
+    pool_name: str = "llmops-vllm"  # Deployment, Service, PDB, InferencePool; the canary base adds "-canary"
+    image: str = "ghcr.io/llmops-airflow/vllm:0.1.0"
+    replicas: int = Field(1, ge=1)
+    min_available: int = Field(0, ge=0)  # PodDisruptionBudget: 0 lets a drain take the only pod of a 1-replica pool
+    cpu: str = "4"
+    memory: str = "32Gi"
+    gpus: int = Field(1, ge=1)
+    vllm_port: int = Field(8000, ge=1, le=65535)  # inside the pod only: clients reach the gateway
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
+    max_loras: int = Field(2, ge=2)  # the stable and a canary adapter at once
+    traffic_config_map: str = "llmops-traffic"
+    http_gateway: str = "llmops-gateway"  # the Gateway API Gateway the HTTPRoute attaches to
+    endpoint_picker: str = "llmops-epp"  # llm-d's endpoint picker Service (InferencePool)
+    endpoint_picker_port: int = Field(9002, ge=1, le=65535)
+    service_monitor_labels: dict[str, str] = {"release": "prometheus"}  # what the Prometheus selects
+
+
 class DeploySettings(_Section):
     """Canary serving (llmops.serving.backends): the stable name clients call, who serves the versions, where the
     gateway's traffic weights live, and where its Prometheus metrics are (``/metrics`` on ``gateway_port``)."""
@@ -365,6 +385,7 @@ class DeploySettings(_Section):
     load_max_tokens: int = Field(8, ge=1)
     drain_s: float = Field(5.0, ge=0)  # wait before unloading a version whose traffic moved away
     analysis: DeployAnalysisSettings = DeployAnalysisSettings()
+    kubernetes: DeployKubernetesSettings = DeployKubernetesSettings()
 
 
 class GovernanceSettings(_Section):

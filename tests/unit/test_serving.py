@@ -15,21 +15,18 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
-import kubernetes_validate
 import psutil
 import pytest
 import torch
-import yaml
 from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-from llmops.config import load_settings
 from llmops.serving import gateway
 from llmops.serving.client import OpenAIClient, ServingError
 from llmops.serving.gateway_requests import Refused, apply_limits, json_depth, parse_body
 from llmops.serving.merge import MARKER, merge_adapter
 from llmops.serving.server import ServerStartError, group_alive, port_is_free, serve_model
-from llmops.serving.vllm import VLLM_ENV, max_lora_rank, vllm_args
+from llmops.serving.vllm import max_lora_rank, vllm_args
 from llmops.tokenizer import build_tokenizer, chat_messages, load_tokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -329,38 +326,7 @@ def test_killed_owner_takes_the_server_down(merged, tmp_path):
 # ---- kubernetes: vLLM with the LoRA adapter ----------------------------------------------------------------------
 
 
-def test_vllm_manifest_validates_and_runs_the_rendered_command_lines():
-    docs = list(yaml.safe_load_all((VLLM_DIR / "deployment.yaml").read_text()))
-    for doc in docs:
-        kubernetes_validate.validate(doc, "1.33", strict=True)
-    by_kind = {doc["kind"]: doc for doc in docs}
-    assert sorted(by_kind) == ["Deployment", "Service"]
-    pod = by_kind["Deployment"]["spec"]["template"]["spec"]
-    containers = {c["name"]: c for c in pod["containers"]}
-
-    assert containers["vllm"]["command"] == vllm_args(
-        "/models/base/support-assistant", "candidate", "/models/adapters/candidate",
-        max_model_len=4096, max_tokens=512, lora_rank=16,
-    )  # fmt: skip
-    assert containers["gateway"]["command"] == ["python3", "-m", "llmops.serving.gateway", *gateway.gateway_args(
-        "http://127.0.0.1:8000", model="candidate", backend_model="candidate", host="0.0.0.0", port=8080,
-        max_tokens=512, max_prompt_chars=16000, request_timeout_s=120.0)]  # fmt: skip
-    assert VLLM_ENV.items() <= {e["name"]: e["value"] for e in containers["vllm"]["env"]}.items()
-    assert containers["vllm"]["resources"]["limits"]["nvidia.com/gpu"] == "1"
-    assert "ports" not in containers["vllm"]  # only the gateway is reachable
-    probe = containers["gateway"]["readinessProbe"]["httpGet"]
-    assert probe["path"] == "/health" and probe["port"] == containers["gateway"]["ports"][0]["name"]
-    service_port = by_kind["Service"]["spec"]["ports"][0]
-    assert service_port["targetPort"] == containers["gateway"]["ports"][0]["name"]
-    runtime = load_settings("kubernetes", environ={}).runtime
-    claims = [v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v]
-    assert claims == [runtime.model_cache_pvc]
-    assert {m["mountPath"] for m in containers["vllm"]["volumeMounts"]} >= {runtime.model_cache_mount}
-
-    dockerfile = (VLLM_DIR / "Dockerfile").read_text()
-    base_image = next(line.split()[1] for line in dockerfile.splitlines() if line.startswith("FROM "))
-    assert base_image.startswith("vllm/vllm-openai:v") and base_image[-1].isdigit()  # a pinned release
-    assert "ENV PYTHONPATH=/opt/llmops" in dockerfile
+# the manifests that run these command lines: tests/unit/test_serving_manifests.py
 
 
 def test_vllm_args_rank_and_adapter_checks():
@@ -371,5 +337,8 @@ def test_vllm_args_rank_and_adapter_checks():
         vllm_args("/m", "a,b", "/a", max_model_len=64, max_tokens=8)
     with pytest.raises(ValueError, match="at least 2"):
         vllm_args("/m", "a", "/a", max_model_len=64, max_tokens=8, max_loras=1)
+    with pytest.raises(ValueError, match="or neither"):
+        vllm_args("/m", "a", max_model_len=64, max_tokens=8)
+    assert "--lora-modules" not in vllm_args("/m", max_model_len=64, max_tokens=8)
     with pytest.raises(ValueError, match="leave room"):
         vllm_args("/m", "a", "/a", max_model_len=64, max_tokens=64)

@@ -29,8 +29,8 @@ def max_lora_rank(rank: int) -> int:
 
 def vllm_args(
     base_model: str,
-    adapter_name: str,
-    adapter_path: str,
+    adapter_name: str | None = None,
+    adapter_path: str | None = None,
     *,
     max_model_len: int,
     max_tokens: int,
@@ -41,14 +41,17 @@ def vllm_args(
     max_num_seqs: int = 32,
     max_loras: int = 2,
 ) -> list[str]:
-    """``vllm serve`` serving ``base_model`` as ``served_model_name`` and the adapter as ``adapter_name``.
+    """``vllm serve`` serving ``base_model`` as ``served_model_name`` and the adapter as ``adapter_name`` (none: the
+    pool starts with the base alone and versions are loaded at run time by name).
 
     ``max_tokens`` becomes vLLM's own ceiling on generated tokens (``max_new_tokens`` in the overridden
     generation config caps every request's max_tokens), a second line behind the gateway's cap. The
     adapter goes in vLLM's ``name=path`` form, which vLLM reads as JSON once a ``,`` appears: hence the
     check on the characters.
     """
-    if any(c in value for value in (adapter_name, adapter_path) for c in ",="):
+    if (adapter_name is None) != (adapter_path is None):
+        raise ValueError("give both adapter_name and adapter_path, or neither")
+    if adapter_name and any(c in value for value in (adapter_name, adapter_path) for c in ",="):
         raise ValueError(f"adapter name and path must not contain ',' or '=': {adapter_name!r}, {adapter_path!r}")
     if max_loras < 2:
         raise ValueError(f"max_loras must be at least 2 (the stable and a canary adapter at once), got {max_loras}")
@@ -63,7 +66,7 @@ def vllm_args(
         "--gpu-memory-utilization", str(gpu_memory_utilization),
         "--override-generation-config", json.dumps({"max_new_tokens": max_tokens}),
         "--enable-lora",
-        "--lora-modules", f"{adapter_name}={adapter_path}",
+        *(["--lora-modules", f"{adapter_name}={adapter_path}"] if adapter_name else []),
         "--max-lora-rank", str(max_lora_rank(lora_rank)),
         "--max-loras", str(max_loras),
     ]  # fmt: skip
