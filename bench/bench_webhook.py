@@ -69,7 +69,7 @@ async def load(send, rate: float, seconds: float, new_share: float, seed: int = 
 
 def drift_events(stack: Stack, headers: dict) -> int:
     resp = httpx.get(f"{stack.url}/api/v2/assets/events", params={"name_pattern": "drift_alerts", "limit": 1},
-                     headers=headers, timeout=60)
+                     headers=headers, timeout=300)
     resp.raise_for_status()
     return resp.json()["total_entries"]
 
@@ -92,9 +92,16 @@ def main() -> None:
     parser.add_argument("--new-share", type=float, default=0.1)
     parser.add_argument("--baseline-seconds", type=float, default=10)
     parser.add_argument("--out", default="bench/results/webhook.json")
+    # SQLite serialises every write of the metadata DB and the receiver's store: under load both belong on
+    # PostgreSQL, as in the integration profile (127.0.0.1:5432)
+    parser.add_argument("--profile", default="integration", choices=["integration", "local"])
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-webhook-"))
-    stack = Stack(home=root / "airflow", state_dir=root / "state", port=18093, extra_env={
+    database = f"llmops_bench_{uuid.uuid4().hex[:8]}"
+    postgres = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{database}"
+    on_postgres = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": postgres, "LLMOPS__MONITORING__STATE_URL": postgres}
+    stack = Stack(home=root / "airflow", state_dir=root / "state", port=18093, profile=args.profile, extra_env={
+        **(on_postgres if args.profile == "integration" else {}),
         "LLMOPS__PATHS__LAKE_ROOT": f"file://{root}/lake",
         "AIRFLOW_CONN_LLMOPS_ALERT_WEBHOOK": json.dumps({"conn_type": "generic",
                                                          "extra": {"hmac_secrets": [SECRET]}})})
@@ -143,6 +150,7 @@ def main() -> None:
               f"{r['errors']:>6} {r['distinct_alerts']:>8} {r['events_created']:>7}")
     Path(args.out).write_text(json.dumps({
         "machine": platform.node(), "cpus": os.cpu_count(), "load_before": os.getloadavg()[0],
+        "profile": args.profile,
         "rate": args.rate, "seconds": args.seconds, "new_share": args.new_share, "results": rows}, indent=2))
 
 
