@@ -203,6 +203,8 @@ class BuiltinModelSettings(_Section):
     seq_len: int = Field(128, ge=16)
     learning_rate: float = Field(3e-3, gt=0)
     seed: int = 0
+    # the built base stays pinned across days (one base for adapter canaries); true builds a new one each run
+    rebuild: bool = False
 
 
 class SearchSpace(_Section):

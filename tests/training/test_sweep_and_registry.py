@@ -20,6 +20,7 @@ from tests.training.fixtures import write_gold
 LINEAGE_TAGS = {
     "llmops.ds", "llmops.gold.table", "llmops.gold.partitions", "llmops.gold.latest_ds", "llmops.gold.content_hash",
     "llmops.git_commit", "llmops.config_hash", "llmops.profile", "llmops.base_model", "llmops.base_model_revision",
+    "llmops.base_model_hash",
     "llmops.method", "llmops.sweep_parent_run_id", "airflow.dag_id", "airflow.dag_run_id", "llmops.final_run_id",
 }
 
@@ -91,6 +92,7 @@ def test_sweep_stops_the_bad_trial_and_registers_the_best_with_lineage(sweep_env
     assert tags["llmops.gold.content_hash"] == job.gold.content_hash
     assert tags["llmops.gold.partitions"] == DS
     assert tags["llmops.base_model"] == str(tiny_model)
+    assert tags["llmops.base_model_hash"] == job.base["content_hash"] and lineage.same_base(tags, tags)[0]
     assert tags["llmops.config_hash"] == lineage.config_hash()
     assert tags["llmops.git_commit"] == lineage.git_commit() != "unknown"
     assert tags["llmops.sweep_parent_run_id"] == parent_id

@@ -33,6 +33,7 @@ def lineage_tags(job: TrainingJob, sweep_parent_run_id: str) -> dict[str, str]:
         "llmops.profile": settings().profile,
         "llmops.base_model": job.base["model"],
         "llmops.base_model_revision": str(job.base["revision"]),
+        "llmops.base_model_hash": job.base["content_hash"],
         "llmops.method": job.method,
         "llmops.sweep_parent_run_id": sweep_parent_run_id,
         "airflow.dag_id": job.dag_id or "-",
