@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from llmops.access import ADMIN, DEVELOPER, MODEL_USER, USERS_ENV
+from llmops.serving.server import port_is_free
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -65,16 +66,6 @@ def _private_json(path: Path, make: Callable[[], dict]) -> dict:
     with os.fdopen(fd, "w") as f:
         json.dump(value, f, indent=2)
     return value
-
-
-def port_is_free(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -161,7 +152,7 @@ class Stack:
         return {name: pid for name, pid in json.loads(self.pids_file.read_text()).items() if _alive(pid)}
 
     def preflight(self) -> None:
-        if not port_is_free(self.host, self.port):
+        if not port_is_free(self.port, self.host):
             raise StackError(f"port {self.port} on {self.host} is in use by another process: stop it, or start "
                              f"on another port (make up PORT=8081)")
         if self.profile == "integration":
