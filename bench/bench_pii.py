@@ -42,7 +42,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from spark_jobs.transforms.pii import TYPES, iban_valid, luhn_valid, mask_pii
+from llmops.masking.pii import TYPES, iban_valid, luhn_valid, mask_pii
 
 RESULTS = Path(__file__).with_name("results") / "pii.json"
 INDEPENDENT_RESULTS = RESULTS.with_name("pii_independent.json")

@@ -32,11 +32,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from llmops.masking.pii import _STEP_GROUPS, _replace_literals
 from spark_jobs.schemas import SILVER
 from spark_jobs.transforms import langid, text
 from spark_jobs.transforms.dedup import band_hashes, jaccard, minhash, shingle_hashes
 from spark_jobs.transforms.injection import INJECTION_RULES
-from spark_jobs.transforms.pii import _STEP_GROUPS, _replace_literals
 
 ID_COLUMN = {"tickets": "ticket_id", "faq": "faq_id", "reviews": "review_id"}
 TEXT_SOURCES = tuple(ID_COLUMN)

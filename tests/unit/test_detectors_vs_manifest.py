@@ -11,10 +11,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from llmops.masking.pii import mask_pii
 from llmops_demo import generate
 from spark_jobs.transforms.injection import flag_injection
 from spark_jobs.transforms.langid import detect_language
-from spark_jobs.transforms.pii import mask_pii
 from spark_jobs.transforms.text import html_to_text, normalize
 
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from spark_jobs.transforms.pii import DETECTION_PATTERNS, PLACEHOLDERS, iban_valid, luhn_valid, mask_pii
+from llmops.masking.pii import DETECTION_PATTERNS, PLACEHOLDERS, iban_valid, luhn_valid, mask_pii
 
 # (type, raw value): every value must become exactly its placeholder.
 POSITIVES = [
@@ -226,7 +226,7 @@ def _sql_literal(pattern: str) -> str:
     return pattern.replace("\\", "\\\\").replace("'", "\\'")
 
 
-# National numbers with no fixed shape: a phone word next to them is the evidence (spark_jobs.transforms.phones).
+# National numbers with no fixed shape: a phone word next to them is the evidence (llmops.masking.phones).
 PHONES_IN_CONTEXT = [
     "Please call me on 87 47 98 after lunch.",
     "Mobile: 730 064 218",

@@ -8,7 +8,7 @@ import pytest
 from expectations import pii_scan
 from expectations.pii_scan import PiiScanError, PresidioScanner
 from llmops.config import DataSettings
-from spark_jobs.transforms.pii import mask_pii
+from llmops.masking.pii import mask_pii
 
 DATA = DataSettings()
 

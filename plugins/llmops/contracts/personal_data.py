@@ -2,7 +2,7 @@
 
 Silver text carries ``PLACEHOLDERS`` where personal data was; the tokenizer keeps each placeholder one
 token. ``DETECTION_PATTERNS`` say what a RAW value of each type looks like: the masker
-(spark_jobs.transforms.pii) rewrites their matches, the data gates and the leakage scan look for them. They
+(llmops.masking.pii) rewrites their matches, the data gates and the leakage scan look for them. They
 are written in the common subset of RE2 and Java regex syntax (no lookaround, no backreferences, scoped
 ``(?i:...)`` flags) so one text serves pyarrow.compute (RE2), Spark (Java) and Presidio (Python ``re``).
 Checksums (Luhn, mod-97) cannot be written as a regex: the masker applies them.

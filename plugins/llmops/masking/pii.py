@@ -53,9 +53,9 @@ from llmops.contracts.personal_data import (
     SECRET_TOKENS,
     TYPES,
 )
-from spark_jobs.transforms import as_string_array, map_where
-from spark_jobs.transforms.phones import PREFILTER as _PHONE_PREFILTER
-from spark_jobs.transforms.phones import mask_phones
+from llmops.masking import as_string_array, map_where
+from llmops.masking.phones import PREFILTER as _PHONE_PREFILTER
+from llmops.masking.phones import mask_phones
 
 # Maestro issues 12-digit cards too (IIN 50, 56-58, 63, 67); the contract's pattern starts at 13 digits, so the
 # masker looks for these on its own, Luhn-checked (the gates' regex does not: a 12-digit id is too common)
@@ -160,7 +160,7 @@ class _Step:
 
 
 class _PhoneStep:
-    """Phones past the regex shapes (``spark_jobs.transforms.phones``): rows with a six-digit run go to
+    """Phones past the regex shapes (``llmops.masking.phones``): rows with a six-digit run go to
     libphonenumber and the context check in Python."""
 
     kind = "PHONE"
