@@ -30,7 +30,8 @@ caller's problem; they run on the event loop, so they must be quick (hand the re
 It runs as its own process: the same command line is the sidecar in front of vLLM in the kubernetes
 profile (containers/vllm/deployment.yaml), and the local server's process-group kill takes it down with
 the backend. It imports only the standard library, FastAPI, pydantic, anyio, httpx, uvicorn,
-prometheus_client (all in the vLLM image) and its own ``gateway_*``/``traffic`` modules, never the rest of ``llmops``.
+prometheus_client (all in the vLLM image) and its own ``gateway_*``/``traffic`` modules, never the rest of ``llmops``
+(except ``--inference-log``, which loads llmops.monitoring.inference_log).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
@@ -602,6 +604,9 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="stop this process group when the process that started the gateway exits",
     )
+    parser.add_argument("--inference-log", metavar="LAKE_URI",
+                        help="log every request, masked, to <LAKE_URI>/inference/requests (llmops.monitoring)")
+    parser.add_argument("--inference-log-flush-s", type=float, default=10.0, help="seconds between log writes")
     args = parser.parse_args(argv)
     admin_token = os.environ.get(args.admin_token_env, "") if args.admin_token_env else None
     if admin_token == "":
@@ -610,6 +615,11 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"the admin endpoint would listen on {args.host}; bind a loopback address or pass "
                      "--admin-allow-remote")  # fmt: skip
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    inference_log = None
+    if args.inference_log:  # the one import of the rest of llmops (pyarrow, the masking): only when asked for
+        from llmops.monitoring.inference_log import InferenceLog
+
+        inference_log = InferenceLog(args.inference_log, flush_interval_s=args.inference_log_flush_s).start()
     try:
         app = build_app(
             args.backend,
@@ -624,10 +634,18 @@ def main(argv: list[str] | None = None) -> None:
             admin_token=admin_token,
             admin_allow_remote=args.admin_allow_remote,
             exit_with_parent=os.getppid() if args.exit_with_parent else None,
+            on_request_done=[inference_log] if inference_log else None,
         )
     except ValueError as exc:
         parser.error(str(exc))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    if inference_log:
+        # uvicorn re-raises SIGTERM after its graceful shutdown; as SystemExit, the finally below still runs
+        signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    finally:
+        if inference_log:  # a clean stop writes the open batch
+            inference_log.close()
 
 
 if __name__ == "__main__":
