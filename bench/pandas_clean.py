@@ -33,10 +33,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from llmops.masking.pii import _STEP_GROUPS, _replace_literals
+from llmops.screening import langid
+from llmops.screening.injection import INJECTION_RULES
 from spark_jobs.schemas import SILVER
-from spark_jobs.transforms import langid, text
+from spark_jobs.transforms import text
 from spark_jobs.transforms.dedup import band_hashes, jaccard, minhash, shingle_hashes
-from spark_jobs.transforms.injection import INJECTION_RULES
 
 ID_COLUMN = {"tickets": "ticket_id", "faq": "faq_id", "reviews": "review_id"}
 TEXT_SOURCES = tuple(ID_COLUMN)

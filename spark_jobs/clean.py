@@ -26,13 +26,13 @@ from llmops import lake
 from llmops.config import DataSettings, settings
 from llmops.contracts.raw_landing import SOURCES
 from llmops.logs import setup_step_logging
+from llmops.screening.langid import UNKNOWN, LanguagePolicy
 from llmops.secrets import pseudonym_key
 from llmops.step_summary import write_summary
 from llmops.steps import guarded, lake_step_parser
 from spark_jobs.schemas import SILVER
 from spark_jobs.session import get_spark, read_partition, write_partition
 from spark_jobs.transforms.dedup import content_hash, drop_near_duplicates, exact_dedup
-from spark_jobs.transforms.langid import UNKNOWN, LanguagePolicy
 from spark_jobs.transforms.records import CLEANERS
 
 log = logging.getLogger("spark_jobs.clean")

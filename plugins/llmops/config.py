@@ -65,7 +65,7 @@ class SparkSettings(_Section):
 
 class DataSettings(_Section):
     languages: list[str] = ["en"]  # ISO 639-1 codes silver keeps; each must be one the identifier knows
-    # language filter (spark_jobs.transforms.langid): a detection counts from this confidence and letter count
+    # language filter (llmops.screening.langid): a detection counts from this confidence and letter count
     # on; below, the declared `lang` decides, else the record is "unknown", which silver keeps unless told not to
     language_min_confidence: float = Field(0.5, gt=0, le=1)
     language_min_letters: int = Field(8, ge=1)

@@ -2,8 +2,8 @@
 
 Each function takes pyarrow arrays and returns pyarrow arrays, so the clean job can call it from
 Spark's ``mapInArrow`` on whole record batches: ``text`` (HTML to text, normalisation),
-personal-data masking (``llmops.masking.pii``), ``langid`` (language detection), ``injection`` (prompt-injection
-flags).
+personal-data masking (``llmops.masking.pii``), language detection and prompt-injection
+flags (``llmops.screening``).
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from llmops.masking.pii import mask_pii
-from spark_jobs.transforms.injection import flag_injection
-from spark_jobs.transforms.langid import LanguagePolicy, detect_language
+from llmops.screening.injection import flag_injection
+from llmops.screening.langid import LanguagePolicy, detect_language
 from spark_jobs.transforms.text import dedup_key_text, html_to_text, normalize
 
 Counts = dict[str, int]

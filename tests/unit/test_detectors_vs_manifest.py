@@ -12,9 +12,9 @@ import pyarrow as pa
 import pytest
 
 from llmops.masking.pii import mask_pii
+from llmops.screening.injection import flag_injection
+from llmops.screening.langid import detect_language
 from llmops_demo import generate
-from spark_jobs.transforms.injection import flag_injection
-from spark_jobs.transforms.langid import detect_language
 from spark_jobs.transforms.text import html_to_text, normalize
 
 

@@ -9,7 +9,7 @@ import pytest
 from faker import Faker
 
 from llmops.config import ConfigError, load_settings
-from spark_jobs.transforms.langid import UNKNOWN, LanguagePolicy, declared_codes, detect_language
+from llmops.screening.langid import UNKNOWN, LanguagePolicy, declared_codes, detect_language
 
 SHORT_REVIEWS_EN = (Path(__file__).parents[1] / "fixtures" / "langid" / "short_reviews_en.txt").read_text().splitlines()
 KEPT = ("en", UNKNOWN)  # what silver keeps with the default settings (languages [en], unknown kept)

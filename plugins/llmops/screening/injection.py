@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from spark_jobs.transforms import as_string_array
+from llmops.masking import as_string_array
 
 _OVERRIDE_VERB = r"(?:ignore|disregard|forget|override|bypass|skip|drop)"
 _INSTRUCTION_NOUN = r"(?:instructions?|prompts?|rules|directions|directives|guidelines|guardrails|commands|programming)"

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from lingua import IsoCode639_1, LanguageDetector, LanguageDetectorBuilder
 
-from spark_jobs.transforms import as_string_array
+from llmops.masking import as_string_array
 
 UNKNOWN = "unknown"
 # what the detector also knows besides the configured languages: the commonest Latin-script languages of
