@@ -28,8 +28,9 @@ ROLES = (ADMIN, DEVELOPER, MODEL_USER)
 
 # Training and deployment spend GPUs and change what users are served: only Admin starts them.
 ADMIN_ONLY_DAGS = frozenset({"llmops_train", "llmops_deploy"})
-# Developers test the data layer and the governance checks by running them.
-DEVELOPER_DAGS = frozenset({"llmops_data", "llmops_demo", "llmops_governance"})
+# Developers test the data layer and the governance and drift checks by running them (a drift run changes
+# nothing served: an alert through Alertmanager, not the run, starts retraining).
+DEVELOPER_DAGS = frozenset({"llmops_data", "llmops_demo", "llmops_governance", "llmops_drift"})
 
 USERS_ENV = "LLMOPS_BOOTSTRAP_USERS"
 

@@ -410,6 +410,13 @@ class MonitoringSettings(_Section):
     replay_window_s: int = Field(300, ge=10)  # a signed delivery older or newer than this is refused
     dedup_window_s: int = Field(6 * 3600, ge=60)  # one retraining run per alert fingerprint in this window
     state_url: str = ""  # SQLAlchemy URL of the receiver's memory; empty = SQLite under a local lake
+    # drift check (llmops.monitoring.drift): the window of the inference log it compares with the training prompts
+    drift_window_h: int = Field(1, ge=1)
+    drift_sample: int = Field(1000, ge=50)  # prompts per side at most; a larger window is sampled
+    drift_min_rows: int = Field(30, ge=10)  # fewer distinct prompts in the window: no verdict
+    drift_alpha: float = Field(0.05, gt=0, lt=1)  # family-wise false-alarm rate of one window's verdict
+    # the Prometheus textfile the drift exporter serves; empty = <lake>/reports/drift/metrics/llmops_drift.prom
+    drift_metrics_file: str = ""
 
 
 class AirflowSettings(_Section):

@@ -119,3 +119,14 @@ def governance_steps(lake_root: str, ds: str) -> list[Step]:
         Step("scan_gold", "llmops.governance.gate", (*where, "--data-only", "--out-dir", gold),
              pod="evaluator", report=lake.join(gold, "governance_report.html")),
     ]
+
+
+def drift_report(lake_root: str, ds: str, hour: str) -> str:
+    return lake.join(lake_root, "reports", "drift", f"ds={ds}", f"hour={hour}")
+
+
+def drift_steps(lake_root: str, ds: str, hour: str) -> list[Step]:
+    """The drift check (llmops.monitoring.drift_check) of the inference log's window ending at ``ds`` ``hour``:00."""
+    where = ("--lake-root", lake_root, "--ds", ds, "--hour", hour)
+    report = lake.join(drift_report(lake_root, ds, hour), "drift_report.html")
+    return [Step("check_drift", "llmops.monitoring.drift_check", where, pod="evaluator", report=report)]

@@ -1,0 +1,38 @@
+"""Hourly input drift: the champion's training prompts against the last hour of the inference log.
+
+Wiring only: the step lives in llmops.pipelines (drift_steps) and runs llmops.monitoring.drift_check as a
+local process or a pod (settings). It writes Evidently's report (linked from the task), a verdict JSON and
+the Prometheus textfile that llmops.monitoring.drift_exporter serves; the alert rules in monitoring/rules
+page on ``llmops_drift_detected`` (the DAG never decides to page). Before the first promotion there is no
+champion and the task logs that and succeeds. Developers may trigger it from the UI to check now.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import DAG
+from airflow.timetables.trigger import CronTriggerTimetable
+
+from llmops.access import access_control
+from llmops.alerts import alert_on_failure
+from llmops.config import settings
+from llmops.operators import step_task
+from llmops.pipelines import drift_steps
+
+cfg = settings()
+RUN_DATE = "{{ dag_run.run_after.in_timezone('UTC').strftime('%Y-%m-%d') }}"
+RUN_HOUR = "{{ dag_run.run_after.in_timezone('UTC').strftime('%H') }}"
+
+with DAG(
+    dag_id="llmops_drift",
+    access_control=access_control("llmops_drift"),
+    description="Hourly drift of live prompts (inference log) from the champion's training prompts",
+    schedule=CronTriggerTimetable("5 * * * *", timezone="UTC"),  # 5 past: the hour's last log batch is written
+    catchup=False,
+    max_active_runs=1,
+    default_args={"on_failure_callback": alert_on_failure},
+    tags=["llmops", "monitoring"],
+    doc_md=__doc__,
+) as dag:
+    # the window ends at the full hour the run is for (UTC)
+    for step in drift_steps(cfg.paths.lake_root, RUN_DATE, RUN_HOUR):
+        step_task(step)
