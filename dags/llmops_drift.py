@@ -19,8 +19,9 @@ from llmops.operators import step_task
 from llmops.pipelines import drift_steps
 
 cfg = settings()
-RUN_DATE = "{{ dag_run.run_after.in_timezone('UTC').strftime('%Y-%m-%d') }}"
-RUN_HOUR = "{{ dag_run.run_after.in_timezone('UTC').strftime('%H') }}"
+# Airflow keeps run_after in UTC
+RUN_DATE = "{{ dag_run.run_after.strftime('%Y-%m-%d') }}"
+RUN_HOUR = "{{ dag_run.run_after.strftime('%H') }}"
 
 with DAG(
     dag_id="llmops_drift",
