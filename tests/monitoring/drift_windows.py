@@ -9,6 +9,7 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 from faker import Faker
 
 from llmops_demo import generate
@@ -61,3 +62,16 @@ def shifted(base: list[str], kind: str, share: float, rng: random.Random) -> lis
         else:
             raise ValueError(f"unknown shift {kind!r}; expected one of {SHIFTS}")
     return out
+
+
+class CachedEmbedder:
+    """The real model, each distinct text encoded once per session (windows overlap from test to test)."""
+
+    def __init__(self, model):
+        self.model, self.cache = model, {}
+
+    def encode(self, texts: list[str], **kwargs) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if missing:
+            self.cache.update(zip(missing, self.model.encode(missing, **kwargs), strict=True))
+        return np.stack([self.cache[t] for t in texts])
