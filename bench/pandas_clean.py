@@ -32,6 +32,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from llmops.contracts.personal_data import PLACEHOLDERS
+from llmops.masking.phones import mask_phones
 from llmops.masking.pii import _STEP_GROUPS, _replace_literals
 from llmops.screening import langid
 from llmops.screening.injection import INJECTION_RULES
@@ -44,7 +46,8 @@ TEXT_SOURCES = tuple(ID_COLUMN)
 
 # ASCII: \b, \d and (?i) behave as in RE2, which the Arrow path runs these patterns with.
 _MASK_GROUPS = [
-    (re.compile(scan, re.ASCII), [(step, re.compile(step.pattern, re.ASCII)) for step in steps])
+    (re.compile(scan, re.ASCII),
+     [(step, re.compile(step.pattern, re.ASCII) if hasattr(step, "pattern") else None) for step in steps])
     for scan, steps in _STEP_GROUPS
 ]
 _RULES = [(name, re.compile(p, re.ASCII)) for name, p in INJECTION_RULES.items()]
@@ -76,7 +79,9 @@ def _mask_patterns(s: pd.Series) -> pd.Series:
         candidates = s.str.contains(scan, na=False)
         rows = out[candidates]
         for step, pattern in steps:
-            if step.verify is None:
+            if pattern is None:  # phones past the regex shapes: libphonenumber in Python, as in the Arrow path
+                rows = rows.map(lambda t: mask_phones(t, PLACEHOLDERS["PHONE"])[0] if isinstance(t, str) else t)
+            elif step.verify is None:
                 rows = rows.str.replace(pattern, step.rewrite, regex=True)
             else:
                 rows = rows.str.replace(pattern, lambda m, v=step.verify: v(m.group(0)) or m.group(0), regex=True)
