@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 
+import httpx
 import pytest
 
 from llmops.stack import Stack
@@ -47,6 +49,15 @@ def live_stack(tmp_path_factory):
         },
     )
     stack.up()
+    headers = {"Authorization": f"Bearer {stack.token('admin')}"}
+    deadline = time.monotonic() + 180
+    while True:  # the dag-processor's first parse: every llmops DAG listed, as up left it
+        dags = httpx.get(f"{stack.url}/api/v2/dags", params={"dag_id_pattern": "llmops_"}, timeout=30,
+                         headers=headers).json()["dags"]
+        if {"llmops_data", "llmops_train"} <= {d["dag_id"] for d in dags} or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    stack.paused_after_up = {d["dag_id"]: d["is_paused"] for d in dags}
     try:
         yield stack
     finally:

@@ -51,10 +51,9 @@ def test_roles_hold_over_rest(live_stack):
 
 
 def test_dags_stay_paused_after_up(live_stack):
-    headers = {"Authorization": f"Bearer {live_stack.token('admin')}"}
-    dags = httpx.get(f"{live_stack.url}/api/v2/dags", params={"dag_id_pattern": "llmops_"}, headers=headers,
-                     timeout=30).json()["dags"]
-    assert dags and all(d["is_paused"] for d in dags), [(d["dag_id"], d["is_paused"]) for d in dags]
+    """As up left them, before any test switched one on (the stack is shared by the session)."""
+    paused = live_stack.paused_after_up
+    assert {"llmops_data", "llmops_train"} <= set(paused) and all(paused.values()), paused
 
 
 def test_up_refuses_a_taken_port_with_one_line(live_stack, tmp_path):
@@ -72,8 +71,10 @@ def test_down_stops_exactly_what_up_started(tmp_path):
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "airflow"])
     home = tmp_path / "home"
     (home / "services").mkdir(parents=True)
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "airflow-scheduler"],
-                               start_new_session=True)
+    sleeper = subprocess.Popen(
+        [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(120)", "airflow-scheduler"],
+        start_new_session=True, stdout=subprocess.PIPE, text=True)
+    assert sleeper.stdout.readline().strip() == "up"  # the interpreter runs (a launcher shim has exec'd it)
     (home / "services" / "pids.json").write_text(f'{{"scheduler": {sleeper.pid}}}')
     try:
         stopped = Stack(home=home, state_dir=tmp_path / "state").down(grace_s=5)
