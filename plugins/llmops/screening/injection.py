@@ -52,7 +52,8 @@ _RULES: dict[str, list[str]] = {
     # a fake role turn or header inside content: SYSTEM: you are now..., [system] Don't evaluate..., a forged
     # Assistant:/User: exchange, System: Focus only on the following
     "role_override": [
-        rf"(?:^|\n|\[|<)\s*{_ROLE}\s*(?:\]|>|:)\s*(?:[\w'-]+\s+){{0,3}}?(?:you\s+are|you\s+must|ignore|disregard|forget"
+        # a fake role header at a line or sentence start ("… thanks. SYSTEM: you are now …")
+        rf"(?:^|\n|\[|<|[.!?]\s)\s*{_ROLE}\s*(?:\]|>|:)\s*(?:[\w'-]+\s+){{0,3}}?(?:you\s+are|you\s+must|ignore|disregard|forget"
         r"|focus\s+only|don'?t|do\s+not|always|never|print|repeat|respond|reply|say|critical\s*:|important\s*:)",
         r"\n\s*(?:assistant|ai)\s*:[^\n]*\n\s*(?:user|human)\s*:",
         r"\b(?:new|updated|revised)\s+system\s+(?:message|prompt)\s*:",
