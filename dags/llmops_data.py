@@ -8,14 +8,13 @@ llmops_demo DAG); backfill with `airflow backfill create --dag-id llmops_data ..
 from __future__ import annotations
 
 from airflow.sdk import DAG, Param, chain
-from airflow.timetables.trigger import CronTriggerTimetable
 
 from llmops.access import access_control
 from llmops.assets import GOLD_SFT, TRAINING_FEATURES
 from llmops.config import settings
 from llmops.operators import step_task
 from llmops.pipelines import data_steps
-from llmops.templating import RUN_DS, ds_param, template_macros
+from llmops.templating import RUN_DS, cron, ds_param, template_macros
 
 cfg = settings()
 
@@ -23,7 +22,7 @@ with DAG(
     dag_id="llmops_data",
     access_control=access_control("llmops_data"),
     description="Spark ingest/clean/SFT build with Great Expectations gates, then Feast materialization",
-    schedule=CronTriggerTimetable("0 3 * * *", timezone="UTC"),
+    schedule=cron("0 3 * * *"),
     catchup=False,  # and no start_date: once unpaused, the first run is the next tick, not a missed one
     max_active_runs=1,
     user_defined_macros=template_macros(),

@@ -10,13 +10,13 @@ champion and the task logs that and succeeds. Developers may trigger it from the
 from __future__ import annotations
 
 from airflow.sdk import DAG
-from airflow.timetables.trigger import CronTriggerTimetable
 
 from llmops.access import access_control
 from llmops.alerts import alert_on_failure
 from llmops.config import settings
 from llmops.operators import step_task
 from llmops.pipelines import drift_steps
+from llmops.templating import cron
 
 cfg = settings()
 # Airflow keeps run_after in UTC
@@ -27,7 +27,7 @@ with DAG(
     dag_id="llmops_drift",
     access_control=access_control("llmops_drift"),
     description="Hourly drift of live prompts (inference log) from the champion's training prompts",
-    schedule=CronTriggerTimetable("5 * * * *", timezone="UTC"),  # 5 past: the hour's last log batch is written
+    schedule=cron("5 * * * *"),  # 5 past: the hour's last log batch is written
     catchup=False,
     max_active_runs=1,
     default_args={"on_failure_callback": alert_on_failure},

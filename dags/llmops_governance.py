@@ -11,14 +11,13 @@ Developers may trigger it from the UI with a date.
 from __future__ import annotations
 
 from airflow.sdk import DAG
-from airflow.timetables.trigger import CronTriggerTimetable
 
 from llmops.access import access_control
 from llmops.alerts import alert_on_failure
 from llmops.config import settings
 from llmops.operators import step_task
 from llmops.pipelines import governance_steps
-from llmops.templating import RUN_DS, ds_param, template_macros
+from llmops.templating import RUN_DS, cron, ds_param, template_macros
 
 cfg = settings()
 
@@ -26,7 +25,7 @@ with DAG(
     dag_id="llmops_governance",
     access_control=access_control("llmops_governance"),
     description="Daily OWASP LLM Top 10 (2025) and leakage scans of the champion and the newest gold data",
-    schedule=CronTriggerTimetable("0 6 * * *", timezone="UTC"),
+    schedule=cron("0 6 * * *"),
     catchup=False,  # and no start_date: once unpaused, the first run is the next tick, not a missed one
     max_active_runs=1,
     user_defined_macros=template_macros(),

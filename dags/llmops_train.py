@@ -10,14 +10,14 @@ version passed or rejected with the reason, so an errored gate rejects it and no
 
 from __future__ import annotations
 
-from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param, chain, task
+from airflow.sdk import DAG, AssetOrTimeSchedule, Param, chain, task
 
 from llmops.access import access_control
 from llmops.assets import DRIFT_ALERTS, GOLD_SFT, MODEL_CANDIDATES, MODEL_PASSED_GATES
 from llmops.config import settings
 from llmops.operators import retry_policy, step_task
 from llmops.pipelines import candidate_gate_steps, train_steps
-from llmops.templating import RUN_DS, ds_param, template_macros
+from llmops.templating import RUN_DS, cron, ds_param, template_macros
 from llmops.training.checks import enough_new_examples, trial_commands
 
 cfg = settings()
@@ -27,7 +27,7 @@ with DAG(
     dag_id="llmops_train",
     access_control=access_control("llmops_train"),
     description="HyperOpt sweep and QLoRA fine-tuning in GPU pods, registered in MLflow with lineage",
-    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 5 * * 1", timezone="UTC"),
+    schedule=AssetOrTimeSchedule(timetable=cron("0 5 * * 1"),
                                  assets=GOLD_SFT | DRIFT_ALERTS),
     catchup=False,  # and no start_date: once unpaused, the first run is the next tick, not a missed one
     max_active_runs=1,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from airflow.sdk import Param
+from airflow.sdk import CronTriggerTimetable, Param
 
 from llmops.asset_events import triggering_ds
 
@@ -28,6 +29,12 @@ def ds_param(what: str) -> Param:
     default is valid for the schema (a date format rejects "")."""
     description = f"{what} (YYYY-MM-DD); empty = the run's date, or the date of the data that triggered it"
     return Param(None, type=["null", "string"], format="date", description=description)
+
+
+def cron(expression: str) -> CronTriggerTimetable:
+    """A UTC cron schedule whose first run, once the DAG is switched on, is its next tick: Airflow's default
+    (run_immediately=False) still runs the last tick at once when it passed less than a tenth of the period ago."""
+    return CronTriggerTimetable(expression, timezone="UTC", run_immediately=timedelta(0))
 
 
 def template_macros() -> dict[str, Any]:

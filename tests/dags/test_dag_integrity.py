@@ -36,8 +36,8 @@ for dag_id, dag in bag.dags.items():
         "assets": sorted(getattr(a, "name", None) for a in getattr(
             getattr(dag.timetable, "asset_condition", None), "objects", [getattr(dag.timetable, "asset_condition",
                                                                                  None)])),
-        "schedule": str(getattr(dag.timetable, "summary", None)
-                        or getattr(getattr(dag.timetable, "timetable", None), "summary", "")),
+        "schedule": str(getattr(coerce_to_core_timetable(dag.timetable), "summary", None)
+                        or getattr(coerce_to_core_timetable(getattr(dag.timetable, "timetable", None)), "summary", "")),
         "params": sorted(dag.params.keys()),
         # what the scheduler would run first once the DAG is unpaused (no previous run)
         "first_run_after": str(getattr(coerce_to_core_timetable(dag.timetable).next_dagrun_info(
