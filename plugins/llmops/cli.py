@@ -91,6 +91,39 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 2 if doc["errors"] else 0
 
 
+def _cmd_deploy(args: argparse.Namespace) -> int:
+    """The on-call's view and hands on rollouts: the recorded states, or a running rollout ended now."""
+    from llmops.deploy import run  # noqa: PLC0415 - mlflow, torch when acting
+
+    cfg = settings()
+    if args.command == "status":
+        states = [st for st in run.rollouts(cfg)
+                  if args.version is None or st.canary == run.version_name(cfg.deploy, args.version)]
+        if not states:
+            print(f"no rollouts recorded in {run.state_dir(cfg)}")
+            return 0
+        print(f"{'canary':<24} {'over':<24} {'status':<11} {'step':<10} {'weight':>6}  {'decisions':<30} report")
+        for st in states:
+            step = f"{min(st.step_index + 1, len(st.steps))}/{len(st.steps)}"
+            weight = f"{100 * st.weights[-1][1]:g}%" if st.weights else "-"
+            decisions = ",".join(look.decision for look in st.looks) or "-"
+            print(f"{st.canary:<24} {st.stable:<24} {st.status:<11} {step:<10} {weight:>6}  {decisions:<30} "
+                  f"{st.report or '-'}")
+            if st.reason:
+                print(f"{'':<24} reason: {st.reason}")
+        return 0
+    from llmops.serving.backends.base import BackendError  # noqa: PLC0415
+
+    try:
+        st = run.end_rollout(cfg, args.version, args.command == "promote",
+                             f"{args.command} by hand (llmops deploy): {args.reason}")  # fmt: skip
+    except (ValueError, LookupError, BackendError) as exc:
+        print(f"llmops deploy {args.command}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"version {args.version}: {st.status}; report {st.report}")
+    return 0
+
+
 def _cmd_config(args: argparse.Namespace) -> int:
     print(json.dumps(settings().model_dump(mode="json"), indent=2))
     return 0
@@ -138,6 +171,18 @@ def build_parser() -> argparse.ArgumentParser:
     stat = sub.add_parser("status", help="versions, gate verdicts and reports as JSON (the UI's LLMOps page)")
     stat.add_argument("--lake-root", default=cfg.paths.lake_root)
     stat.set_defaults(func=_cmd_status)
+
+    deploy = sub.add_parser("deploy", help="canary rollouts (the llmops_deploy DAG's)").add_subparsers(
+        dest="command", required=True)
+    dstat = deploy.add_parser("status", help="recorded rollouts: step, weight, decisions, reason, report")
+    dstat.add_argument("--version", type=int, help="only this version's rollouts")
+    dstat.set_defaults(func=_cmd_deploy)
+    for name, text in (("promote", "end a running rollout now: the candidate takes all traffic, becomes champion"),
+                       ("rollback", "end a running rollout now: all traffic back to stable, the candidate tagged")):
+        cmd = deploy.add_parser(name, help=text)
+        cmd.add_argument("--version", type=int, required=True, help="the candidate's version number")
+        cmd.add_argument("--reason", default="on-call decision", help="recorded on the version")
+        cmd.set_defaults(func=_cmd_deploy)
 
     conf = sub.add_parser("config", help="print the validated settings of the active profile")
     conf.set_defaults(func=_cmd_config)

@@ -408,6 +408,7 @@ class MonitoringSettings(_Section):
     timestamp_header: str = "X-Grafana-Alerting-Timestamp"
     max_body_bytes: int = Field(256 * 1024, ge=1024)
     replay_window_s: int = Field(300, ge=10)  # a signed delivery older or newer than this is refused
+    state_dir: str = ""  # rollout state and reports (llmops.deploy.state); empty = <lake>/reports/deploy/rollouts
     dedup_window_s: int = Field(6 * 3600, ge=60)  # one retraining run per alert fingerprint in this window
     state_url: str = ""  # SQLAlchemy URL of the receiver's memory; empty = SQLite under a local lake
     # drift check (llmops.monitoring.drift): the window of the inference log it compares with the training prompts

@@ -130,3 +130,16 @@ def drift_steps(lake_root: str, ds: str, hour: str) -> list[Step]:
     where = ("--lake-root", lake_root, "--ds", ds, "--hour", hour)
     report = lake.join(drift_report(lake_root, ds, hour), "drift_report.html")
     return [Step("check_drift", "llmops.monitoring.drift_check", where, pod="evaluator", report=report)]
+
+
+def deploy_report(lake_root: str, ds: str) -> str:
+    """The rollout report of a deploy run's date (a copy of the one beside the rollout's state file)."""
+    return lake.join(lake_root, "reports", "deploy", f"ds={ds}", "rollout.html")
+
+
+def deploy_steps(lake_root: str, ds: str, version: str = "passed", steps: str = "", window_s: str = "",
+                 dry_run: str = "false") -> list[Step]:
+    """The canary rollout (llmops.deploy.run) of one version; empty ``steps``/``window_s`` = the settings'."""
+    args = ("--lake-root", lake_root, "--ds", ds, "--version", version, "--dry-run", dry_run,
+            *(("--steps", steps) if steps else ()), *(("--window-s", window_s) if window_s else ()))
+    return [Step("rollout", "llmops.deploy.run", args, pod="evaluator", report=deploy_report(lake_root, ds))]

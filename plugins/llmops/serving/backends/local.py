@@ -74,20 +74,26 @@ class LocalBackend(ServingBackend):
         for version in list(self._versions):
             self._versions.pop(version)[1].close()
 
-    def load_version(self, version: str, adapter_path: str) -> None:
+    def load_version(self, version: str, adapter_path: str | None, base_model_dir: str | Path | None = None) -> None:
+        """Serve ``adapter_path`` merged into ``base_model_dir`` (default: the backend's base). Each version has its
+        own server, so two versions on different bases is the two-Deployment path at no extra cost; without an
+        adapter the base itself is served (the comparison for a first deployment, when there is no champion)."""
         if version in self._versions:
             raise BackendError(f"{version} is already loaded; a version is never reloaded under an existing name")
-        merged = merge_adapter(self.base_model_dir, adapter_path, self.work_dir / "merged" / version)
+        base = Path(base_model_dir) if base_model_dir else self.base_model_dir
+        model = merge_adapter(base, adapter_path, self.work_dir / "merged" / version) if adapter_path else base
         stack = contextlib.ExitStack()
         endpoint = stack.enter_context(serve_model(
-            merged, model_name=version, log_dir=self.work_dir / "logs" / version,
+            model, model_name=version, log_dir=self.work_dir / "logs" / version,
             startup_timeout_s=self._startup_timeout_s, **self._limits))  # fmt: skip
         self._versions[version] = (endpoint, stack)
+        log.info("loaded %s (%s)", version, f"{adapter_path} on {base}" if adapter_path else f"base {base}")
 
     def unload_version(self, version: str) -> None:
         self._refuse_if_routed(version)
         if version in self._versions:
             self._versions.pop(version)[1].close()
+            log.info("unloaded %s", version)
 
     def target(self, version: str) -> Target:
         if version not in self._versions:

@@ -1,0 +1,62 @@
+"""Canary rollout of a gated candidate: weighted traffic step by step, sequential analysis, promote or roll back.
+
+Wiring only: the step lives in llmops.pipelines (deploy_steps) and runs llmops.deploy.run as a local process or
+a pod (settings). Runs when a version passes both gates (the model_passed_gates Asset), or from the UI with a
+version number or alias (default `passed`: the newest passed version not yet rolled out), the canary steps in
+percent, the analysis window and a dry run (prints the plan, changes nothing). One rollout at a time: a second
+passed candidate waits. Against the `champion`, or before the first promotion against the base model without
+adapter. A rollback fails the task (the reason names the failing metric) and alerts; a promotion moves
+`champion` and emits model_deployed with the version. The rollout report is linked from the task.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import DAG, Param, task
+
+from llmops.access import access_control
+from llmops.alerts import alert_on_failure
+from llmops.assets import MODEL_DEPLOYED, MODEL_PASSED_GATES
+from llmops.config import settings
+from llmops.deploy.run import PASSED, announce_deployed
+from llmops.operators import retry_policy, step_task
+from llmops.pipelines import deploy_steps
+from llmops.templating import RUN_DS, ds_param, template_macros
+
+cfg = settings()
+d = cfg.deploy
+
+with DAG(
+    dag_id="llmops_deploy",
+    access_control=access_control("llmops_deploy"),
+    description="Canary rollout of a passed candidate over the champion: promote or roll back automatically",
+    schedule=MODEL_PASSED_GATES,
+    catchup=False,
+    max_active_runs=1,
+    user_defined_macros=template_macros(),
+    default_args={"on_failure_callback": alert_on_failure},
+    params={
+        "ds": ds_param("Date whose gold test prompts the load generator replays"),
+        "version": Param(
+            PASSED,
+            type="string",
+            minLength=1,
+            description="Version number or alias; passed = newest passed version not rolled out",
+        ),
+        "steps": Param(
+            d.steps,
+            type="array",
+            items={"type": "number", "exclusiveMinimum": 0, "maximum": 100},
+            minItems=1,
+            description="Canary traffic percent per step, rising",
+        ),
+        "window_s": Param(d.window_s, type="number", exclusiveMinimum=0, description="Analysis window per step (s)"),
+        "dry_run": Param(False, type="boolean", description="Print the plan (versions, steps, window); change nothing"),
+    },
+    tags=["llmops", "deployment"],
+    doc_md=__doc__,
+) as dag:
+    (rollout,) = deploy_steps(cfg.paths.lake_root, RUN_DS, version="{{ params.version }}",
+                              steps="{{ params.steps | join(',') }}", window_s="{{ params.window_s }}",
+                              dry_run="{{ params.dry_run }}")  # fmt: skip
+    announce = task(task_id="announce_deployed", outlets=[MODEL_DEPLOYED], **retry_policy(5))(announce_deployed)()
+    step_task(rollout) >> announce

@@ -1,0 +1,296 @@
+"""The deploy step: roll a gated candidate out over the champion on the configured backend, record the outcome.
+
+The candidate (a version number, an alias, or ``passed``: the newest version tagged passed and not yet rolled
+out) is canaried against the ``champion``; before the first promotion against its own base model served
+without adapter, so nothing is ever promoted without a comparison. A candidate on another base than the
+champion's cannot share an adapter pool: that is logged and recorded as the two-Deployment path (the local
+backend serves every version in its own process either way). Decisions live in :mod:`llmops.deploy.rollout`
+and :mod:`llmops.training.lineage`, I/O in the backends and the registry; this module wires them.
+
+CLI: ``python -m llmops.deploy.run --lake-root URI --ds DATE [--version passed|N|ALIAS] [--steps 5,25,50,100]
+[--window-s S] [--dry-run]``. Exit 0: promoted (or a dry run's plan printed); 1: rolled back (the reason names
+the failing metric); 2: could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import shutil
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from llmops import lake
+from llmops.config import DeploySettings, Settings, settings
+from llmops.logs import setup_step_logging
+from llmops.pipelines import deploy_report
+from llmops.step_summary import summary_uri, write_summary
+from llmops.steps import EXIT_FAILED, guarded, lake_step_parser
+
+log = logging.getLogger(__name__)
+
+PASSED = "passed"  # --version: the newest version tagged passed (a rolled-out one is tagged deployed/rolled_back)
+TWO_DEPLOYMENTS, ADAPTER_CANARY, FIRST = "two deployments", "adapter canary", "first deployment"
+DRY_RUN = "dry run"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a rollout will do: the versions, their served names, the path and why, the steps and window."""
+
+    candidate: int
+    champion: int | None
+    stable: str  # served names: <stable_name>-v<N>, or <stable_name>-base before the first promotion
+    canary: str
+    path: str
+    path_reason: str
+    backend: str
+    steps: list[float]
+    window_s: float
+    state_file: str
+
+
+def state_dir(cfg: Settings) -> Path:
+    return Path(cfg.deploy.state_dir) if cfg.deploy.state_dir else \
+        lake.local_path(lake.join(cfg.paths.lake_root, "reports", "deploy", "rollouts"))  # fmt: skip
+
+
+def version_name(cfg: DeploySettings, version: int | None) -> str:
+    return f"{cfg.stable_name}-v{version}" if version is not None else f"{cfg.stable_name}-base"
+
+
+def candidate_row(ref: str) -> dict:
+    """The registry row of ``ref``: a number, an alias, or ``passed``."""
+    from llmops.candidates.decision import STATUS_TAG  # noqa: PLC0415 - mlflow
+    from llmops.candidates.lookup import CandidateNotFound, version_row  # noqa: PLC0415
+    from llmops.training import registry  # noqa: PLC0415
+
+    if ref != PASSED:
+        return version_row(ref)
+    passed = [r for r in registry.versions() if r["tags"].get(STATUS_TAG) == PASSED]  # newest first
+    if not passed:
+        raise CandidateNotFound("no version is tagged passed: every passed version has been rolled out already")
+    return passed[0]
+
+
+def make_plan(ref: str, cfg: Settings, steps: list[float] | None = None, window_s: float | None = None
+              ) -> tuple[Plan, dict, dict | None]:  # fmt: skip
+    """The plan for rolling ``ref`` out, with the candidate's and the champion's registry rows."""
+    from llmops.deploy.state import state_path  # noqa: PLC0415
+    from llmops.training import lineage, registry  # noqa: PLC0415
+
+    row = candidate_row(ref)
+    champion = registry.version_by_alias(registry.CHAMPION)
+    if champion is not None and champion["version"] == row["version"]:
+        raise ValueError(f"version {row['version']} is already the champion: nothing to roll out")
+    if champion is None:
+        path, reason = FIRST, "no champion yet: the candidate is canaried against its base model without adapter"
+    else:
+        same, reason = lineage.same_base(row["tags"], champion["tags"])
+        path = ADAPTER_CANARY if same else TWO_DEPLOYMENTS
+    d = cfg.deploy
+    stable = version_name(d, champion["version"] if champion else None)
+    canary = version_name(d, row["version"])
+    state_file = str(state_path(state_dir(cfg), stable, canary))
+    plan = Plan(candidate=row["version"], champion=champion["version"] if champion else None, stable=stable,
+                canary=canary, path=path, path_reason=reason, backend=d.backend, steps=list(steps or d.steps),
+                window_s=window_s or d.window_s, state_file=state_file)  # fmt: skip
+    return plan, row, champion
+
+
+def base_dir(tags: dict) -> Path:
+    """A version's base model on disk: its recorded directory, or a hub id's snapshot in the local cache."""
+    from llmops.training.lineage import BASE_PATH_TAG  # noqa: PLC0415
+
+    base = Path(tags[BASE_PATH_TAG])
+    if base.is_dir():
+        return base
+    from huggingface_hub import snapshot_download  # noqa: PLC0415
+
+    return Path(snapshot_download(tags[BASE_PATH_TAG], revision=tags.get("llmops.base_model_revision") or None))
+
+
+def build_backend(cfg: Settings, base: Path):
+    """The configured serving backend (a context manager that closes it)."""
+    d = cfg.deploy
+    if d.backend == "local":
+        from llmops.serving.backends.local import LocalBackend  # noqa: PLC0415 - torch
+
+        s = cfg.serving
+        return LocalBackend(base, Path(cfg.paths.scratch_dir) / "deploy", stable_name=d.stable_name,
+                            gateway_port=d.gateway_port, admin_token_env=d.admin_token_env,
+                            max_tokens=s.max_tokens, max_prompt_chars=s.max_prompt_chars,
+                            request_timeout_s=s.request_timeout_s, max_in_flight=s.max_in_flight,
+                            max_queued=s.max_queued, startup_timeout_s=s.startup_timeout_s)  # fmt: skip
+    from llmops.serving.backends.base import AdminTrafficStore, FileTrafficStore  # noqa: PLC0415
+    from llmops.serving.backends.vllm import VLLMBackend  # noqa: PLC0415
+
+    gateway_url = f"http://{d.gateway_host}:{d.gateway_port}"
+    if cfg.runtime.kind == "kubernetes":
+        from llmops.serving.backends.configmap import ConfigMapTrafficStore  # noqa: PLC0415
+
+        traffic = ConfigMapTrafficStore.from_settings(cfg)
+    elif d.traffic_file:
+        traffic = FileTrafficStore(Path(d.traffic_file))
+    else:
+        import os  # noqa: PLC0415
+
+        traffic = AdminTrafficStore(gateway_url, os.environ.get(d.admin_token_env, ""))
+    return contextlib.closing(VLLMBackend(d.vllm_url, stable_name=d.stable_name, gateway_url=gateway_url,
+                                          traffic=traffic))  # fmt: skip
+
+
+def _ensure_loaded(backend, name: str, row: dict | None, local: bool) -> None:
+    """Load ``row``'s adapter (None: the base itself) as ``name`` unless the backend serves that name already
+    (a resumed rollout on a pool that outlived the task): a version is never reloaded under its name. The local
+    backend serves each version on its own recorded base, in its own process (the two-Deployment path)."""
+    from llmops.candidates.adapter_cache import download_adapter  # noqa: PLC0415 - mlflow
+    from llmops.serving.backends.base import BackendError  # noqa: PLC0415
+
+    with contextlib.suppress(BackendError):
+        backend.target(name)
+        log.info("%s is already served", name)
+        return
+    if not local:
+        if row is None:  # the pool serves the base under its own name, which the rollout cannot unload
+            raise BackendError(f"the vllm backend cannot serve the base model as {name}: a first deployment "
+                               "needs a comparison (see docs/known-limits.md)")  # fmt: skip
+        backend.load_version(name, str(download_adapter(row["source"], row["run_id"])))
+    elif row is None:
+        backend.load_version(name, None)
+    else:
+        backend.load_version(name, str(download_adapter(row["source"], row["run_id"])), base_dir(row["tags"]))
+
+
+def held_out_prompts(lake_root: str, ds: str, limit: int = 64) -> list[str]:
+    """The gold test split's prompts the load generator replays when a window is short of traffic."""
+    from llmops.evaluation.items import read_test_split  # noqa: PLC0415 - pyarrow
+
+    rows = read_test_split(lake_root, ds).slice(0, limit).to_pylist()
+    return [f"{r['instruction']}\n{r['input']}".strip() if r.get("input") else r["instruction"] for r in rows]
+
+
+def deploy(plan: Plan, row: dict, champion: dict | None, cfg: Settings, prompts: list[str]):
+    """Run (or resume) the rollout of ``plan`` and record its outcome in the registry; the final state."""
+    from llmops.deploy import state  # noqa: PLC0415
+    from llmops.deploy.outcome import record_outcome  # noqa: PLC0415
+    from llmops.deploy.rollout import run_rollout  # noqa: PLC0415
+
+    recorded = state.load(Path(plan.state_file))
+    if recorded is not None and recorded.status != state.RUNNING:
+        log.info("the rollout of %s over %s already ended (%s): recording its outcome again", plan.canary,
+                 plan.stable, recorded.status)  # fmt: skip
+        final = recorded
+    else:
+        rollout_cfg = DeploySettings.model_validate({**cfg.deploy.model_dump(), "steps": plan.steps,
+                                                     "window_s": plan.window_s})  # fmt: skip
+        base = base_dir((champion or row)["tags"])
+        with build_backend(cfg, base) as backend:
+            local = cfg.deploy.backend == "local"
+            _ensure_loaded(backend, plan.stable, champion, local)
+            _ensure_loaded(backend, plan.canary, row, local)
+            final = run_rollout(backend, plan.stable, plan.canary, rollout_cfg, state_dir(cfg), prompts)
+    record_outcome(plan.candidate, final)
+    return final
+
+
+def _summary(plan: Plan, final, report: str) -> dict:
+    looks = [{"step": look.step, "weight": look.canary_weight, "stable_requests": look.stable["requests"],
+              "canary_requests": look.canary["requests"], "replayed": look.loadgen_requests,
+              "decision": look.decision} for look in final.looks]  # fmt: skip
+    return {**asdict(plan), "status": final.status, "reason": final.reason, "looks": looks, "report": report}
+
+
+def format_plan(plan: Plan) -> str:
+    lines = [f"candidate   v{plan.candidate} served as {plan.canary}",
+             f"stable      {f'v{plan.champion} (champion)' if plan.champion else 'base model, no adapter'} "
+             f"served as {plan.stable}",
+             f"path        {plan.path}: {plan.path_reason}",
+             f"backend     {plan.backend}",
+             f"steps       {' -> '.join(f'{s:g}%' for s in plan.steps)}, analysis window {plan.window_s:g} s",
+             f"state file  {plan.state_file}"]  # fmt: skip
+    return "\n".join(lines)
+
+
+def announce_deployed(params: dict, dag_run: Any, outlet_events: Any, triggering_asset_events: Any = None) -> dict:
+    """In Airflow, after the rollout task: the ``model_deployed`` event carries the promoted version (the step
+    summary of the run's date); a dry run promoted nothing, so the task skips and no event is emitted."""
+    from airflow.sdk.exceptions import AirflowSkipException  # noqa: PLC0415 - only inside Airflow
+
+    from llmops.assets import MODEL_DEPLOYED  # noqa: PLC0415
+    from llmops.templating import run_ds  # noqa: PLC0415
+
+    ds = run_ds(params, dag_run, triggering_asset_events)
+    uri = summary_uri(settings().paths.lake_root, "deploy", ds)
+    summary = json.loads(lake.local_path(uri).read_text())
+    if summary["status"] != "promoted":
+        raise AirflowSkipException(f"nothing promoted ({summary['status']}): no model_deployed event")
+    extra = {"version": summary["candidate"], "previous": summary["champion"], "ds": ds, "report": summary["report"]}
+    outlet_events[MODEL_DEPLOYED].extra.update(extra)
+    return extra
+
+
+def _steps(text: str) -> list[float]:
+    try:
+        steps = [float(s) for s in text.replace(" ", "").split(",") if s]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"steps must be comma-separated percentages, got {text!r}") from None
+    if not steps or any(not 0 < s <= 100 for s in steps) or steps != sorted(set(steps)):
+        raise argparse.ArgumentTypeError(f"steps must rise strictly within (0, 100], got {text!r}")
+    return steps
+
+
+def _bool(text: str) -> bool:
+    if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return text.lower() in ("true", "1", "yes")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = lake_step_parser("llmops.deploy.run", __doc__.splitlines()[0])
+    parser.add_argument("--version", default=PASSED, help="version number, alias, or 'passed' (default)")
+    parser.add_argument("--steps", type=_steps, default=None, help="canary percent per step, e.g. 5,25,50,100")
+    parser.add_argument("--window-s", type=float, default=None, help="analysis window per step (seconds)")
+    parser.add_argument("--dry-run", type=_bool, nargs="?", const=True, default=False,
+                        help="print the plan and change nothing")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.window_s is not None and args.window_s <= 0:
+        parser.error("--window-s must be positive")
+    setup_step_logging()
+
+    def body() -> int:
+        cfg = settings()
+        plan, row, champion = make_plan(args.version, cfg, args.steps, args.window_s)
+        log.info("rollout plan:\n%s", format_plan(plan))
+        if plan.path == TWO_DEPLOYMENTS:
+            log.warning("base model differs from the champion's: %s; two-Deployment path", plan.path_reason)
+        if args.dry_run:
+            print(format_plan(plan))
+            write_summary(args.lake_root, "deploy", args.ds, {**asdict(plan), "status": DRY_RUN, "looks": []})
+            return 0
+        final = deploy(plan, row, champion, cfg, held_out_prompts(args.lake_root, args.ds))
+        report = final.report
+        if final.report and lake.is_local(args.lake_root):
+            report = deploy_report(args.lake_root, args.ds)
+            target = lake.local_path(report)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(final.report, target)
+        summary = _summary(plan, final, report)
+        write_summary(args.lake_root, "deploy", args.ds, summary)
+        log.info("deploy summary: %s", json.dumps(summary, default=str))
+        if final.status != "promoted":
+            log.error("version %d ROLLED BACK: %s (report: %s)", plan.candidate, final.reason, report)
+            print(f"llmops.deploy.run: version {plan.candidate} rolled back: {final.reason}", file=sys.stderr)
+            return EXIT_FAILED
+        log.info("version %d PROMOTED to champion: %s (report: %s)", plan.candidate, final.reason, report)
+        return 0
+
+    return guarded("deploy", body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""The deploy step (llmops.deploy.run) and the on-call CLI on a real registry, real servers and real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from llmops import cli
+from llmops.config import settings
+from llmops.deploy import run, state
+from llmops.deploy.outcome import REASON_TAG
+from llmops.training import registry, tracking
+from tests.deploy.conftest import register
+from tests.serving.test_backends import _adapter
+from tests.training.conftest import DS, tiny_model  # noqa: F401 - the session's tiny base model, a fixture
+
+ROOT = Path(__file__).parents[2]
+
+
+def _tags(version: int) -> dict[str, str]:
+    return tracking.client().get_model_version(settings().tracking.registered_model, str(version)).tags
+
+
+def _step(deploy_env: Path, *args: str) -> list[str]:
+    return ["--lake-root", f"file://{deploy_env / 'lake'}", "--ds", DS, *args]
+
+
+def test_dry_run_prints_each_path_and_changes_nothing(deploy_env, capsys):
+    assert run.main(_step(deploy_env, "--dry-run")) == 2  # nothing registered: a clear error, exit 2
+    assert "no version is tagged passed" in capsys.readouterr().err
+    first = register(None, "/models/base", "aaaa", status="passed")
+    assert run.main(_step(deploy_env, "--dry-run", "--steps", "10,100", "--window-s", "2")) == 0
+    out = capsys.readouterr().out
+    assert f"candidate   v{first} served as support-assistant-v{first}" in out
+    assert "served as support-assistant-base" in out and "first deployment" in out
+    assert "10% -> 100%, analysis window 2 s" in out
+    client, name = tracking.client(), settings().tracking.registered_model
+    client.set_registered_model_alias(name, registry.CHAMPION, str(first))
+    same = register(None, "/models/base", "aaaa", status="passed")
+    other = register(None, "/models/base-rebuilt", "bbbb", status="passed")  # newest passed: --version passed
+    assert run.main(_step(deploy_env, "--dry-run", "true")) == 0
+    out = capsys.readouterr().out
+    assert f"v{other} served as support-assistant-v{other}" in out and "two deployments: candidate base" in out
+    assert run.main(_step(deploy_env, "--version", str(same), "--dry-run")) == 0
+    assert "adapter canary: same base /models/base" in capsys.readouterr().out
+    assert not (deploy_env / "lake" / "reports" / "deploy" / "rollouts").exists()  # no state, no servers
+    assert [_tags(v)["llmops.status"] for v in (same, other)] == ["passed", "passed"]
+    summary = json.loads((deploy_env / "lake" / "reports" / "deploy" / f"ds={DS}" / "summary.json").read_text())
+    assert summary["status"] == run.DRY_RUN and summary["candidate"] == same
+    with pytest.raises(SystemExit):
+        run.main(_step(deploy_env, "--steps", "50,25"))  # falling steps: a usage error
+
+
+def _kill_server_of(version_dir: str, deadline_s: float = 120) -> None:
+    """SIGKILL the process group of the model server serving the merged model in ``version_dir``."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"serve" in argv and version_dir.encode() in argv:
+                os.killpg(os.getpgid(int(pid)), signal.SIGKILL)
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"no server for {version_dir} found")
+
+
+@pytest.mark.slow
+def test_a_failing_first_canary_is_rolled_back_naming_the_metric(deploy_env, tiny_model):  # noqa: F811
+    """No champion yet: the candidate is canaried against the base model without adapter. Its server dies at the
+    first step, so every canary answer is a 5xx: the step exits 1, the reason names error_rate, and the registry
+    records it (the candidate is rolled back, nobody becomes champion)."""
+    version = register(_adapter(tiny_model, deploy_env / "adapter", 1), str(tiny_model), "aaaa", status="passed")
+    canary = f"support-assistant-v{version}"
+    path = state.state_path(run.state_dir(settings()), "support-assistant-base", canary)
+    proc = subprocess.Popen([sys.executable, "-m", "llmops.deploy.run", *_step(deploy_env, "--steps", "25,100",
+                             "--window-s", "1")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 150
+        while not (path.exists() and state.load(path).weights):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.2)
+        _kill_server_of(str(deploy_env / "scratch" / "deploy" / "merged" / canary))
+        out, err = proc.communicate(timeout=150)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, out[-3000:] + err[-3000:]
+    assert f"version {version} rolled back: step 0 (25%): error_rate" in err
+    tags = _tags(version)
+    assert tags["llmops.status"] == "rolled_back" and tags[REASON_TAG].startswith("step 0 (25%): error_rate")
+    assert registry.version_by_alias(registry.CHAMPION) is None
+    summary = json.loads((deploy_env / "lake" / "reports" / "deploy" / f"ds={DS}" / "summary.json").read_text())
+    assert summary["status"] == state.ROLLED_BACK and summary["path"] == run.FIRST
+    assert len(summary["looks"]) == 1 and summary["looks"][0]["canary_requests"] >= 8
+    assert Path(run.lake.local_path(summary["report"])).read_text().count("rolled_back") >= 1
+
+
+def test_on_call_rolls_back_a_running_rollout_and_status_shows_it(deploy_env, tiny_model, capsys):  # noqa: F811
+    """A rollout left running (its task died mid-step) is ended by hand with the rollout's own code: traffic to
+    stable (the only version the CLI loads), the state, the report and the registry."""
+    adapters = deploy_env / "adapters"
+    champion = register(_adapter(tiny_model, adapters / "a", 1), str(tiny_model), "aaaa", alias="champion")
+    candidate = register(_adapter(tiny_model, adapters / "b", 2), str(tiny_model), "aaaa", status="passed")
+    stable, canary = f"support-assistant-v{champion}", f"support-assistant-v{candidate}"
+    path = state.state_path(run.state_dir(settings()), stable, canary)
+    state.save(path, state.RolloutState(stable=stable, canary=canary, steps=[25, 100], weights=[(time.time(), 0.25)]))
+    assert cli.main(["deploy", "status"]) == 0
+    assert f"{canary:<24} {stable:<24} running     1/2           25%" in capsys.readouterr().out
+    assert cli.main(["deploy", "rollback", "--version", str(candidate), "--reason", "pager: answers look off"]) == 0
+    final = state.load(path)
+    assert final.status == state.ROLLED_BACK and final.weights[-1][1] == 0.0
+    assert _tags(candidate)["llmops.status"] == "rolled_back"
+    assert _tags(candidate)[REASON_TAG] == "rollback by hand (llmops deploy): pager: answers look off"
+    assert registry.version_by_alias(registry.CHAMPION)["version"] == champion
+    capsys.readouterr()
+    assert cli.main(["deploy", "status", "--version", str(candidate)]) == 0
+    out = capsys.readouterr().out
+    assert "rolled_back" in out and "pager: answers look off" in out and final.report in out
+    assert cli.main(["deploy", "promote", "--version", str(candidate)]) == 2  # it ended: nothing to act on
+    assert "no running rollout" in capsys.readouterr().err
