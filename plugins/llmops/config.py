@@ -386,6 +386,7 @@ class DeploySettings(_Section):
     load_rps: float = Field(2.0, ge=0)  # held-out prompts replayed through the stable name when traffic is short
     load_max_tokens: int = Field(8, ge=1)
     drain_s: float = Field(5.0, ge=0)  # wait before unloading a version whose traffic moved away
+    state_dir: str = ""  # rollout state and reports (llmops.deploy.state); empty = <lake>/reports/deploy/rollouts
     analysis: DeployAnalysisSettings = DeployAnalysisSettings()
     kubernetes: DeployKubernetesSettings = DeployKubernetesSettings()
 
@@ -408,7 +409,6 @@ class MonitoringSettings(_Section):
     timestamp_header: str = "X-Grafana-Alerting-Timestamp"
     max_body_bytes: int = Field(256 * 1024, ge=1024)
     replay_window_s: int = Field(300, ge=10)  # a signed delivery older or newer than this is refused
-    state_dir: str = ""  # rollout state and reports (llmops.deploy.state); empty = <lake>/reports/deploy/rollouts
     dedup_window_s: int = Field(6 * 3600, ge=60)  # one retraining run per alert fingerprint in this window
     state_url: str = ""  # SQLAlchemy URL of the receiver's memory; empty = SQLite under a local lake
     # drift check (llmops.monitoring.drift): the window of the inference log it compares with the training prompts
