@@ -25,6 +25,7 @@ CRD_FILES = {
     "InferencePool": "gateway-api-inference-extension/inferencepools-v1.6.0.yaml",
     "InferenceModelRewrite": "gateway-api-inference-extension/inferencemodelrewrites-v1alpha2-v1.4.0-rc.3.yaml",
     "ServiceMonitor": "prometheus-operator-v0.93.0/servicemonitors.yaml",
+    "PrometheusRule": "prometheus-operator-v0.93.0/prometheusrules.yaml",  # llmops.monitoring.manifests
 }
 CORE_KINDS = {"ConfigMap", "Deployment", "Service", "PodDisruptionBudget"}
 
