@@ -89,6 +89,27 @@ def gate_rows(lake_root: str, ds: str) -> list[tuple[str, str, str, str]]:
     decision = _load(decision_uri)
     if decision:
         out.append(("decide", decision["status"].upper()[:6], decision["reason"], decision_uri))
+    return out + deploy_rows(lake_root, ds)
+
+
+_ROLLOUT_STATUS = {"promoted": "PROMO", "rolled_back": "ROLLBK", "dry run": "DRY"}
+
+
+def deploy_rows(lake_root: str, ds: str) -> list[tuple[str, str, str, str]]:
+    """The rollout (llmops_deploy): its outcome with the report, then each analysed step's requests and decision."""
+    uri = summary_uri(lake_root, "deploy", ds)
+    deploy = _load(uri)
+    if not deploy:
+        return []
+    over = f"v{deploy['champion']}" if deploy["champion"] else "the base model"
+    steps = " -> ".join(f"{s:g}%" for s in deploy["steps"])
+    out = [("deploy", _ROLLOUT_STATUS.get(deploy["status"], deploy["status"].upper()[:6]),
+            f"v{deploy['candidate']} over {over} ({deploy['path']}), {steps}: {deploy.get('reason', 'plan only')}",
+            deploy.get("report") or uri)]  # fmt: skip
+    for look in deploy["looks"]:
+        out.append((f"  {100 * look['weight']:g}%", look["decision"][:6],
+                    f"canary {look['canary_requests']} / stable {look['stable_requests']} requests, "
+                    f"{look['replayed']} replayed", deploy.get("report") or uri))  # fmt: skip
     return out
 
 

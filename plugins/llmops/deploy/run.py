@@ -166,6 +166,45 @@ def _ensure_loaded(backend, name: str, row: dict | None, local: bool) -> None:
         backend.load_version(name, str(download_adapter(row["source"], row["run_id"])), base_dir(row["tags"]))
 
 
+def _row_of(cfg: Settings, name: str) -> dict | None:
+    """The registry row behind a served name (None: the base model without adapter)."""
+    from llmops.candidates.lookup import version_row  # noqa: PLC0415 - mlflow
+
+    if name == version_name(cfg.deploy, None):
+        return None
+    return version_row(name.rsplit("-v", 1)[1])
+
+
+def rollouts(cfg: Settings) -> list:
+    """Every recorded rollout, newest first."""
+    from llmops.deploy import state  # noqa: PLC0415
+
+    found = [state.load(p) for p in state_dir(cfg).glob("*-over-*.json")] if state_dir(cfg).is_dir() else []
+    return sorted(found, key=lambda st: -(st.weights[0][0] if st.weights else 0.0))
+
+
+def end_rollout(cfg: Settings, version: int, promote: bool, reason: str):
+    """The on-call's promote or rollback of ``version``'s running rollout: traffic to the winner, state, report
+    and registry through the rollout's own ``finish`` and ``record_outcome``. Only the winner is loaded."""
+    from llmops.deploy import state  # noqa: PLC0415
+    from llmops.deploy.outcome import record_outcome  # noqa: PLC0415
+    from llmops.deploy.rollout import finish  # noqa: PLC0415
+
+    canary = version_name(cfg.deploy, version)
+    running = [st for st in rollouts(cfg) if st.canary == canary and st.status == state.RUNNING]
+    if not running:
+        raise ValueError(f"no running rollout of version {version} ({canary}) in {state_dir(cfg)}")
+    st = running[0]
+    keep = st.canary if promote else st.stable
+    row = _row_of(cfg, keep)
+    with build_backend(cfg, base_dir((row or _row_of(cfg, st.canary))["tags"])) as backend:
+        _ensure_loaded(backend, keep, row, cfg.deploy.backend == "local")
+        finish(backend, st, state.state_path(state_dir(cfg), st.stable, st.canary),
+               state.PROMOTED if promote else state.ROLLED_BACK, reason, cfg.deploy.drain_s)  # fmt: skip
+    record_outcome(version, st)
+    return st
+
+
 def held_out_prompts(lake_root: str, ds: str, limit: int = 64) -> list[str]:
     """The gold test split's prompts the load generator replays when a window is short of traffic."""
     from llmops.evaluation.items import read_test_split  # noqa: PLC0415 - pyarrow
@@ -198,7 +237,7 @@ def deploy(plan: Plan, row: dict, champion: dict | None, cfg: Settings, prompts:
     return final
 
 
-def _summary(plan: Plan, final, report: str) -> dict:
+def rollout_summary(plan: Plan, final, report: str) -> dict:
     looks = [{"step": look.step, "weight": look.canary_weight, "stable_requests": look.stable["requests"],
               "canary_requests": look.canary["requests"], "replayed": look.loadgen_requests,
               "decision": look.decision} for look in final.looks]  # fmt: skip
@@ -279,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
             target = lake.local_path(report)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(final.report, target)
-        summary = _summary(plan, final, report)
+        summary = rollout_summary(plan, final, report)
         write_summary(args.lake_root, "deploy", args.ds, summary)
         log.info("deploy summary: %s", json.dumps(summary, default=str))
         if final.status != "promoted":
