@@ -35,6 +35,12 @@ install: $(BIN)/.installed
 demo: export LLMOPS__TRAINING__SWEEP__MAX_TRIALS ?= 3
 demo: export LLMOPS__TRAINING__SWEEP__TRIAL_STEPS ?= 8
 demo: export LLMOPS__TRAINING__MAX_STEPS ?= 16
+# Its rollout: second-scale analysis windows, the load generator filling each (the settings' defaults are minutes).
+demo: export LLMOPS__DEPLOY__STEPS ?= [25,50,100]
+demo: export LLMOPS__DEPLOY__WINDOW_S ?= 5
+demo: export LLMOPS__DEPLOY__LOAD_RPS ?= 10
+demo: export LLMOPS__DEPLOY__DRAIN_S ?= 1
+demo: export LLMOPS__DEPLOY__ANALYSIS__MIN_REQUESTS ?= 10
 demo: $(BIN)/.installed
 	$(BIN)/python -m llmops.demo --ds $(DS) --records $(RECORDS) --port $(PORT)
 
