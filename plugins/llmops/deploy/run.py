@@ -225,6 +225,9 @@ def deploy(plan: Plan, row: dict, champion: dict | None, cfg: Settings, prompts:
                  plan.stable, recorded.status)  # fmt: skip
         final = recorded
     else:
+        if plan.path == TWO_DEPLOYMENTS and cfg.deploy.backend != "local":
+            raise RuntimeError(f"{plan.path_reason}: the candidate needs its own vLLM Deployment and a weighted "
+                               "HTTPRoute (llmops.serving.manifests), which this step does not apply yet")  # fmt: skip
         rollout_cfg = DeploySettings.model_validate({**cfg.deploy.model_dump(), "steps": plan.steps,
                                                      "window_s": plan.window_s})  # fmt: skip
         base = base_dir((champion or row)["tags"])
