@@ -38,13 +38,14 @@ from pyspark.sql.types import DoubleType, LongType, StringType, StructField, Str
 from expectations import suites
 from expectations.pii_scan import PRESIDIO_TYPES, PresidioScanner
 from expectations.verdict import ExpectationOutcome, GateVerdict, TableOutcome, format_table, outcomes
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.config import DataSettings, Settings, settings
 from llmops.contracts.personal_data import DETECTION_PATTERNS
 from llmops.contracts.raw_landing import SOURCES
 from llmops.logs import setup_step_logging
+from llmops.publish import publish_partition
 from llmops.steps import uri_arg
-from spark_jobs.session import get_spark, publish
+from spark_jobs.session import get_spark
 
 log = logging.getLogger("expectations.gate")
 
@@ -106,9 +107,9 @@ def row_bounds(
 
 
 def read_step_summary(lake_root: str, step: str, ds: str) -> dict:
-    path = lake.local_path(lake.join(lake_root, "reports", step, f"ds={ds}", "summary.json"))
+    path = lake.join(lake_root, "reports", step, f"ds={ds}", "summary.json")
     try:
-        return json.loads(path.read_text())
+        return json.loads(lakefs.read_text(path))
     except (OSError, ValueError) as exc:
         raise GateError(f"cannot read the {step} summary {path}: {exc}") from exc
 
@@ -370,7 +371,8 @@ def run_gate(
     reports = f"gates/{layer}"
     target = lake.partition_uri(lake_root, "reports", reports, ds)
     staging = lake.staging_uri(lake_root, "reports", reports, ds)
-    staging_dir = lake.local_path(staging)
+    # a lake that is not local: the report is built in a local folder and uploaded (llmops.publish)
+    staging_dir = lake.local_path(staging) if lake.is_local(staging) else lakefs.local_staging(cfg.paths.scratch_dir)
     verdict = GateVerdict(layer, ds, passed=False, data_docs_url=lake.join(target, "data_docs", "index.html"))
     failure: Exception | None = None
     try:
@@ -386,7 +388,7 @@ def run_gate(
         verdict.error = str(exc) if isinstance(exc, GateError) else f"{type(exc).__name__}: {exc}"
     if not (staging_dir / "data_docs" / "index.html").exists():
         verdict.data_docs_url = None
-    _publish(verdict, staging_dir, staging, target)
+    _publish(verdict, staging_dir, target)
     *table_lines, summary = format_table(verdict)
     for line in table_lines:
         log.info(line)
@@ -396,11 +398,11 @@ def run_gate(
     return verdict
 
 
-def _publish(verdict: GateVerdict, staging_dir: Path, staging: str, target: str) -> None:
+def _publish(verdict: GateVerdict, staging_dir: Path, target: str) -> None:
     staging_dir.mkdir(parents=True, exist_ok=True)
     (staging_dir / "verdict.json").write_text(verdict.to_json())
     try:
-        publish(staging, target)
+        publish_partition(str(staging_dir), target)
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)
 

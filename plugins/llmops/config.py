@@ -52,6 +52,28 @@ class PathsSettings(_Section):
     _uris = field_validator("raw_root", "lake_root")(classmethod(lambda cls, v: check_uri(v)))
 
 
+class ObjectStoreSettings(_Section):
+    """The S3 client of every step outside Spark (llmops.lakefs) for s3:// and s3a:// lake URIs.
+
+    Credentials are never settings: the AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; pods get
+    them from runtime.lake_secret) or the pod's role. Spark's own s3a client takes spark.conf (fs.s3a.*).
+    """
+
+    endpoint_url: str = ""  # an S3-compatible endpoint (MinIO, Ceph, ...), e.g. http://minio:9000; empty = AWS
+    region: str = "us-east-1"
+    # an unreachable store fails the step within seconds, it never hangs in retries
+    connect_timeout_s: float = Field(5.0, gt=0)
+    request_timeout_s: float = Field(30.0, gt=0)
+    max_attempts: int = Field(3, ge=1)
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint(cls, v: str) -> str:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http:// or https:// URL, got {v!r}")
+        return v.rstrip("/")
+
+
 class SparkSettings(_Section):
     # local[*] in-process by default; spark://host:7077 with submit: true goes through spark-submit to a cluster
     master: str = "local[*]"
@@ -414,6 +436,8 @@ class MonitoringSettings(_Section):
     # drift check (llmops.monitoring.drift): the window of the inference log it compares with the training prompts
     drift_window_h: int = Field(1, ge=1)
     drift_sample: int = Field(1000, ge=50)  # prompts per side at most; a larger window is sampled
+    # a window of more log rows is sampled down to this many while it is read (pyarrow, streamed by batch)
+    drift_max_window_rows: int = Field(100_000, ge=100)
     drift_min_rows: int = Field(30, ge=10)  # fewer distinct prompts in the window: no verdict
     drift_alpha: float = Field(0.05, gt=0, lt=1)  # family-wise false-alarm rate of one window's verdict
     # the Prometheus textfile the drift exporter serves; empty = <lake>/reports/drift/metrics/llmops_drift.prom
@@ -430,6 +454,7 @@ class AirflowSettings(_Section):
 class Settings(_Section):
     profile: str = "local"
     paths: PathsSettings = PathsSettings()
+    object_store: ObjectStoreSettings = ObjectStoreSettings()
     spark: SparkSettings = SparkSettings()
     data: DataSettings = DataSettings()
     feast: FeastSettings = FeastSettings()

@@ -27,12 +27,11 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import yaml
 from feast import Entity, FeatureService, FeatureStore, FeatureView, RepoConfig
 from feast.data_source import DataSource
 
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.config import PROJECT_ROOT, Settings, settings
 from llmops.logs import setup_step_logging
 from llmops.step_summary import write_summary
@@ -154,7 +153,7 @@ def read_online(
 
 def _partition(lake_root: str, ds: str) -> pa.Table:
     uri = lake.partition_uri(lake_root, "features", TRAINING_VIEW, ds)
-    return pq.read_table(_reader_path(uri), columns=["example_id", "event_timestamp"])
+    return lakefs.read_parquet(uri, ["example_id", "event_timestamp"])
 
 
 def run_apply_and_materialize(lake_root: str, ds: str) -> dict:

@@ -63,11 +63,10 @@ def staging_uri(lake_root: str, layer: str, table: str, ds: str) -> str:
 
 
 def list_partitions(table: str) -> list[str]:
-    """The ``ds`` values present in a local table, sorted."""
-    root = local_path(table)
-    if not root.exists():
-        return []
-    return sorted(p.name[3:] for p in root.iterdir() if p.is_dir() and p.name.startswith("ds="))
+    """The ``ds`` values present in a table (on any file system llmops.lakefs reaches), sorted."""
+    from llmops.lakefs import subdirs  # noqa: PLC0415 - the path layout itself needs no file system
+
+    return [name[3:] for name in subdirs(table, "ds=")]
 
 
 def previous_partition(table: str, ds: str) -> str | None:

@@ -8,11 +8,9 @@ reported under ``errors`` and makes the CLI exit non-zero: an unreadable registr
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.config import settings
 from llmops.pipelines import gate_report, model_gate_dir
 from llmops.reports import report_href
@@ -23,13 +21,8 @@ LINEAGE_TAGS = {"gold ds": "llmops.gold.latest_ds", "base model": "llmops.base_m
                 "commit": "llmops.git_commit", "val loss": "llmops.best_val_loss", "run": "airflow.dag_run_id"}
 
 
-def _read_json(path: Path) -> dict | None:
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
 def _latest_ds(folder_uri: str) -> str | None:
-    folder = lake.local_path(folder_uri)
-    dates = sorted(p.name.removeprefix("ds=") for p in folder.glob("ds=*")) if folder.is_dir() else []
+    dates = lake.list_partitions(folder_uri)
     return dates[-1] if dates else None
 
 
@@ -43,8 +36,7 @@ def data_gates(lake_root: str) -> list[dict[str, Any]]:
         ds = _latest_ds(lake.join(lake_root, "reports", "gates", layer))
         if ds is None:
             continue
-        verdict = _read_json(lake.local_path(lake.join(lake_root, "reports", "gates", layer, f"ds={ds}",
-                                                      "verdict.json")))
+        verdict = lakefs.read_json(lake.join(lake_root, "reports", "gates", layer, f"ds={ds}", "verdict.json"))
         if verdict is None:
             out.append({"layer": layer, "ds": ds, "status": "missing", "failed": []})
             continue
@@ -62,9 +54,9 @@ def model_gates(lake_root: str) -> dict[str, Any] | None:
         return None
     folder = {gate: model_gate_dir(lake_root, gate, ds) for gate in ("eval", "governance")}
     governance_html = lake.join(folder["governance"], "governance_report.html")
-    verdict = _read_json(lake.local_path(lake.join(folder["eval"], "verdict.json")))
-    report = _read_json(lake.local_path(lake.join(folder["governance"], "governance_report.json")))
-    decision = _read_json(lake.local_path(summary_uri(lake_root, "decide", ds)))
+    verdict = lakefs.read_json(lake.join(folder["eval"], "verdict.json"))
+    report = lakefs.read_json(lake.join(folder["governance"], "governance_report.json"))
+    decision = lakefs.read_json(summary_uri(lake_root, "decide", ds))
     return {
         "ds": ds,
         "eval": verdict and {"status": verdict["status"], "n_items": verdict.get("n_items"),

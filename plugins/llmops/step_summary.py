@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from llmops.lake import check_ds, join, local_path
+from llmops.lake import check_ds, join
+from llmops.lakefs import write_text
 
 
 def summary_uri(lake_root: str, step: str, ds: str) -> str:
@@ -17,9 +18,7 @@ def summary_uri(lake_root: str, step: str, ds: str) -> str:
 
 
 def write_summary(lake_root: str, step: str, ds: str, summary: dict) -> str:
-    """Write a step's summary JSON (local lakes) and return its URI."""
+    """Write a step's summary JSON (any lake llmops.lakefs reaches) and return its URI."""
     uri = summary_uri(lake_root, step, check_ds(ds))
-    path = local_path(uri)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(summary, indent=2, default=str))
+    write_text(uri, json.dumps(summary, indent=2, default=str))
     return uri

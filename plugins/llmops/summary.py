@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.config import settings
 from llmops.pipelines import gate_report, model_gate_dir
 from llmops.step_summary import summary_uri
 
 
 def _load(uri: str) -> dict | None:
-    path = lake.local_path(uri)
-    return json.loads(path.read_text()) if path.exists() else None
+    return lakefs.read_json(uri)
 
 
 def rows(lake_root: str, ds: str) -> list[tuple[str, str, str, str]]:

@@ -21,11 +21,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as pads
 from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.contracts.personal_data import PLACEHOLDERS as MASK_PLACEHOLDERS
 
 log = logging.getLogger(__name__)
@@ -194,11 +193,11 @@ def training_texts(lake_root: str, ds: str, max_chars: int = MAX_TRAINING_CHARS)
     ``max_chars`` long. A source without a partition that day contributes nothing."""
     texts: list[str] = []
     for table, (columns, extract) in _TRAINING_TEXT.items():
-        path = lake.local_path(lake.partition_uri(lake_root, "silver", table, ds))
-        if not path.is_dir():
+        uri = lake.partition_uri(lake_root, "silver", table, ds)
+        if not lakefs.exists(uri):
             log.warning("no silver %s partition for ds=%s", table, ds)
             continue
-        rows = pads.dataset(path, format="parquet").to_table(columns=columns)
+        rows = lakefs.read_parquet(uri, columns)
         column = extract(rows)
         texts += (column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column).to_pylist()
     texts = sorted((t for t in texts if t and t.strip(" ")), key=lambda t: hashlib.sha256(t.encode()).hexdigest())

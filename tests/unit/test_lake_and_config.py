@@ -32,14 +32,6 @@ def test_publish_replaces_a_partition_in_one_step(tmp_path):
     assert lake.list_partitions(f"file://{table}") == ["2026-11-20"]
 
 
-def test_publish_refuses_a_remote_target(tmp_path):
-    """Object stores have no atomic rename: only the Spark jobs publish there (spark_jobs.session.publish)."""
-    staging = _partition(tmp_path / "_staging", "ds=2026-11-20.abc", {"part-0.parquet": "new"})
-    with pytest.raises(ValueError, match="not on a local file system"):
-        publish_partition(f"file://{staging}", "s3a://lake/silver/tickets/ds=2026-11-20")
-    assert (staging / "part-0.parquet").read_text() == "new"  # nothing moved
-
-
 def _reader(path: str, stop: float, seen) -> None:
     while time.monotonic() < stop:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.candidates.lookup import version_row
 from llmops.candidates.outcomes import GATES
 from llmops.config import settings
@@ -37,10 +37,10 @@ def _failure_details(gate: str, verdict: dict) -> str:
     return "; ".join(verdict.get("problems") or verdict.get("failures") or ["no reason given"])
 
 
-def _gate_problem(gate: str, path: Path, version: int) -> str | None:
-    """Why ``gate``'s verdict at ``path`` does not pass ``version``; None when it does."""
+def _gate_problem(gate: str, path: str | Path, version: int) -> str | None:
+    """Why ``gate``'s verdict at ``path`` (a lake URI or a local path) does not pass ``version``; None when it does."""
     try:
-        verdict = json.loads(path.read_text())
+        verdict = json.loads(lakefs.read_text(path))
     except FileNotFoundError:
         return f"{gate} gate did not run: no verdict at {path}"
     except (OSError, ValueError) as exc:
@@ -66,7 +66,7 @@ def decide(version_or_alias: str, ds: str, lake_root: str) -> tuple[bool, str]:
     version = row["version"]
     problems = []
     for gate in GATES:
-        path = lake.local_path(model_gate_dir(lake_root, gate, lake.check_ds(ds))) / VERDICT_FILES[gate]
+        path = lake.join(model_gate_dir(lake_root, gate, lake.check_ds(ds)), VERDICT_FILES[gate])
         problem = _gate_problem(gate, path, version)
         latest = row["tags"].get(f"llmops.gate.{gate}")
         if problem is None and latest != "passed":  # the verdict file is older than the gate's last outcome

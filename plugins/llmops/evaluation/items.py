@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.tokenizer import chat_messages
 
 FIELDS = ("example_id", "source", "system", "instruction", "input", "output")
@@ -30,8 +29,7 @@ def read_test_split(lake_root: str, ds: str, table: str = "sft") -> pa.Table:
         raise FileNotFoundError(f"no gold partition of {table_uri} at or before ds={ds}")
     parts = []
     for part_ds in partitions:
-        path = lake.local_path(lake.join(table_uri, f"ds={part_ds}"))
-        part = pq.read_table(path, columns=[*FIELDS, "split"])
+        part = lakefs.read_parquet(lake.join(table_uri, f"ds={part_ds}"), [*FIELDS, "split"])
         part = part.filter(pc.equal(part["split"], "test")).drop_columns("split")
         parts.append(part.append_column("ds", pa.array([part_ds] * part.num_rows, pa.string())))
     both = pa.concat_tables(parts).sort_by([("example_id", "ascending"), ("ds", "descending")])

@@ -24,9 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow.dataset as pads
-
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.contracts.personal_data import DETECTION_PATTERNS
 
 # Presidio's predefined entity -> the raw-landing contract's type
@@ -288,9 +286,7 @@ def _records(rows: Iterable[dict[str, Any]]) -> Iterator[Record]:
 
 
 def _read_parquet(uri: str) -> list[dict[str, Any]]:
-    # pyarrow skips _staging/ and other paths starting with "_" or "."; it knows s3:// but not Hadoop's s3a://
-    source = str(lake.local_path(uri)) if lake.is_local(uri) else uri.replace("s3a://", "s3://", 1)
-    return pads.dataset(source, format="parquet").to_table().to_pylist()
+    return lakefs.read_parquet(uri).to_pylist()  # skips _staging/ and other paths starting with "_" or "."
 
 
 def gold_records(lake_root: str, ds: str) -> tuple[str, list[Record]]:
@@ -306,8 +302,7 @@ def training_split_records(path: str) -> tuple[str, list[Record]]:
         return path, list(_records(_read_parquet(path)))
     import gzip  # noqa: PLC0415
 
-    local = lake.local_path(path)
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(local, "rt", encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
+    data = lakefs.read_bytes(path)
+    text = (gzip.decompress(data) if path.endswith(".gz") else data).decode("utf-8")
+    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
     return path, list(_records(rows))

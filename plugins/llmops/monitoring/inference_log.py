@@ -5,9 +5,10 @@ and ``pyarrow.dataset`` read ``ds``/``hour`` as columns). The gateway hands each
 :class:`~llmops.serving.gateway.RequestRecord` to :meth:`InferenceLog.__call__` on its event loop: that only
 appends to a buffer. A writer thread flushes the buffer every ``flush_interval_s`` (or at ``max_batch``
 records): prompts, answers and errors are masked with the project's personal-data masking
-(:func:`llmops.masking.pii.mask_pii`, the clean job's) before anything is written, each file is written under
-a ``_``-prefixed temporary name (Parquet readers skip those) and renamed into place, so a crash loses at most
-the open batch and never leaves a half-written part.
+(:func:`llmops.masking.pii.mask_pii`, the clean job's) before anything is written, each file is written whole
+(llmops.lakefs.write_parquet: on a local lake under a ``_``-prefixed temporary name, which Parquet readers skip,
+then renamed into place; one upload on an object store), so a crash loses at most the open batch and never
+leaves a half-written part.
 """
 
 from __future__ import annotations
@@ -15,16 +16,15 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import logging
-import os
 import threading
 import uuid
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as pads
-import pyarrow.parquet as pq
 
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.masking.pii import mask_pii
 
 log = logging.getLogger(__name__)
@@ -98,23 +98,16 @@ def to_table(records: list[Any]) -> pa.Table:
 
 
 def write_batch(lake_root: str, table: pa.Table) -> list[str]:
-    """One part file per (date, hour) of the batch, each written under a temporary name and renamed into
-    place; returns the paths written."""
-    root = lake.local_path(table_uri(lake_root))
+    """One part file per (date, hour) of the batch, each written whole; returns the URIs written."""
+    root = table_uri(lake_root)
     hours = collections.defaultdict(list)
     for i, ts in enumerate(table["timestamp"].to_pylist()):
         hours[(ts.date().isoformat(), ts.hour)].append(i)
     written = []
     for (ds, hour), rows in sorted(hours.items()):
-        folder = root / f"ds={ds}" / f"hour={hour:02d}"
-        folder.mkdir(parents=True, exist_ok=True)
-        name = f"part-{uuid.uuid4().hex}.parquet"
-        tmp = folder / f"_tmp-{name}"
-        pq.write_table(table.take(pa.array(rows, pa.int64())), tmp)
-        with open(tmp, "rb") as fh:  # the bytes on disk before the name points at them
-            os.fsync(fh.fileno())
-        os.replace(tmp, folder / name)
-        written.append(str(folder / name))
+        uri = lake.join(root, f"ds={ds}", f"hour={hour:02d}", f"part-{uuid.uuid4().hex}.parquet")
+        lakefs.write_parquet(table.take(pa.array(rows, pa.int64())), uri)
+        written.append(uri)
     return written
 
 
@@ -127,7 +120,7 @@ class InferenceLog:
 
     def __init__(self, lake_root: str, *, flush_interval_s: float = 10.0, max_batch: int = 1000,
                  max_pending: int = 100_000):  # fmt: skip
-        lake.local_path(lake_root)  # a local lake only (the atomic rename); fails here, not at the first flush
+        lakefs.filesystem(lake_root)  # a lake it cannot reach fails here, not at the first flush
         self.lake_root, self.flush_interval_s, self.max_batch = lake_root, flush_interval_s, max_batch
         self.max_pending, self.dropped, self.written = max_pending, 0, 0
         self._pending: collections.deque = collections.deque()
@@ -174,14 +167,32 @@ class InferenceLog:
                 log.exception("inference log: writing a batch failed")
 
 
-def read_window(lake_root: str, start: dt.datetime, end: dt.datetime) -> pa.Table:
-    """The log's rows with ``start <= timestamp < end`` (aware datetimes; only the days in range are opened)."""
-    root = lake.local_path(table_uri(lake_root))
-    if not root.is_dir():
+def read_window(lake_root: str, start: dt.datetime, end: dt.datetime, max_rows: int = 0, seed: int = 0) -> pa.Table:
+    """The log's rows with ``start <= timestamp < end`` (aware datetimes; only the days in range are opened).
+
+    With ``max_rows``, a window holding more rows is sampled while it is read: ``max_rows`` of its rows, uniformly
+    without replacement, taken from each record batch as it streams by, so the whole window is never in memory
+    (pyarrow: the drift step runs no Spark, and Evidently has no Spark engine). The table's schema metadata
+    ``window_rows`` holds the window's row count either way."""
+    if not lakefs.exists(table_uri(lake_root)):
         return SCHEMA.empty_table()
+    fs, root = lakefs.filesystem(table_uri(lake_root))
     partitions = pa.schema([("ds", pa.string()), ("hour", pa.int32())])
-    dataset = pads.dataset(root, format="parquet", partitioning=pads.partitioning(partitions, flavor="hive"))
+    dataset = pads.dataset(root, format="parquet", filesystem=fs,
+                           partitioning=pads.partitioning(partitions, flavor="hive"))  # fmt: skip
     days = [(start + dt.timedelta(days=d)).date().isoformat() for d in range((end.date() - start.date()).days + 1)]
     ts, kind = pads.field("timestamp"), SCHEMA.field("timestamp").type
     window = pads.field("ds").isin(days) & (ts >= pa.scalar(start, kind)) & (ts < pa.scalar(end, kind))
-    return dataset.to_table(columns=SCHEMA.names, filter=window).cast(SCHEMA)
+    scanner = dataset.scanner(columns=SCHEMA.names, filter=window)
+    total = scanner.count_rows()
+    if not max_rows or total <= max_rows:
+        table = scanner.to_table()
+    else:
+        keep = np.sort(np.random.default_rng(seed).choice(total, max_rows, replace=False))  # stream positions
+        parts, offset = [], 0
+        for batch in scanner.to_batches():
+            lo, hi = np.searchsorted(keep, [offset, offset + batch.num_rows])
+            parts.append(batch.take(pa.array(keep[lo:hi] - offset)))
+            offset += batch.num_rows
+        table = pa.Table.from_batches(parts, schema=scanner.projected_schema)
+    return table.cast(SCHEMA).replace_schema_metadata({"window_rows": str(total)})

@@ -4,9 +4,8 @@ prompts (the drift reference) and held-out prompts (the traffic generator's) hav
 from __future__ import annotations
 
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from llmops import lake
+from llmops import lake, lakefs
 
 
 def prompt_text(instruction: str, input_text: str | None) -> str:
@@ -17,8 +16,7 @@ def gold_prompts(table_uri: str, partitions: list[str], split: str) -> list[str]
     """Distinct prompts of one split (train, validation, test) of the given gold partitions."""
     prompts: dict[str, None] = {}
     for ds in partitions:
-        part = pq.read_table(lake.local_path(lake.join(table_uri, f"ds={lake.check_ds(ds)}")),
-                             columns=["instruction", "input", "split"])  # fmt: skip
+        part = lakefs.read_parquet(lake.join(table_uri, f"ds={lake.check_ds(ds)}"), ["instruction", "input", "split"])
         part = part.filter(pc.equal(part["split"], split))
         for instruction, input_text in zip(part["instruction"].to_pylist(), part["input"].to_pylist(), strict=True):
             prompts[prompt_text(instruction, input_text)] = None

@@ -31,7 +31,7 @@ import time
 import uuid
 from pathlib import Path
 
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.config import BuiltinModelSettings, settings
 from llmops.logs import setup_step_logging
 from llmops.step_summary import summary_uri, write_summary
@@ -227,10 +227,10 @@ def resolved(lake_root: str, ds: str, base_model: str | None = None) -> dict:
     if name != BUILTIN:
         revision = settings().training.base_model_revision
         return {"model": name, "revision": revision, "builtin": False, "content_hash": _identity(name, revision)}
-    path = lake.local_path(summary_uri(lake_root, _SUMMARY_STEP, ds))
-    if not path.exists():
-        raise FileNotFoundError(f"no base model resolved for ds={ds}: run the base_model step first ({path})")
-    found = json.loads(path.read_text())
+    uri = summary_uri(lake_root, _SUMMARY_STEP, ds)
+    found = lakefs.read_json(uri)
+    if found is None:
+        raise FileNotFoundError(f"no base model resolved for ds={ds}: run the base_model step first ({uri})")
     if "content_hash" not in found:  # resolved before base identities were recorded
         found["content_hash"] = builtin_hash(Path(found["model"]))
     return found

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.config import settings
 from llmops.logs import setup_step_logging
 from llmops.step_summary import write_summary
@@ -110,7 +110,6 @@ def version_by_alias(alias: str, name: str | None = None) -> dict | None:
 def new_examples_since_candidate(lake_root: str, ds: str) -> tuple[int, dict | None]:
     """Gold training examples in partitions newer than the last candidate's data (all, with no candidate)."""
     import pyarrow.compute as pc  # noqa: PLC0415
-    import pyarrow.parquet as pq  # noqa: PLC0415
 
     from llmops.training.sft_data import gold_partitions  # noqa: PLC0415
 
@@ -120,8 +119,7 @@ def new_examples_since_candidate(lake_root: str, ds: str) -> tuple[int, dict | N
     count = 0
     for part in gold_partitions(lake_root, ds):
         if part > since:
-            split = pq.read_table(lake.local_path(lake.partition_uri(lake_root, "gold", "sft", part)),
-                                  columns=["split"])["split"]
+            split = lakefs.read_parquet(lake.partition_uri(lake_root, "gold", "sft", part), ["split"])["split"]
             count += int(pc.sum(pc.equal(split, "train")).as_py() or 0)
     return count, last
 

@@ -11,13 +11,11 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.tokenizer import chat_messages
 
 log = logging.getLogger(__name__)
@@ -38,24 +36,23 @@ class GoldSnapshot:
         return self.table.filter(pc.equal(self.table["split"], name))
 
 
-def _gold_table(lake_root: str) -> Path:
-    return lake.local_path(lake.table_uri(lake_root, "gold", "sft"))
+def _gold_table(lake_root: str) -> str:
+    return lake.table_uri(lake_root, "gold", "sft")
 
 
 def gold_partitions(lake_root: str, ds: str) -> list[str]:
     """Gold partitions at or before ``ds``, oldest first."""
-    return [d for d in lake.list_partitions(str(_gold_table(lake_root))) if d <= lake.check_ds(ds)]
+    return [d for d in lake.list_partitions(_gold_table(lake_root)) if d <= lake.check_ds(ds)]
 
 
 def content_hash(lake_root: str, partitions: list[str]) -> str:
     """sha256 over every Parquet file of the partitions (names and bytes, in a fixed order)."""
     digest = hashlib.sha256()
     for ds in partitions:
-        for path in sorted((_gold_table(lake_root) / f"ds={ds}").glob("*.parquet")):
-            digest.update(f"ds={ds}/{path.name}\0".encode())
-            with path.open("rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(chunk)
+        partition = lake.join(_gold_table(lake_root), f"ds={ds}")
+        for name in lakefs.files(partition, ".parquet"):
+            digest.update(f"ds={ds}/{name}\0".encode())
+            digest.update(lakefs.read_bytes(lake.join(partition, name)))
     return digest.hexdigest()
 
 
@@ -66,7 +63,7 @@ def load_gold(lake_root: str, ds: str) -> GoldSnapshot:
         raise FileNotFoundError(f"no gold/sft partition at or before ds={ds} in {lake_root}")
     tables = []
     for i, part in enumerate(partitions):
-        t = pq.read_table(_gold_table(lake_root) / f"ds={part}", columns=_COLUMNS)
+        t = lakefs.read_parquet(lake.join(_gold_table(lake_root), f"ds={part}"), _COLUMNS)
         tables.append(t.append_column("_order", pa.array([i] * t.num_rows, pa.int32())))
     table = pa.concat_tables(tables)
     # newest partition wins: sort by (example_id, -order) and keep the first row of each id

@@ -1,0 +1,158 @@
+"""The steps that run without Spark, on an ``s3a://`` lake served by an S3-compatible endpoint on loopback.
+
+Publish a partition, read it back the way the trainer, the eval gate, the traffic generator and the leakage
+scan do, publish a gate verdict and read it in the run summary, the ops page and the candidate decision, and
+log inference traffic into the lake and read a window back. Spark's own s3a reads are not exercised here:
+its Hadoop s3a jars cannot be fetched in this environment (docs/known-limits.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from expectations.gate import _publish as publish_gate_report
+from expectations.verdict import ExpectationOutcome, GateVerdict, TableOutcome
+from llmops import lake, lakefs
+from llmops.candidates.decision import _gate_problem
+from llmops.config import ConfigError, load_settings, settings
+from llmops.evaluation.items import read_test_split
+from llmops.governance.leakage import gold_records
+from llmops.monitoring.inference_log import InferenceLog, read_window
+from llmops.monitoring.traffic import held_out_prompts
+from llmops.ops_status import data_gates
+from llmops.pipelines import model_gate_dir
+from llmops.publish import publish_partition
+from llmops.serving.gateway import RequestRecord
+from llmops.step_summary import write_summary
+from llmops.summary import rows
+from llmops.tokenizer import training_texts
+from llmops.training.base_model import resolved
+from llmops.training.sft_data import load_gold
+
+DS, NEXT = "2026-11-20", "2026-11-21"
+
+
+def _gold(ids: list[str], splits: list[str], answer: str = "Reset it from the login page.") -> pa.Table:
+    n = len(ids)
+    return pa.table({
+        "example_id": ids, "source": ["faq"] * n, "system": ["You are a support assistant."] * n,
+        "instruction": [f"How do I reset my password? ({i})" for i in ids], "input": [""] * n,
+        "output": [answer] * n, "split": splits,
+    })  # fmt: skip
+
+
+def _stage(tmp_path, name: str, table: pa.Table) -> str:
+    folder = tmp_path / name
+    folder.mkdir()
+    pq.write_table(table, folder / f"part-{name}.parquet")
+    return str(folder)
+
+
+def test_publish_replaces_a_partition_and_the_readers_see_only_the_new_one(s3_lake, tmp_path):
+    target = lake.partition_uri(s3_lake, "gold", "sft", DS)
+    publish_partition(_stage(tmp_path, "v1", _gold(["a", "b"], ["train", "test"])), target)
+    publish_partition(_stage(tmp_path, "v2", _gold(["a", "c", "d"], ["train", "test", "test"])), target)
+    publish_partition(_stage(tmp_path, "v3", _gold(["e"], ["test"])), lake.partition_uri(s3_lake, "gold", "sft", NEXT))
+
+    assert lakefs.files(target) == ["part-v2.parquet"]  # the replaced version's file is gone
+    assert lake.list_partitions(lake.table_uri(s3_lake, "gold", "sft")) == [DS, NEXT]
+    assert lake.previous_partition(lake.table_uri(s3_lake, "gold", "sft"), NEXT) == DS
+    snapshot = load_gold(s3_lake, NEXT)  # the trainer's read
+    assert sorted(snapshot.table["example_id"].to_pylist()) == ["a", "c", "d", "e"]
+    assert snapshot.partitions == (DS, NEXT) and len(snapshot.content_hash) == 64
+    assert sorted(read_test_split(s3_lake, NEXT)["example_id"].to_pylist()) == ["c", "d", "e"]  # the eval gate's
+    assert len(held_out_prompts(s3_lake, NEXT)) == 3  # the traffic generator's
+    uri, records = gold_records(s3_lake, DS)  # the governance leakage scan's
+    assert uri == target and sorted(r[0] for r in records) == ["a", "c", "d"]
+
+
+def test_the_content_hash_is_the_same_on_s3_and_on_a_local_lake(s3_lake, tmp_path):
+    staged = _stage(tmp_path, "v1", _gold(["a", "b"], ["train", "test"]))
+    local = f"file://{tmp_path}/lake"
+    for root in (s3_lake, local):
+        publish_partition(staged, lake.partition_uri(root, "gold", "sft", DS))
+    assert load_gold(s3_lake, DS).content_hash == load_gold(local, DS).content_hash
+
+
+def test_publishing_nothing_is_refused_and_keeps_the_partition(s3_lake, tmp_path):
+    target = lake.partition_uri(s3_lake, "gold", "sft", DS)
+    publish_partition(_stage(tmp_path, "v1", _gold(["a"], ["train"])), target)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="nothing staged"):
+        publish_partition(str(tmp_path / "empty"), target)
+    assert load_gold(s3_lake, DS).table.num_rows == 1
+
+
+def test_a_gate_verdict_published_to_s3_reaches_the_summary_and_the_ops_page(s3_lake, tmp_path):
+    outcome = ExpectationOutcome("expect_column_values_to_not_be_null", "text", {"unexpected": 3}, {}, False,
+                                 description="no empty text")  # fmt: skip
+    verdict = GateVerdict("silver", DS, False, tables=[TableOutcome("tickets", 10, False, [outcome])])
+    target = lake.partition_uri(s3_lake, "reports", "gates/silver", DS)
+    publish_gate_report(verdict, tmp_path / "staging", target)
+    assert not (tmp_path / "staging").exists()  # the local build folder is removed once uploaded
+    write_summary(s3_lake, "clean", DS, {"sources": {"tickets": {"silver": 10}}})
+
+    table = rows(s3_lake, DS)
+    assert [(stage, status, figure) for stage, status, figure, _ in table] == [
+        ("clean", "ok", "silver rows 10"), ("gate_silver", "FAIL", "1 failed expectations")]
+    (gate,) = data_gates(s3_lake)
+    assert (gate["layer"], gate["ds"], gate["status"], gate["failed"]) == (
+        "silver", DS, "failed", ["tickets: no empty text"])
+
+
+def test_the_decision_reads_gate_verdicts_from_s3_and_a_missing_one_fails_it(s3_lake):
+    folder = model_gate_dir(s3_lake, "eval", DS)
+    assert "did not run: no verdict at s3a://" in _gate_problem("eval", lake.join(folder, "verdict.json"), 3)
+    lakefs.write_text(lake.join(folder, "verdict.json"), json.dumps({"candidate": {"version": 3}, "status": "passed"}))
+    assert _gate_problem("eval", lake.join(folder, "verdict.json"), 3) is None
+    assert "not version 4" in _gate_problem("eval", lake.join(folder, "verdict.json"), 4)
+
+
+def test_step_summaries_round_trip(s3_lake):
+    with pytest.raises(FileNotFoundError, match="run the base_model step first"):
+        resolved(s3_lake, DS)
+    write_summary(s3_lake, "base_model", DS, {"model": "/models/base/x", "content_hash": "abc", "builtin": True})
+    assert resolved(s3_lake, DS)["content_hash"] == "abc"
+
+
+def test_tokenizer_training_text_reads_silver_from_s3(s3_lake):
+    lakefs.write_parquet(pa.table({"title": ["t"], "body": ["Great kettle, boils fast."]}),
+                         lake.join(lake.partition_uri(s3_lake, "silver", "reviews", DS), "part-0.parquet"))
+    assert training_texts(s3_lake, DS) == ["Great kettle, boils fast."]
+
+
+def test_inference_log_writes_and_reads_a_window_on_s3(s3_lake):
+    start = dt.datetime(2026, 12, 5, 14, 10, tzinfo=dt.UTC).timestamp()
+    log = InferenceLog(s3_lake, flush_interval_s=60)
+    for i in range(3):
+        log(RequestRecord(endpoint="completions", started_at=start + i * 3600, status=200, version="v1",
+                          request={"prompt": f"question {i}"}, response={"choices": [{"text": "answer"}]}))
+    log.flush()
+    hour = dt.datetime(2026, 12, 5, 14, tzinfo=dt.UTC)
+    window = read_window(s3_lake, hour, hour + dt.timedelta(hours=2))
+    assert sorted(window["prompt"].to_pylist()) == ["question 0", "question 1"]
+    assert lake.list_partitions(lake.join(s3_lake, "inference", "requests")) == ["2026-12-05"]
+
+
+def test_an_unreachable_store_is_an_error_never_an_empty_result(s3_lake, monkeypatch):
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    monkeypatch.setenv("LLMOPS__OBJECT_STORE__ENDPOINT_URL", f"http://127.0.0.1:{closed}")
+    monkeypatch.setenv("LLMOPS__OBJECT_STORE__CONNECT_TIMEOUT_S", "1")
+    settings.cache_clear()
+    with pytest.raises(OSError):
+        rows(s3_lake, DS)
+    with pytest.raises(OSError):
+        lake.list_partitions(lake.table_uri(s3_lake, "gold", "sft"))
+
+
+def test_the_endpoint_setting_must_be_a_url():
+    with pytest.raises(ConfigError, match="object_store.endpoint_url"):
+        load_settings("local", environ={"LLMOPS__OBJECT_STORE__ENDPOINT_URL": "minio:9000"})
