@@ -49,7 +49,12 @@ def _lake(tmp_path, pool: list[str]) -> str:
     return f"file://{lake}"
 
 
-def test_the_champion_s_training_prompts_against_the_hour_s_traffic(registry, support_pool, tmp_path):
+@pytest.mark.parametrize("max_window_rows", [None, 100], ids=["whole window", "window sampled while read"])
+def test_the_champion_s_training_prompts_against_the_hour_s_traffic(registry, support_pool, tmp_path, monkeypatch,
+                                                                    max_window_rows):  # fmt: skip
+    if max_window_rows:  # the hour holds 150 rows
+        monkeypatch.setenv("LLMOPS__MONITORING__DRIFT_MAX_WINDOW_ROWS", str(max_window_rows))
+        settings.cache_clear()
     client, name = registry
     lake = _lake(tmp_path, support_pool)
     client.create_registered_model(name)
@@ -62,6 +67,13 @@ def test_the_champion_s_training_prompts_against_the_hour_s_traffic(registry, su
     assert verdict["status"] == "drift" and verdict["drifted"]["language"] and verdict["window_rows"] == 150
     assert verdict["model"] == f"{name}:v1" and (out / "drift_report.html").is_file()
     assert f'llmops_drift_detected{{model="{name}:v1"}} 1.0' in (tmp_path / "drift.prom").read_text()
+    sampled = verdict["sampled"]
+    if max_window_rows:
+        assert sampled["window"] and sampled["window_rows_read"] == 100 and sampled["window_engine"] == "pyarrow"
+        assert "100 of its 150 log rows were sampled" in verdict["note"]
+        assert "with pyarrow" in (out / "drift_report.html").read_text()
+    else:
+        assert not sampled["window"] and sampled["window_rows_read"] == 150 and "sampled" not in verdict["note"]
 
 
 def test_no_champion_is_a_logged_no_op(registry, tmp_path, caplog):

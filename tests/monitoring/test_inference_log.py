@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -160,6 +161,28 @@ def test_a_writer_killed_mid_flush_leaves_no_partial_part(tmp_path):
     assert total == sum(pq.read_metadata(p).num_rows for p in parts)
     assert all(p.name.startswith("_tmp-") for p in leftovers)
     assert table_uri("file:///lake") == "file:///lake/inference/requests"
+
+
+def test_a_window_over_max_rows_is_sampled_while_it_is_read(tmp_path):
+    """600 rows in three part files: max_rows=100 reads 100 distinct rows drawn from every file; the window's
+    count is in the table's metadata; a window within max_rows is read whole."""
+    hour = dt.datetime(2026, 12, 5, 14, tzinfo=dt.UTC)
+    one = to_table([_record("p", "a", hour.timestamp() + 60)])
+    folder = tmp_path / "inference" / "requests" / "ds=2026-12-05" / "hour=14"
+    folder.mkdir(parents=True)
+    for f in range(3):
+        part = pa.concat_tables([one] * 200)
+        part = part.set_column(part.schema.get_field_index("prompt"), "prompt",
+                               pa.array([f"{f}-{i}" for i in range(200)]))  # fmt: skip
+        pq.write_table(part, folder / f"part-{f}.parquet", row_group_size=50)
+    lake = f"file://{tmp_path}"
+    sampled = read_window(lake, hour, hour + dt.timedelta(hours=1), max_rows=100)
+    prompts = sampled["prompt"].to_pylist()
+    assert sampled.num_rows == len(set(prompts)) == 100 and sampled.schema.metadata[b"window_rows"] == b"600"
+    assert {p.split("-")[0] for p in prompts} == {"0", "1", "2"}
+    assert read_window(lake, hour, hour + dt.timedelta(hours=1), max_rows=100, seed=1)["prompt"].to_pylist() != prompts
+    whole = read_window(lake, hour, hour + dt.timedelta(hours=1), max_rows=600)
+    assert whole.num_rows == 600 and whole.schema.metadata[b"window_rows"] == b"600"
 
 
 def test_to_table_masks_every_free_text_column():

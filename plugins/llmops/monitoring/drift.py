@@ -12,8 +12,10 @@ the two apart (Mann-Whitney's normal approximation for the classifier's held-out
 
 Both sides are deduplicated first: replayed prompts would let the domain classifier memorise the current
 side and make K-S overconfident. A window larger than ``sample`` rows is sampled (said in the verdict and
-the report). Quality signals of the window (error rate, p95 latency, answer length, refusal rate) are
-reported and exported beside the scores; alert rules decide what pages, not this module.
+the report); a window of more than ``monitoring.drift_max_window_rows`` log rows is already sampled while it is
+read (:func:`llmops.monitoring.inference_log.read_window`, pyarrow). Quality signals of the window (error rate,
+p95 latency, answer length, refusal rate) are reported and exported beside the scores; alert rules decide what
+pages, not this module.
 """
 
 from __future__ import annotations
@@ -226,12 +228,20 @@ def check(reference: list[str], window: pa.Table, *, model: str, start: dt.datet
     prompts = [p for p in window["prompt"].to_pylist() if p]
     current, sampled_current = sample(prompts, sample_size, seed)
     reference, sampled_reference = sample(list(dict.fromkeys(reference)), sample_size, seed)
+    window_rows = int((window.schema.metadata or {}).get(b"window_rows", window.num_rows))  # read_window's count
+    sampled_window = window_rows > window.num_rows
     verdict: dict[str, Any] = {
-        "model": model, "window": [start.isoformat(), end.isoformat()], "window_rows": window.num_rows,
+        "model": model, "window": [start.isoformat(), end.isoformat()], "window_rows": window_rows,
         "checked_at": dt.datetime.now(dt.UTC).timestamp(), "quality": quality(window), "alpha": alpha,
-        "sampled": {"current": sampled_current, "reference": sampled_reference},
+        "sampled": {"window": sampled_window, "window_rows_read": window.num_rows,
+                    "window_engine": "pyarrow" if sampled_window else None,
+                    "current": sampled_current, "reference": sampled_reference},
     }  # fmt: skip
     notes = []
+    if sampled_window:
+        notes.append(f"Large window: {window.num_rows} of its {window_rows} log rows were sampled uniformly while "
+                     "reading it, with pyarrow (streamed by record batch; this step runs no Spark, and Evidently "
+                     "has no Spark engine); the quality signals are estimates from that sample.")  # fmt: skip
     if sampled_current or sampled_reference:
         notes.append(f"Sampled: {len(current)} of {len(prompts)} window prompts, {len(reference)} reference "
                      f"prompts (seed {seed}), uniformly without replacement.")  # fmt: skip

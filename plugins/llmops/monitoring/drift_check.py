@@ -17,9 +17,10 @@ import logging
 import sys
 from pathlib import Path
 
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.config import settings
 from llmops.pipelines import drift_report
+from llmops.publish import publish_partition
 from llmops.steps.model import EXIT_ERROR
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,12 @@ log = logging.getLogger(__name__)
 
 def metrics_file(lake_root: str) -> Path:
     configured = settings().monitoring.drift_metrics_file
-    return Path(configured) if configured else lake.local_path(lake.join(lake_root, "reports", "drift", "metrics",
-                                                                          "llmops_drift.prom"))  # fmt: skip
+    if configured:
+        return Path(configured)
+    if not lake.is_local(lake_root):
+        raise ValueError("monitoring.drift_metrics_file must be set when the lake is not local: the exporter "
+                         "serves a local textfile")
+    return lake.local_path(lake.join(lake_root, "reports", "drift", "metrics", "llmops_drift.prom"))
 
 
 def window_end(ds: str, hour: str) -> dt.datetime:
@@ -54,12 +59,16 @@ def run(lake_root: str, end: dt.datetime, version: str = "champion") -> dict | N
         raise ValueError(f"version {row['version']} has no llmops.gold.* lineage tags: no reference to compare with")
     reference = gold_prompts(tags["llmops.gold.table"], partitions, "train")
     start = end - dt.timedelta(hours=cfg.drift_window_h)
-    window = read_window(lake_root, start, end)
+    window = read_window(lake_root, start, end, max_rows=cfg.drift_max_window_rows)
     model = f"{settings().tracking.registered_model}:v{row['version']}"
-    out_dir = lake.local_path(drift_report(lake_root, f"{end:%Y-%m-%d}", f"{end:%H}"))
-    return drift.check(reference, window, model=model, start=start, end=end, embedder=drift.load_embedder(),
-                       out_dir=out_dir, metrics_file=metrics_file(lake_root),
-                       sample_size=cfg.drift_sample, min_rows=cfg.drift_min_rows, alpha=cfg.drift_alpha)  # fmt: skip
+    report = drift_report(lake_root, f"{end:%Y-%m-%d}", f"{end:%H}")
+    out_dir = lake.local_path(report) if lake.is_local(report) else lakefs.local_staging()  # uploaded below
+    result = drift.check(reference, window, model=model, start=start, end=end, embedder=drift.load_embedder(),
+                         out_dir=out_dir, metrics_file=metrics_file(lake_root),
+                         sample_size=cfg.drift_sample, min_rows=cfg.drift_min_rows, alpha=cfg.drift_alpha)  # fmt: skip
+    if not lake.is_local(report):
+        publish_partition(str(out_dir), report)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
