@@ -235,7 +235,13 @@ def deploy(plan: Plan, row: dict, champion: dict | None, cfg: Settings, prompts:
             local = cfg.deploy.backend == "local"
             _ensure_loaded(backend, plan.stable, champion, local)
             _ensure_loaded(backend, plan.canary, row, local)
-            final = run_rollout(backend, plan.stable, plan.canary, rollout_cfg, state_dir(cfg), prompts)
+            try:
+                final = run_rollout(backend, plan.stable, plan.canary, rollout_cfg, state_dir(cfg), prompts)
+            except Exception:  # the rollout ended at 100 % stable before raising: the registry says so too
+                ended = state.load(Path(plan.state_file))
+                if ended is not None and ended.status != state.RUNNING:
+                    record_outcome(plan.candidate, ended)
+                raise
     record_outcome(plan.candidate, final)
     return final
 
