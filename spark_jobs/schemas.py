@@ -36,12 +36,52 @@ MESSAGE = StructType(
     ]
 )
 
+# Columns a source keeps from bronze to silver, declared once; each layer adds its own around them.
+_TICKET_HEAD = [
+    StructField("ticket_id", StringType(), False),
+    StructField("created_at", TimestampType(), False),
+    StructField("channel", StringType(), True),
+]
+_TICKET_BODY = [
+    StructField("subject", StringType(), True),
+    StructField("messages", ArrayType(MESSAGE, False), False),
+    StructField("resolution", StringType(), True),
+]
+_FAQ_HEAD = [
+    StructField("faq_id", StringType(), False),  # sha256 of source file URI + heading index
+    StructField("page_title", StringType(), True),
+    StructField("question", StringType(), False),
+]
+_REVIEW = [
+    StructField("review_id", StringType(), False),
+    StructField("product_id", StringType(), False),
+    StructField("rating", IntegerType(), False),
+    StructField("title", StringType(), True),
+    StructField("body", StringType(), False),
+    StructField("created_at", TimestampType(), False),
+]
+
+
+def _order(customer_email: StructField) -> StructType:
+    """Orders keep every column into silver but the customer's e-mail, which silver holds as a pseudonym."""
+    return StructType(
+        [
+            StructField("order_id", StringType(), False),
+            StructField("customer_id", StringType(), False),
+            customer_email,
+            StructField("product", StringType(), True),
+            StructField("status", StringType(), False),
+            StructField("created_at", TimestampType(), False),
+            StructField("total", DecimalType(12, 2), False),
+            *LINEAGE,
+        ]
+    )
+
+
 BRONZE = {
     "tickets": StructType(
         [
-            StructField("ticket_id", StringType(), False),
-            StructField("created_at", TimestampType(), False),
-            StructField("channel", StringType(), True),
+            *_TICKET_HEAD,
             StructField(
                 "customer",
                 StructType(
@@ -53,47 +93,20 @@ BRONZE = {
                 ),
                 False,
             ),
-            StructField("subject", StringType(), True),
-            StructField("messages", ArrayType(MESSAGE, False), False),
-            StructField("resolution", StringType(), True),
+            *_TICKET_BODY,
             _EXTRA,
             *LINEAGE,
         ]
     ),
     "faq": StructType(
         [
-            StructField("faq_id", StringType(), False),  # sha256 of source file URI + heading index
-            StructField("page_title", StringType(), True),
-            StructField("question", StringType(), False),
+            *_FAQ_HEAD,
             StructField("answer_html", StringType(), False),  # raw HTML of the answer elements
             *LINEAGE,
         ]
     ),
-    "reviews": StructType(
-        [
-            StructField("review_id", StringType(), False),
-            StructField("product_id", StringType(), False),
-            StructField("rating", IntegerType(), False),
-            StructField("title", StringType(), True),
-            StructField("body", StringType(), False),
-            StructField("created_at", TimestampType(), False),
-            StructField("lang", StringType(), True),
-            _EXTRA,
-            *LINEAGE,
-        ]
-    ),
-    "orders": StructType(
-        [
-            StructField("order_id", StringType(), False),
-            StructField("customer_id", StringType(), False),
-            StructField("customer_email", StringType(), True),
-            StructField("product", StringType(), True),
-            StructField("status", StringType(), False),
-            StructField("created_at", TimestampType(), False),
-            StructField("total", DecimalType(12, 2), False),
-            *LINEAGE,
-        ]
-    ),
+    "reviews": StructType([*_REVIEW, StructField("lang", StringType(), True), _EXTRA, *LINEAGE]),
+    "orders": _order(StructField("customer_email", StringType(), True)),
 }
 
 QUARANTINE = StructType(
@@ -120,49 +133,11 @@ _SILVER_COMMON = [
 
 SILVER = {
     "tickets": StructType(
-        [
-            StructField("ticket_id", StringType(), False),
-            StructField("created_at", TimestampType(), False),
-            StructField("channel", StringType(), True),
-            StructField("customer_id", StringType(), False),
-            StructField("subject", StringType(), True),
-            StructField("messages", ArrayType(MESSAGE, False), False),
-            StructField("resolution", StringType(), True),
-            *_SILVER_COMMON,
-        ]
+        [*_TICKET_HEAD, StructField("customer_id", StringType(), False), *_TICKET_BODY, *_SILVER_COMMON]
     ),
-    "faq": StructType(
-        [
-            StructField("faq_id", StringType(), False),
-            StructField("page_title", StringType(), True),
-            StructField("question", StringType(), False),
-            StructField("answer", StringType(), False),
-            *_SILVER_COMMON,
-        ]
-    ),
-    "reviews": StructType(
-        [
-            StructField("review_id", StringType(), False),
-            StructField("product_id", StringType(), False),
-            StructField("rating", IntegerType(), False),
-            StructField("title", StringType(), True),
-            StructField("body", StringType(), False),
-            StructField("created_at", TimestampType(), False),
-            *_SILVER_COMMON,
-        ]
-    ),
-    "orders": StructType(
-        [
-            StructField("order_id", StringType(), False),
-            StructField("customer_id", StringType(), False),
-            StructField("customer_email_key", StringType(), True),  # HMAC-SHA256 pseudonym
-            StructField("product", StringType(), True),
-            StructField("status", StringType(), False),
-            StructField("created_at", TimestampType(), False),
-            StructField("total", DecimalType(12, 2), False),
-            *LINEAGE,
-        ]
-    ),
+    "faq": StructType([*_FAQ_HEAD, StructField("answer", StringType(), False), *_SILVER_COMMON]),
+    "reviews": StructType([*_REVIEW, *_SILVER_COMMON]),
+    "orders": _order(StructField("customer_email_key", StringType(), True)),  # HMAC-SHA256 pseudonym
 }
 
 # Free-text columns of each silver table: masked, and checked by the silver/gold gates.
