@@ -9,30 +9,24 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, Param, chain
 
-from llmops.access import access_control
 from llmops.assets import GOLD_SFT, TRAINING_FEATURES
 from llmops.config import settings
+from llmops.dag_defaults import dag_defaults
 from llmops.operators import step_task
 from llmops.pipelines import data_steps
-from llmops.templating import RUN_DS, cron, ds_param, template_macros
+from llmops.templating import RUN_DS, cron, ds_param
 
 cfg = settings()
 
 with DAG(
-    dag_id="llmops_data",
-    access_control=access_control("llmops_data"),
+    **dag_defaults("llmops_data", "data", __doc__),
     description="Spark ingest/clean/SFT build with Great Expectations gates, then Feast materialization",
     schedule=cron("0 3 * * *"),
-    catchup=False,  # and no start_date: once unpaused, the first run is the next tick, not a missed one
-    max_active_runs=1,
-    user_defined_macros=template_macros(),
     params={
         "ds": ds_param("Date to process"),
         "raw_root": Param(cfg.paths.raw_root, type="string", description="Landing zone URI"),
         "languages": Param(cfg.data.languages, type="array", description="Languages kept in silver"),
     },
-    tags=["llmops", "data"],
-    doc_md=__doc__,
 ) as dag:
     steps = data_steps(
         raw_root="{{ params.raw_root }}",

@@ -10,28 +10,22 @@ from __future__ import annotations
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import DAG, Param
 
-from llmops.access import access_control
 from llmops.config import settings
+from llmops.dag_defaults import dag_defaults
 from llmops.operators import retry_policy, step_task
 from llmops.steps import Step
-from llmops.templating import RUN_DS, ds_param, template_macros
+from llmops.templating import RUN_DS, ds_param
 
 cfg = settings()
 
 with DAG(
-    dag_id="llmops_demo",
-    access_control=access_control("llmops_demo"),
+    **dag_defaults("llmops_demo", "demo", __doc__),
     description="Sample raw data with planted defects and a manifest, then llmops_data on it",
     schedule=None,
-    catchup=False,
-    max_active_runs=1,
-    user_defined_macros=template_macros(),
     params={
         "ds": ds_param("Date to generate"),
         "records": Param(3000, type="integer", minimum=500, description="Sample records, all sources together"),
     },
-    tags=["llmops", "demo"],
-    doc_md=__doc__,
 ) as dag:
     generate = step_task(Step("generate_sample", "llmops_demo",
                               ("--out", cfg.paths.raw_root, "--ds", RUN_DS, "--records", "{{ params.records }}")))

@@ -13,27 +13,21 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, Param, task
 
-from llmops.access import access_control
-from llmops.alerts import alert_on_failure
 from llmops.assets import MODEL_DEPLOYED, MODEL_PASSED_GATES
 from llmops.config import settings
+from llmops.dag_defaults import dag_defaults
 from llmops.deploy.run import PASSED, announce_deployed
 from llmops.operators import retry_policy, step_task
 from llmops.pipelines import deploy_steps
-from llmops.templating import RUN_DS, ds_param, template_macros
+from llmops.templating import RUN_DS, ds_param
 
 cfg = settings()
 d = cfg.deploy
 
 with DAG(
-    dag_id="llmops_deploy",
-    access_control=access_control("llmops_deploy"),
+    **dag_defaults("llmops_deploy", "deployment", __doc__, alert=True),
     description="Canary rollout of a passed candidate over the champion: promote or roll back automatically",
     schedule=MODEL_PASSED_GATES,
-    catchup=False,
-    max_active_runs=1,
-    user_defined_macros=template_macros(),
-    default_args={"on_failure_callback": alert_on_failure},
     params={
         "ds": ds_param("Date whose gold test prompts the load generator replays"),
         "version": Param(
@@ -52,8 +46,6 @@ with DAG(
         "window_s": Param(d.window_s, type="number", exclusiveMinimum=0, description="Analysis window per step (s)"),
         "dry_run": Param(False, type="boolean", description="Print the plan (versions, steps, window); change nothing"),
     },
-    tags=["llmops", "deployment"],
-    doc_md=__doc__,
 ) as dag:
     (rollout,) = deploy_steps(cfg.paths.lake_root, RUN_DS, version="{{ params.version }}",
                               steps="{{ params.steps | join(',') }}", window_s="{{ params.window_s }}",

@@ -9,30 +9,28 @@ champion and the task logs that and succeeds. Developers may trigger it from the
 
 from __future__ import annotations
 
-from airflow.sdk import DAG
+from airflow.sdk import DAG, Param
 
-from llmops.access import access_control
-from llmops.alerts import alert_on_failure
 from llmops.config import settings
+from llmops.dag_defaults import dag_defaults
 from llmops.operators import step_task
 from llmops.pipelines import drift_steps
 from llmops.templating import cron
 
 cfg = settings()
-# Airflow keeps run_after in UTC
-RUN_DATE = "{{ dag_run.run_after.strftime('%Y-%m-%d') }}"
-RUN_HOUR = "{{ dag_run.run_after.strftime('%H') }}"
+# Airflow keeps run_after in UTC; a manual run may name the window's end instead (make demo: the hour under way)
+RUN_DATE = "{{ params.ds or dag_run.run_after.strftime('%Y-%m-%d') }}"
+RUN_HOUR = "{{ params.hour or dag_run.run_after.strftime('%H') }}"
 
 with DAG(
-    dag_id="llmops_drift",
-    access_control=access_control("llmops_drift"),
+    **dag_defaults("llmops_drift", "monitoring", __doc__, alert=True),
     description="Hourly drift of live prompts (inference log) from the champion's training prompts",
     schedule=cron("5 * * * *"),  # 5 past: the hour's last log batch is written
-    catchup=False,
-    max_active_runs=1,
-    default_args={"on_failure_callback": alert_on_failure},
-    tags=["llmops", "monitoring"],
-    doc_md=__doc__,
+    params={
+        "ds": Param("", type="string", description="date of the window's end (UTC); empty: the run's"),
+        "hour": Param("", type="string", pattern="^([01][0-9]|2[0-3])?$",
+                      description="hour of the window's end (UTC, 00-23); empty: the run's"),
+    },  # fmt: skip
 ) as dag:
     # the window ends at the full hour the run is for (UTC)
     for step in drift_steps(cfg.paths.lake_root, RUN_DATE, RUN_HOUR):

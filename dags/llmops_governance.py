@@ -12,27 +12,19 @@ from __future__ import annotations
 
 from airflow.sdk import DAG
 
-from llmops.access import access_control
-from llmops.alerts import alert_on_failure
 from llmops.config import settings
+from llmops.dag_defaults import dag_defaults
 from llmops.operators import step_task
 from llmops.pipelines import governance_steps
-from llmops.templating import RUN_DS, cron, ds_param, template_macros
+from llmops.templating import RUN_DS, cron, ds_param
 
 cfg = settings()
 
 with DAG(
-    dag_id="llmops_governance",
-    access_control=access_control("llmops_governance"),
+    **dag_defaults("llmops_governance", "governance", __doc__, alert=True),
     description="Daily OWASP LLM Top 10 (2025) and leakage scans of the champion and the newest gold data",
     schedule=cron("0 6 * * *"),
-    catchup=False,  # and no start_date: once unpaused, the first run is the next tick, not a missed one
-    max_active_runs=1,
-    user_defined_macros=template_macros(),
-    default_args={"on_failure_callback": alert_on_failure},
     params={"ds": ds_param("Gold partition to scan")},
-    tags=["llmops", "governance"],
-    doc_md=__doc__,
 ) as dag:
     for step in governance_steps(cfg.paths.lake_root, RUN_DS):
         step_task(step)

@@ -12,26 +12,22 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, AssetOrTimeSchedule, Param, chain, task
 
-from llmops.access import access_control
 from llmops.assets import DRIFT_ALERTS, GOLD_SFT, MODEL_CANDIDATES, MODEL_PASSED_GATES
 from llmops.config import settings
+from llmops.dag_defaults import dag_defaults
 from llmops.operators import retry_policy, step_task
 from llmops.pipelines import candidate_gate_steps, train_steps
-from llmops.templating import RUN_DS, cron, ds_param, template_macros
+from llmops.templating import RUN_DS, cron, ds_param
 from llmops.training.checks import enough_new_examples, trial_commands
 
 cfg = settings()
 t = cfg.training
 
 with DAG(
-    dag_id="llmops_train",
-    access_control=access_control("llmops_train"),
+    **dag_defaults("llmops_train", "training", __doc__),
     description="HyperOpt sweep and QLoRA fine-tuning in GPU pods, registered in MLflow with lineage",
     schedule=AssetOrTimeSchedule(timetable=cron("0 5 * * 1"),
                                  assets=GOLD_SFT | DRIFT_ALERTS),
-    catchup=False,  # and no start_date: once unpaused, the first run is the next tick, not a missed one
-    max_active_runs=1,
-    user_defined_macros=template_macros(),
     params={
         "ds": ds_param("Train on gold up to this date"),
         "base_model": Param(t.base_model, type="string", description="Hugging Face id or path; builtin = own"),
@@ -42,8 +38,6 @@ with DAG(
         "min_new_examples": Param(t.min_new_examples, type="integer", minimum=0,
                                   description="Skip unless this many new training examples arrived"),
     },
-    tags=["llmops", "training"],
-    doc_md=__doc__,
 ) as dag:
     steps = train_steps(
         cfg.paths.lake_root, RUN_DS, base_model="{{ params.base_model }}", method="{{ params.method }}",
