@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 
 from llmops.config import ConfigError, settings
 from llmops.logs import setup_step_logging
@@ -13,15 +14,20 @@ from llmops.steps import EXIT_ERROR, EXIT_FAILED, StepFailed, ds_arg, run_all, r
 from llmops.training.tracking import TrackingUnavailable
 
 
+def _run_steps(command: str, run: Callable[[], object], done: str) -> int:
+    """Runs a command's steps; a failed step ends it with the step's exit code and its message on stderr."""
+    try:
+        run()
+    except StepFailed as exc:
+        print(f"\nllmops {command}: {exc}", file=sys.stderr)
+        return exc.returncode
+    print(f"\nllmops {command}: {done}")
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     steps = data_steps(args.raw_root, args.lake_root, args.ds, ",".join(args.languages))
-    try:
-        run_all(steps, emit=print)
-    except StepFailed as exc:
-        print(f"\nllmops data run: {exc}", file=sys.stderr)
-        return exc.returncode
-    print(f"\nllmops data run: all {len(steps)} steps passed for ds={args.ds}")
-    return 0
+    return _run_steps("data run", lambda: run_all(steps, emit=print), f"all {len(steps)} steps passed for ds={args.ds}")
 
 
 def _cmd_train_run(args: argparse.Namespace) -> int:
@@ -34,19 +40,15 @@ def _cmd_train_run(args: argparse.Namespace) -> int:
     steps = job.steps()
     parallel = settings().training.sweep.parallel_trials
     trials = [steps.trial.with_arguments(a) for a in steps.trial_arguments(job.max_trials)]
-    try:
-        for step in (steps.base_model, steps.prepare_sweep):
-            run_local(step, emit=print)
+
+    def run() -> None:
+        run_all([steps.base_model, steps.prepare_sweep], emit=print)
         with ThreadPoolExecutor(max_workers=parallel) as pool:
             for future in [pool.submit(run_local, trial, print) for trial in trials]:
                 future.result()
-        for step in (steps.train_final, steps.register):
-            run_local(step, emit=print)
-    except StepFailed as exc:
-        print(f"\nllmops train run: {exc}", file=sys.stderr)
-        return exc.returncode
-    print(f"\nllmops train run: registered a candidate for ds={args.ds} ({job.max_trials} trials)")
-    return 0
+        run_all([steps.train_final, steps.register], emit=print)
+
+    return _run_steps("train run", run, f"registered a candidate for ds={args.ds} ({job.max_trials} trials)")
 
 
 def _cmd_registry_list(args: argparse.Namespace) -> int:
