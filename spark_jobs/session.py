@@ -43,11 +43,23 @@ def get_spark(app_name: str, cfg: Settings | None = None) -> SparkSession:
     if cfg.spark.event_log_dir:  # for the Spark history server (spark-submit sets the same on its command line)
         Path(cfg.spark.event_log_dir.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
         builder = builder.config("spark.eventLog.enabled", "true").config("spark.eventLog.dir", cfg.spark.event_log_dir)
-    for key, value in cfg.spark.conf.items():
+    for key, value in {**s3a_conf(cfg), **cfg.spark.conf}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
+
+
+def s3a_conf(cfg: Settings) -> dict[str, str]:
+    """Hadoop's s3a client pointed at the endpoint the other steps use (object_store); spark.conf still wins.
+
+    Credentials stay Hadoop's default chain (the AWS variables, the pod's role), as for pyarrow.
+    """
+    store = cfg.object_store
+    if not store.endpoint_url:
+        return {}
+    return {"spark.hadoop.fs.s3a.endpoint": store.endpoint_url, "spark.hadoop.fs.s3a.endpoint.region": store.region,
+            "spark.hadoop.fs.s3a.path.style.access": "true"}  # fmt: skip
 
 
 def write_partition(df: DataFrame, lake_root: str, layer: str, table: str, ds: str) -> str:

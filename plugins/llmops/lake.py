@@ -57,6 +57,11 @@ def local_path(uri: str) -> Path:
     return Path(parsed.path if parsed.scheme else uri)
 
 
+def shown(uri: str) -> str:
+    """What to print for a lake location: a local one as its path (what a terminal user opens), others as is."""
+    return str(local_path(uri)) if is_local(uri) else uri
+
+
 def staging_uri(lake_root: str, layer: str, table: str, ds: str) -> str:
     """A fresh, unique staging location for one write of one partition."""
     return join(table_uri(lake_root, layer, table), "_staging", f"ds={check_ds(ds)}.{uuid.uuid4().hex[:12]}")

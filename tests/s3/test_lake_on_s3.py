@@ -156,3 +156,24 @@ def test_an_unreachable_store_is_an_error_never_an_empty_result(s3_lake, monkeyp
 def test_the_endpoint_setting_must_be_a_url():
     with pytest.raises(ConfigError, match="object_store.endpoint_url"):
         load_settings("local", environ={"LLMOPS__OBJECT_STORE__ENDPOINT_URL": "minio:9000"})
+
+
+def test_spark_s3a_client_gets_the_same_endpoint_and_spark_conf_still_wins():
+    """What Spark is given; its s3a client itself needs the hadoop-aws jars, which cannot be fetched here."""
+    from spark_jobs.session import s3a_conf
+
+    cfg = load_settings("kubernetes", environ={"LLMOPS__OBJECT_STORE__ENDPOINT_URL": "http://minio:9000"})
+    assert s3a_conf(cfg) == {"spark.hadoop.fs.s3a.endpoint": "http://minio:9000",
+                             "spark.hadoop.fs.s3a.endpoint.region": "us-east-1",
+                             "spark.hadoop.fs.s3a.path.style.access": "true"}  # fmt: skip
+    assert s3a_conf(load_settings("kubernetes", environ={})) == {}  # AWS itself: Hadoop's defaults
+
+
+def test_drift_metrics_need_a_local_file_named_when_the_lake_is_remote(s3_lake, monkeypatch):
+    from llmops.monitoring.drift_check import metrics_file
+
+    with pytest.raises(ValueError, match="monitoring.drift_metrics_file must be set"):
+        metrics_file(s3_lake)
+    monkeypatch.setenv("LLMOPS__MONITORING__DRIFT_METRICS_FILE", "/var/lib/node-exporter/llmops_drift.prom")
+    settings.cache_clear()
+    assert str(metrics_file(s3_lake)) == "/var/lib/node-exporter/llmops_drift.prom"

@@ -66,7 +66,7 @@ def decide(version_or_alias: str, ds: str, lake_root: str) -> tuple[bool, str]:
     version = row["version"]
     problems = []
     for gate in GATES:
-        path = lake.join(model_gate_dir(lake_root, gate, lake.check_ds(ds)), VERDICT_FILES[gate])
+        path = lake.shown(lake.join(model_gate_dir(lake_root, gate, lake.check_ds(ds)), VERDICT_FILES[gate]))
         problem = _gate_problem(gate, path, version)
         latest = row["tags"].get(f"llmops.gate.{gate}")
         if problem is None and latest != "passed":  # the verdict file is older than the gate's last outcome

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.candidates import lookup
 from llmops.candidates.outcomes import record_gate
 from llmops.config import EvaluationSettings, settings
@@ -251,8 +251,8 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def default_out_dir(lake_root: str, ds: str) -> Path:
-    return lake.local_path(model_gate_dir(lake_root, "eval", ds))
+def default_out_dir(lake_root: str, ds: str) -> str:
+    return model_gate_dir(lake_root, "eval", ds)
 
 
 def registered_models(version: str) -> tuple[lookup.Candidate, ModelRef, ModelRef | None]:
@@ -292,9 +292,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def judge(args: argparse.Namespace, candidate: ModelRef, champion: ModelRef | None, target: Path) -> EvalVerdict:
-    """Run the gate in a staging folder and publish it to ``target`` whole."""
-    staging = target.parent / "_staging" / f"{target.name}.{uuid.uuid4().hex[:12]}"
+def judge(args: argparse.Namespace, candidate: ModelRef, champion: ModelRef | None, target: str) -> EvalVerdict:
+    """Run the gate in a local staging folder and publish it to ``target`` (a lake URI or a folder) whole."""
+    if lake.is_local(target):
+        folder = lake.local_path(target)
+        staging = folder.parent / "_staging" / f"{folder.name}.{uuid.uuid4().hex[:12]}"
+    else:
+        staging = lakefs.local_staging()
     try:
         count = export_test_items(args.lake_root, args.ds, staging / "items.jsonl")
         log.info("exported %d gold test items up to ds=%s", count, args.ds)
@@ -309,14 +313,14 @@ def judge(args: argparse.Namespace, candidate: ModelRef, champion: ModelRef | No
                 worst_examples=settings().evaluation.worst_examples, first_candidate_min_nll_gain=args.min_nll_gain,
             ),
         )  # fmt: skip
-        publish_partition(str(staging), str(target))
+        publish_partition(str(staging), target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return verdict
 
 
 def gate(args: argparse.Namespace) -> int:
-    target = args.out_dir or default_out_dir(args.lake_root, args.ds)
+    target = str(args.out_dir) if args.out_dir else default_out_dir(args.lake_root, args.ds)
     if not args.version:
         champion = ModelRef(args.champion_base, args.champion_adapter) if args.champion_base else None
         verdict = judge(args, ModelRef(args.candidate_base, args.candidate_adapter), champion, target)
@@ -327,11 +331,12 @@ def gate(args: argparse.Namespace) -> int:
         except Exception:
             record_gate(registered, "eval", "error", None, None, {})
             raise
-        record_gate(registered, "eval", verdict.status, target / "verdict.json", target / "report.html",
-                               verdict_metrics(verdict))
+        record_gate(registered, "eval", verdict.status, lake.join(target, "verdict.json"),
+                    lake.join(target, "report.html"), verdict_metrics(verdict))
     for line in format_table(verdict):
         print(line)
-    print(f"verdict: {target / 'verdict.json'}\nreport: {target / 'report.html'}")
+    print(f"verdict: {lake.shown(lake.join(target, 'verdict.json'))}\n"
+          f"report: {lake.shown(lake.join(target, 'report.html'))}")
     return verdict.exit_code
 
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.access import trigger_roles
 from llmops.candidates import lookup, merged
 from llmops.candidates.outcomes import record_gate
@@ -50,6 +50,7 @@ from llmops.governance.suite import DEFAULT_SUITE, Suite, load_suite
 from llmops.governance.target import ChatTarget, ClientChatTarget
 from llmops.logs import setup_step_logging
 from llmops.pipelines import model_gate_dir
+from llmops.publish import publish_partition
 from llmops.serving.client import OpenAIClient
 from llmops.serving.server import serve_model
 from llmops.steps import guarded, lake_step_parser
@@ -73,6 +74,13 @@ class GateOptions:
     garak_report: str | None = None  # an existing report to ingest instead of running garak
     access_control: dict[str, Any] = field(default_factory=dict)
     lineage: dict[str, Any] = field(default_factory=dict)
+    # the lake folder the reports are uploaded to when the lake is not local (out_dir is then a local build folder)
+    upload_to: str = ""
+
+    @property
+    def reports(self) -> str:
+        """Where the reports end up: the lake folder, or out_dir."""
+        return self.upload_to or str(self.out_dir)
 
 
 ReadRecords = Callable[[], tuple[str, list[Record]]]
@@ -174,12 +182,15 @@ def run_gate(opts: GateOptions, target: ChatTarget | None = None) -> ComplianceR
             temperature = float(suite.defaults["temperature"])
             with ClientChatTarget.connect(opts.base_url, opts.model, opts.timeout_s, temperature) as http:
                 report.owasp = run_owasp(opts, suite, http, scanner, system_prompt)
-    return publish(report, opts.out_dir)
+    return publish(report, opts)
 
 
-def publish(report: ComplianceReport, out_dir: Path) -> ComplianceReport:
-    """Write the report into ``out_dir`` and log its table, the verdict line at ERROR unless it passed."""
-    paths = write_report(report, out_dir)
+def publish(report: ComplianceReport, opts: GateOptions) -> ComplianceReport:
+    """Write the report into ``out_dir`` (uploaded to the lake when it is not local) and log its table, the
+    verdict line at ERROR unless it passed."""
+    paths = write_report(report, opts.out_dir)
+    if opts.upload_to:
+        publish_partition(str(opts.out_dir), opts.upload_to)
     table = format_table(report)
     for line in table[:-1]:
         log.info(line)
@@ -199,7 +210,7 @@ def run_data_scan(opts: GateOptions) -> ComplianceReport:
     else:
         gold = _scan(f"gold/sft ds={opts.ds}", lambda: gold_records(opts.lake_root, opts.ds), scanner)[0]
         report.leakage.append(gold)
-    return publish(report, opts.out_dir)
+    return publish(report, opts)
 
 
 @contextlib.contextmanager
@@ -260,10 +271,11 @@ def scan_version(version: str, opts: GateOptions, skip_missing: bool = False) ->
             run = {"ds": opts.ds, "lake_root": opts.lake_root, "model": opts.model}
             report = ComplianceReport(run=run, access_control=opts.access_control, lineage=opts.lineage)
         report.errors.append(f"serving version {candidate.version}: {type(exc).__name__}: {exc}")
-        publish(report, opts.out_dir)
-    record_gate(candidate, "governance", report.status, opts.out_dir / JSON_NAME,
-                           opts.out_dir / HTML_NAME, report_metrics(report))
-    print(f"report: {opts.out_dir / HTML_NAME}\nverdict: {opts.out_dir / JSON_NAME}")
+        publish(report, opts)
+    record_gate(candidate, "governance", report.status, lake.join(opts.reports, JSON_NAME),
+                lake.join(opts.reports, HTML_NAME), report_metrics(report))
+    print(f"report: {lake.shown(lake.join(opts.reports, HTML_NAME))}\n"
+          f"verdict: {lake.shown(lake.join(opts.reports, JSON_NAME))}")
     return report.exit_code
 
 
@@ -314,17 +326,21 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def default_out_dir(lake_root: str, ds: str) -> Path:
-    return lake.local_path(model_gate_dir(lake_root, "governance", ds))
+def default_out_dir(lake_root: str, ds: str) -> str:
+    return model_gate_dir(lake_root, "governance", ds)
 
 
 def gate(args: argparse.Namespace) -> int:
     cfg = settings()
+    lake_dir = default_out_dir(args.lake_root, args.ds)
+    upload_to = "" if args.out_dir or lake.is_local(lake_dir) else lake_dir
+    out_dir = args.out_dir or (lakefs.local_staging(cfg.paths.scratch_dir) if upload_to else lake.local_path(lake_dir))
     opts = GateOptions(
         lake_root=args.lake_root,
         ds=args.ds,
         base_url=args.base_url or "",
-        out_dir=args.out_dir or default_out_dir(args.lake_root, args.ds),
+        out_dir=out_dir,
+        upload_to=upload_to,
         work_dir=args.work_dir or Path(cfg.governance.work_dir or Path(cfg.paths.scratch_dir) / "governance"),
         training_split=args.training_split,
         model=args.model,
