@@ -7,7 +7,7 @@ import sys
 
 from llmops import lake, lakefs
 from llmops.config import settings
-from llmops.pipelines import gate_report, model_gate_dir
+from llmops.pipelines import drift_report, gate_report, model_gate_dir
 from llmops.step_summary import summary_uri
 
 
@@ -111,12 +111,29 @@ def deploy_rows(lake_root: str, ds: str) -> list[tuple[str, str, str, str]]:
     return out
 
 
+def drift_rows(lake_root: str, ds: str, hour: str) -> list[tuple[str, str, str, str]]:
+    """The drift check (llmops_drift) of the window ending at ``ds`` ``hour``:00 UTC: its verdict and report."""
+    folder = drift_report(lake_root, ds, hour)
+    verdict = _load(lake.join(folder, "verdict.json"))
+    if not verdict:
+        return [("drift", "NONE", "no verdict: no champion yet, or the check failed (task log)", folder)]
+    moved = [d for d, hit in verdict["drifted"].items() if hit]
+    result = {"no_drift": "no drift (no test fired)", "drift": f"DRIFT in {', '.join(moved)}",
+              "insufficient_data": "too few prompts: no verdict"}[verdict["status"]]  # fmt: skip
+    status = {"no_drift": "OK", "drift": "DRIFT", "insufficient_data": "NODATA"}[verdict["status"]]
+    return [("drift", status, f"{verdict['window_rows']} requests to {hour}:00 UTC: {result}",
+             lake.join(folder, "drift_report.html"))]  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="llmops.summary")
     parser.add_argument("--ds", required=True)
     parser.add_argument("--lake-root", default=settings().paths.lake_root)
+    parser.add_argument("--drift-window", metavar="DS:HH", help="add the drift check of the window ending then")
     args = parser.parse_args(argv)
     table = rows(args.lake_root, args.ds)
+    if table and args.drift_window:
+        table += drift_rows(args.lake_root, *args.drift_window.split(":"))
     if not table:
         print(f"no reports for ds={args.ds} under {args.lake_root}")
         return 1

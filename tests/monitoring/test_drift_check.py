@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from llmops import summary
 from llmops.config import settings
 from llmops.monitoring import drift_check
 from llmops.monitoring.inference_log import InferenceLog
@@ -67,6 +68,11 @@ def test_the_champion_s_training_prompts_against_the_hour_s_traffic(registry, su
     assert verdict["status"] == "drift" and verdict["drifted"]["language"] and verdict["window_rows"] == 150
     assert verdict["model"] == f"{name}:v1" and (out / "drift_report.html").is_file()
     assert f'llmops_drift_detected{{model="{name}:v1"}} 1.0' in (tmp_path / "drift.prom").read_text()
+    ((stage, status, figure, report),) = summary.drift_rows(lake, "2026-12-05", "14")  # make demo's table row
+    assert (stage, status, report) == ("drift", "DRIFT", f"{lake}/reports/drift/ds=2026-12-05/hour=14/"
+                                       "drift_report.html")  # fmt: skip
+    assert figure.startswith(f"{verdict['window_rows']} requests to 14:00 UTC: DRIFT in ") and "language" in figure
+    assert summary.drift_rows(lake, "2026-12-05", "15")[0][1] == "NONE"  # no verdict is not a pass
     sampled = verdict["sampled"]
     if max_window_rows:
         assert sampled["window"] and sampled["window_rows_read"] == 100 and sampled["window_engine"] == "pyarrow"
