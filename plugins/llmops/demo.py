@@ -3,7 +3,8 @@
 Starts the live stack (:mod:`llmops.stack`) unless it is already up, switches the lifecycle DAGs on, triggers
 ``llmops_demo`` (sample data into the landing zone, then ``llmops_data``), and follows what the scheduler does
 on its own: ``llmops_train`` on the ``gold_sft`` Asset event, then ``llmops_deploy`` on ``model_passed_gates``
-when that DAG exists and the candidate passed. Progress goes to the terminal; at the end the stage table
+when that DAG exists and the candidate passed, and after a successful rollout one ``llmops_drift`` run over the
+traffic it produced. Progress goes to the terminal; at the end the stage table
 (:mod:`llmops.summary`) and the URL to open. The runs, their task logs and report links stay in the UI; the
 stack keeps running until ``make down``.
 """
@@ -11,6 +12,7 @@ stack keeps running until ``make down``.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import time
@@ -75,7 +77,8 @@ class Follower:
         raise StackError(f"{dag_id} did not finish within {timeout_s:.0f} s; see the UI at {self.stack.url}")
 
 
-def run_demo(stack: Stack, ds: str, records: int, timeout_s: float) -> bool:
+def run_demo(stack: Stack, ds: str, records: int, timeout_s: float) -> tuple[bool, str | None]:
+    """Whether the runs succeeded, and the drift check's window end when one ran."""
     follower = Follower(stack)
     present = follower.dag_ids()
     for dag_id in LIFECYCLE:
@@ -86,15 +89,27 @@ def run_demo(stack: Stack, ds: str, records: int, timeout_s: float) -> bool:
     demo = follower.follow("llmops_demo", lambda r: r["dag_run_id"] == started["dag_run_id"], timeout_s)
     data = follower.follow("llmops_data", lambda r: r["conf"].get("ds") == ds and r["run_after"] >= after, timeout_s)
     if demo["state"] != "success" or data["state"] != "success":
-        return False
+        return False, None
     # gate_gold emits gold_sft before the data run ends: the training run starts after the data run's start
     train = follower.follow("llmops_train", lambda r: r["run_type"] == "asset_triggered"
                             and r["run_after"] >= data["start_date"], timeout_s)
     decided = {t["task_id"]: t["state"] for t in follower.tasks("llmops_train", train["dag_run_id"])}
     if "llmops_deploy" in present and decided.get("decide") == "success":
-        follower.follow("llmops_deploy", lambda r: r["run_type"] == "asset_triggered"
-                        and r["run_after"] >= train["start_date"], timeout_s)
-    return True
+        deploy = follower.follow("llmops_deploy", lambda r: r["run_type"] == "asset_triggered"
+                                 and r["run_after"] >= train["start_date"], timeout_s)  # fmt: skip
+        if "llmops_drift" in present and deploy["state"] == "success":
+            return True, check_drift(follower, timeout_s)
+    return True, None
+
+
+def check_drift(follower: Follower, timeout_s: float) -> str:
+    """One llmops_drift run over the rollout's traffic (the gateway's inference log): its window ends at the next
+    full hour (UTC), so it holds this hour's requests so far. Returns the window's end as ``DS:HH``."""
+    end = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    follower.unpause("llmops_drift")  # a paused DAG's triggered run would wait for ever
+    started = follower.trigger("llmops_drift", {"ds": f"{end:%Y-%m-%d}", "hour": f"{end:%H}"})
+    follower.follow("llmops_drift", lambda r: r["dag_run_id"] == started["dag_run_id"], timeout_s)
+    return f"{end:%Y-%m-%d}:{end:%H}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,13 +127,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             stack.up()
             print(f"started the live stack at {stack.url}")
-        ok = run_demo(stack, args.ds, args.records, args.timeout_min * 60)
+        ok, drift_window = run_demo(stack, args.ds, args.records, args.timeout_min * 60)
     except (StackError, httpx.HTTPError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     from llmops.summary import main as summary  # noqa: PLC0415
 
-    summary(["--ds", args.ds])
+    summary(["--ds", args.ds, *(["--drift-window", drift_window] if drift_window else [])])
     users = stack.state_dir / "users.json"
     print(f"\nOpen {stack.url} (users and passwords: {users}); `make down` stops the stack.")
     return 0 if ok else 1
