@@ -37,29 +37,37 @@ example = Entity(
     description="One gold SFT example (example_id: sha256 of its source and source ids).",
 )
 
-llm_training_features = FeatureView(
-    name="llm_training_features",
-    entities=[example],
-    ttl=TTL,
-    schema=[
+
+def view(table: str, schema: list[Field], description: str) -> FeatureView:
+    """A view of one features table (its own name), keyed by example and served online."""
+    return FeatureView(
+        name=table,
+        entities=[example],
+        ttl=TTL,
+        schema=schema,
+        source=partitions(table),
+        online=True,
+        description=description,
+    )
+
+
+llm_training_features = view(
+    "llm_training_features",
+    [
         Field(name="example_id", dtype=String),
         Field(name="input_ids", dtype=Array(Int64)),
         Field(name="attention_mask", dtype=Array(Int64)),
         Field(name="seq_len", dtype=Int64),
         Field(name="split", dtype=String),
     ],
-    source=partitions("llm_training_features"),
-    online=True,
-    description="Chat-templated token ids of each example, truncated to max_seq_len.",
+    "Chat-templated token ids of each example, truncated to max_seq_len.",
 )
 
 # `split` is in the table too but served by llm_training_features only: two views of one service may
 # not both offer a feature of the same name.
-record_stats = FeatureView(
-    name="record_stats",
-    entities=[example],
-    ttl=TTL,
-    schema=[
+record_stats = view(
+    "record_stats",
+    [
         Field(name="example_id", dtype=String),
         Field(name="n_chars", dtype=Int64),
         Field(name="n_words", dtype=Int64),
@@ -68,9 +76,7 @@ record_stats = FeatureView(
         Field(name="has_context", dtype=Bool),
         Field(name="source", dtype=String),
     ],
-    source=partitions("record_stats"),
-    online=True,
-    description="Size statistics of each example (of its gold text, question and answer).",
+    "Size statistics of each example (of its gold text, question and answer).",
 )
 
 sft_training = FeatureService(
