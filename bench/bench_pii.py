@@ -42,30 +42,16 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from expectations.pii_scan import PRESIDIO_TYPES
 from llmops.masking.pii import TYPES, iban_valid, luhn_valid, mask_pii
 
 RESULTS = Path(__file__).with_name("results") / "pii.json"
 INDEPENDENT_RESULTS = RESULTS.with_name("pii_independent.json")
 CORPUS = Path(__file__).with_name("data") / "presidio_evaluator_sentences.jsonl.gz"
 # presidio-evaluator's entity type -> the contract's; its other types (names, addresses, dates...) are not
-# the masker's to find: a sentence holding only those is a negative
-CORPUS_TYPES = {
-    "EMAIL_ADDRESS": "EMAIL",
-    "PHONE_NUMBER": "PHONE",
-    "CREDIT_CARD": "CREDIT_CARD",
-    "US_SSN": "SSN",
-    "IBAN_CODE": "IBAN",
-    "IP_ADDRESS": "IP_ADDRESS",
-}
+# the masker's to find: a sentence holding only those is a negative. It names entities as Presidio does.
+CORPUS_TYPES = PRESIDIO_TYPES
 TARGETS = {"recall": 0.99, "false_positive_rate": 0.01, "speedup_vs_presidio": 20.0}
-PRESIDIO_TYPES = {
-    "EMAIL_ADDRESS": "EMAIL",
-    "PHONE_NUMBER": "PHONE",
-    "CREDIT_CARD": "CREDIT_CARD",
-    "US_SSN": "SSN",
-    "IBAN_CODE": "IBAN",
-    "IP_ADDRESS": "IP_ADDRESS",
-}
 SHARED_TYPES = tuple(PRESIDIO_TYPES.values())  # Presidio has no SECRET recognizer, and no PERSON without NER
 
 FIRST = ["Maria", "James", "Aisha", "Lukas", "Chloe", "Mateo", "Yuki", "Olivia", "Noah", "Sofia", "Ethan"]
