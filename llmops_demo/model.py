@@ -46,6 +46,23 @@ class RecordFactory(Protocol):
         ...
 
 
+class NumberedFactory:
+    """The start of every numbered source's builder: the catalogue, the day, its clock and ids
+    ``<id_prefix>-YYYYMMDD-0000001`` in the order they are asked for."""
+
+    id_prefix = ""
+
+    def __init__(self, rng: random.Random, day: dt.date, products: tuple, customers: tuple = ()):
+        self.rng, self.day, self.products, self.customers = rng, day, products, customers
+        self.clock = Clock(day)
+        self._prefix = f"{self.id_prefix}-{day:%Y%m%d}-"
+        self._seq = 0
+
+    def new_id(self) -> str:
+        self._seq += 1
+        return f"{self._prefix}{self._seq:07d}"
+
+
 def word_count(text: str) -> int:
     return len(_WORD.findall(text))
 

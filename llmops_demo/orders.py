@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import random
-
 from llmops.contracts.raw_landing import ORDERS_HEADER
-from llmops_demo.catalog import Customer, Product, order_id
+from llmops_demo.catalog import order_id
 from llmops_demo.grammar import pick
-from llmops_demo.model import Clock
+from llmops_demo.model import NumberedFactory
 
 HEADER_LINE = ",".join(ORDERS_HEADER).encode()
 _STATUSES = ("placed",) * 30 + ("shipped",) * 30 + ("delivered",) * 30 + ("returned",) * 5 + ("cancelled",) * 5
@@ -24,15 +21,11 @@ def csv_line(fields: list[str] | tuple[str, ...]) -> str:
     return ",".join(out) + "\r\n"
 
 
-class OrderFactory:
+class OrderFactory(NumberedFactory):
+    """Numbered as order ids elsewhere are (catalog.order_id): text may cite them."""
+
     source = "orders"
     id_field = "order_id"
-
-    def __init__(self, rng: random.Random, day: dt.date, products: tuple[Product, ...],
-                 customers: tuple[Customer, ...]):
-        self.rng, self.day, self.products, self.customers = rng, day, products, customers
-        self.clock = Clock(day)
-        self._seq = 0
 
     def new_id(self) -> str:
         self._seq += 1

@@ -8,7 +8,7 @@ import random
 
 from llmops_demo.catalog import Product, Slots
 from llmops_demo.grammar import pick, render_one, texts
-from llmops_demo.model import Built, Clock, PiiItem
+from llmops_demo.model import Built, NumberedFactory, PiiItem
 from llmops_demo.pii import FACTORIES
 
 P_FOREIGN, P_PII, P_INJECTION, P_EXTRA = 0.053, 0.053, 0.0105, 0.1
@@ -26,23 +26,17 @@ def _aspects(product: Product) -> tuple[str, ...]:
     return tuple(a for a in TXT["aspects"] if a not in skip)
 
 
-class ReviewFactory:
+class ReviewFactory(NumberedFactory):
     source = "reviews"
     id_field = "review_id"
+    id_prefix = "REV"
 
     def __init__(self, rng: random.Random, day: dt.date, products: tuple[Product, ...]):
-        self.rng, self.day, self.products = rng, day, products
-        self.clock = Clock(day)
-        self._prefix = f"REV-{day:%Y%m%d}-"
-        self._seq = 0
+        super().__init__(rng, day, products)
         combos = list(FACTORIES)
         rng.shuffle(combos)
         self._pii_combos = itertools.cycle(combos)
         self._aspects = {p.product_id: _aspects(p) for p in products}
-
-    def new_id(self) -> str:
-        self._seq += 1
-        return f"{self._prefix}{self._seq:07d}"
 
     def build(self, record_id: str, plain: bool = False) -> Built:
         rng = self.rng

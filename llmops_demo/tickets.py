@@ -8,7 +8,7 @@ import random
 
 from llmops_demo.catalog import Customer, Product, Slots
 from llmops_demo.grammar import Template, pick, render_one, texts
-from llmops_demo.model import Built, Clock, PiiItem, word_count
+from llmops_demo.model import Built, NumberedFactory, PiiItem, word_count
 from llmops_demo.pii import FACTORIES
 
 # The contract for message texts is 15..120 words; markup may turn up to three "and"s into "&amp;",
@@ -28,16 +28,14 @@ def to_html(paragraphs: list[str]) -> str:
     return body.replace("\n", "<br>")
 
 
-class TicketFactory:
+class TicketFactory(NumberedFactory):
     source = "tickets"
     id_field = "ticket_id"
+    id_prefix = "TCK"
 
     def __init__(self, rng: random.Random, day: dt.date, products: tuple[Product, ...],
                  customers: tuple[Customer, ...]):
-        self.rng, self.day, self.products, self.customers = rng, day, products, customers
-        self.clock = Clock(day)
-        self._prefix = f"TCK-{day:%Y%m%d}-"
-        self._seq = 0
+        super().__init__(rng, day, products, customers)
         combos = [*FACTORIES, *OWN_ITEMS]
         rng.shuffle(combos)
         self._pii_combos = itertools.cycle(combos)  # round robin: every type and format shows up early
@@ -46,10 +44,6 @@ class TicketFactory:
                                        if {"battery": battery, "wireless": wireless}.get(c.get("needs"), True))
             for battery in (False, True) for wireless in (False, True)
         }
-
-    def new_id(self) -> str:
-        self._seq += 1
-        return f"{self._prefix}{self._seq:07d}"
 
     def build(self, record_id: str, plain: bool = False) -> Built:
         rng = self.rng
