@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ import torch
 from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM
 
+from llmops.monitoring.inference_log import read_window
 from llmops.serving import gateway
 from llmops.serving.backends.base import BackendError, FileTrafficStore, ServingBackend, read_gateway_metrics
 from llmops.serving.backends.local import LocalBackend
@@ -145,8 +147,9 @@ def _adapter(base: Path, out: Path, seed: int) -> Path:
 def test_local_backend_serves_versions_for_real_behind_the_gateway(tiny_model, tmp_path, monkeypatch):  # noqa: F811
     monkeypatch.setenv("LLMOPS_GATEWAY_ADMIN_TOKEN", "local-backend-test-token")
     adapters = {v: _adapter(tiny_model, tmp_path / v, seed) for v, seed in ((V6, 1), (V7, 2))}
+    lake = f"file://{tmp_path}/lake"
     with LocalBackend(tiny_model, tmp_path / "work", stable_name="support-assistant", startup_timeout_s=90,
-                      **LIMITS) as backend:  # fmt: skip
+                      inference_log=lake, **LIMITS) as backend:  # fmt: skip
         for version, adapter in adapters.items():
             backend.load_version(version, str(adapter))
         with pytest.raises(BackendError, match="existing name"):
@@ -178,3 +181,6 @@ def test_local_backend_serves_versions_for_real_behind_the_gateway(tiny_model, t
         assert answer.status_code == 200 and answer.headers["X-Llmops-Version"] == V7
         gateway_port, v7_pgid = int(backend.gateway_url.rsplit(":", 1)[1]), backend._versions[V7][0].pgid
     assert port_is_free(gateway_port) and not group_alive(v7_pgid)  # leaving the block stopped everything
+    # the front gateway logged every request (llmops_drift's input); its clean stop wrote the open batch
+    logged = read_window(lake, dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    assert sorted(logged["version"].to_pylist()) == sorted([*versions, V7])

@@ -125,7 +125,8 @@ def build_backend(cfg: Settings, base: Path):
                             gateway_port=d.gateway_port, admin_token_env=d.admin_token_env,
                             max_tokens=s.max_tokens, max_prompt_chars=s.max_prompt_chars,
                             request_timeout_s=s.request_timeout_s, max_in_flight=s.max_in_flight,
-                            max_queued=s.max_queued, startup_timeout_s=s.startup_timeout_s)  # fmt: skip
+                            max_queued=s.max_queued, startup_timeout_s=s.startup_timeout_s,
+                            inference_log=cfg.paths.lake_root)  # fmt: skip
     from llmops.serving.backends.base import AdminTrafficStore, FileTrafficStore  # noqa: PLC0415
     from llmops.serving.backends.vllm import VLLMBackend  # noqa: PLC0415
 

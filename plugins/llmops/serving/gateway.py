@@ -560,6 +560,7 @@ def gateway_args(
     max_queued: int | None = None,
     traffic_file: str | None = None,
     admin_token_env: str | None = None,
+    inference_log: str | None = None,
 ) -> list[str]:
     """The gateway's command-line flags (after ``python -m llmops.serving.gateway``); the optional ones only
     when given, so the gateway's defaults apply otherwise."""
@@ -569,7 +570,7 @@ def gateway_args(
         "--max-prompt-chars", str(max_prompt_chars), "--request-timeout-s", str(request_timeout_s),
     ]  # fmt: skip
     optional = {"--max-in-flight": max_in_flight, "--max-queued": max_queued, "--traffic-file": traffic_file,
-                "--admin-token-env": admin_token_env}  # fmt: skip
+                "--admin-token-env": admin_token_env, "--inference-log": inference_log}  # fmt: skip
     return args + [str(v) for flag, value in optional.items() if value is not None for v in (flag, value)]
 
 

@@ -49,6 +49,7 @@ class LocalBackend(ServingBackend):
         max_in_flight: int = 4,
         max_queued: int = 16,
         startup_timeout_s: float = 120.0,
+        inference_log: str | None = None,
     ):
         port = gateway_port or free_port()
         self._token = os.environ.get(admin_token_env) or secrets.token_urlsafe(32)
@@ -59,6 +60,7 @@ class LocalBackend(ServingBackend):
                         "request_timeout_s": request_timeout_s}  # fmt: skip
         self._queue = {"max_in_flight": max_in_flight, "max_queued": max_queued}
         self._startup_timeout_s = startup_timeout_s
+        self._inference_log = inference_log  # the lake the front gateway logs every request to (llmops_drift's input)
         self._versions: dict[str, tuple[Endpoint, contextlib.ExitStack]] = {}
         self._gateway: subprocess.Popen | None = None
 
@@ -108,7 +110,8 @@ class LocalBackend(ServingBackend):
     def _start_gateway(self, first: Target) -> None:
         argv = [sys.executable, "-m", "llmops.serving.gateway", "--exit-with-parent", *gateway_args(
             first.backend, model=self.stable_name, backend_model=first.model, host=HOST, port=self._port,
-            admin_token_env=self._token_env, **self._limits, **self._queue)]  # fmt: skip
+            admin_token_env=self._token_env, inference_log=self._inference_log, **self._limits,
+            **self._queue)]  # fmt: skip
         log_path = self.work_dir / "logs" / "front-gateway.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("ab") as log_file:
