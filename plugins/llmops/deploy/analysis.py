@@ -1,28 +1,39 @@
 """Sequential canary analysis: canary against stable on the same windows, valid at every look.
 
-Each metric is a proportion per variant (error rate: 5xx answers, the gateway's 504 timeouts included;
-latency: the share of requests slower than the stable's p95 bucket bound in the first window), so one test
-serves both. Each variant's proportion gets an always-valid confidence sequence from Robbins' two-sided
-normal-mixture boundary for a 1/2-sub-Gaussian sum (Howard et al. 2021, "Time-uniform, nonparametric,
-nonasymptotic confidence sequences", eq. 3.7): by Ville's inequality it holds at every look at once, so
-looking after each window and stopping at the first bad one keeps the error rate at ``alpha``. The
-difference's interval is the two sequences' Minkowski difference, each at ``alpha / 2``.
+Three metrics are proportions per variant, so one test serves them: error rate (5xx answers, the gateway's 504
+timeouts included), latency and TTFT exceedance (the share of requests slower than the stable's p95 bucket bound
+of end-to-end latency, resp. time to first token). Each variant's proportion gets a confidence sequence from
+Robbins' two-sided normal-mixture boundary (Howard et al. 2021, "Time-uniform, nonparametric, nonasymptotic
+confidence sequences", eq. 3.7); the difference's interval is the two sequences' Minkowski difference, each at
+``alpha / 2``. The fourth, answer quality, is paired: mirrored held-out prompts answered by both versions and
+scored with the evaluation gate's scorer (:mod:`llmops.deploy.quality`); the same boundary runs on the per-prompt
+score differences directly.
 
-Decision per metric: rollback when the interval's lower end exceeds the threshold (the canary is worse with
-confidence), otherwise pass; fewer than ``min_requests`` canary or stable requests is *insufficient*, never
-a pass.
+The boundary's variance is the running sample variance with one pseudo-observation at the largest variance the
+observation can have (1/4 for a proportion, 1 for a score difference in [-1, 1]), which makes it the asymptotic
+confidence sequence of Waudby-Smith et al. 2024 ("Time-uniform central limit theory and asymptotic confidence
+sequences", Thm 2.5) with a conservative start: the sub-Gaussian bound (1/4 whatever the rate) could not see
+two extra points of errors before ~10,000 requests. Either way it holds at every look at once, so looking after
+each window and stopping at the first bad one keeps the false-rollback rate near ``alpha``; bench/bench_canary.py
+measures it.
+
+Decision per metric: rollback when the interval lies wholly on the bad side of the threshold (the canary is worse
+with confidence), otherwise pass; fewer than ``min_requests`` canary or stable observations is *insufficient*,
+never a pass.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, astuple, dataclass
 from enum import StrEnum
 
 from llmops.config import DeployAnalysisSettings
 from llmops.serving.backends.base import VariantMetrics
 
-_SUB_GAUSSIAN_VARIANCE = 0.25  # a [0, 1] observation is 1/2-sub-Gaussian
+PROPORTION_MAX_VARIANCE = 0.25  # of a [0, 1] observation
+DIFFERENCE_MAX_VARIANCE = 1.0  # of a [-1, 1] observation (a score difference)
 
 
 class Decision(StrEnum):
@@ -33,37 +44,54 @@ class Decision(StrEnum):
 
 @dataclass(frozen=True)
 class Counts:
-    """A variant's outcomes over a window (or summed over windows): requests, errors, and requests slower
-    than the latency bound."""
+    """A variant's outcomes over a window (or summed over windows): requests, errors, requests slower than the
+    latency bound, and, of the streamed requests (``ttft_requests``), those whose first token came later than
+    the TTFT bound."""
 
     requests: int
     errors: int
     slow: int
+    ttft_requests: int = 0
+    ttft_slow: int = 0
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(self.requests + other.requests, self.errors + other.errors, self.slow + other.slow)
+        return Counts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
-def mixture_radius(n: int, alpha: float, rho: float) -> float:
-    """Half-width of the always-valid confidence sequence for the mean of ``n`` [0, 1] observations."""
+def mixture_radius(n: int, alpha: float, rho: float, variance: float = PROPORTION_MAX_VARIANCE) -> float:
+    """Half-width of the always-valid confidence sequence for the mean of ``n`` observations of ``variance``."""
     if n <= 0:
         return math.inf
-    v = _SUB_GAUSSIAN_VARIANCE * n
+    v = variance * n
     return math.sqrt(2 * (v + rho) * math.log(math.sqrt((v + rho) / rho) / alpha)) / n
 
 
-def mixture_rho(tuned_at: int, alpha: float) -> float:
+def mixture_rho(tuned_at: int, alpha: float, variance: float = PROPORTION_MAX_VARIANCE) -> float:
     """The mixture's precision that makes the boundary tightest near ``tuned_at`` observations
     (Howard et al. 2021, eq. 3.12's approximation)."""
     log_term = 2 * math.log(1 / alpha)
-    return _SUB_GAUSSIAN_VARIANCE * tuned_at / (log_term + math.log(1 + log_term))
+    return variance * tuned_at / (log_term + math.log(1 + log_term))
 
 
-def proportion_interval(successes: int, n: int, alpha: float, rho: float) -> tuple[float, float]:
+def running_variance(sum_x: float, sum_x2: float, n: int, max_variance: float) -> float:
+    """Sample variance with one pseudo-observation at ``max_variance``: a few identical outcomes (no error yet,
+    identical answers) never claim certainty, and the estimate tends to the true variance as ``n`` grows."""
+    squares = max(0.0, sum_x2 - sum_x * sum_x / n) if n else 0.0
+    return (squares + max_variance) / (n + 1)
+
+
+def mean_interval(sum_x: float, sum_x2: float, n: int, alpha: float, tuned_at: int, max_variance: float,
+                  bounds: tuple[float, float]) -> tuple[float, float]:  # fmt: skip
+    """The always-valid interval on the mean of ``n`` observations (given by their sum and sum of squares)."""
     if n <= 0:
-        return 0.0, 1.0
-    p, r = successes / n, mixture_radius(n, alpha, rho)
-    return max(0.0, p - r), min(1.0, p + r)
+        return bounds
+    variance = running_variance(sum_x, sum_x2, n, max_variance)
+    radius = mixture_radius(n, alpha, mixture_rho(tuned_at, alpha, variance), variance)
+    return max(bounds[0], sum_x / n - radius), min(bounds[1], sum_x / n + radius)
+
+
+def proportion_interval(successes: int, n: int, alpha: float, tuned_at: int) -> tuple[float, float]:
+    return mean_interval(successes, successes, n, alpha, tuned_at, PROPORTION_MAX_VARIANCE, (0.0, 1.0))
 
 
 @dataclass(frozen=True)
@@ -71,42 +99,68 @@ class MetricResult:
     metric: str
     stable: float
     canary: float
-    difference: float
+    difference: float  # canary - stable
     low: float  # the always-valid interval on canary - stable
     high: float
-    threshold: float
+    threshold: float  # signed, on canary - stable: above it is worse (below it where higher_is_better)
     decision: Decision
     stable_requests: int
     canary_requests: int
+    higher_is_better: bool = False
+
+
+def _decide(low: float, high: float, threshold: float, higher_is_better: bool, observed: int,
+            min_requests: int) -> Decision:  # fmt: skip
+    worse = high < threshold if higher_is_better else low > threshold
+    if worse:  # clear evidence: decided even on few requests, as the interval is valid at every n
+        return Decision.ROLLBACK
+    return Decision.INSUFFICIENT if observed < min_requests else Decision.CONTINUE
 
 
 def compare(metric: str, stable: tuple[int, int], canary: tuple[int, int], *, threshold: float, alpha: float,
             tuned_at: int, min_requests: int) -> MetricResult:  # fmt: skip
-    """Canary minus stable for one proportion, each given as (events, requests)."""
-    rho = mixture_rho(tuned_at, alpha)
+    """Canary minus stable for one proportion (higher is worse), each given as (events, requests)."""
     (s_k, s_n), (c_k, c_n) = stable, canary
-    s_low, s_high = proportion_interval(s_k, s_n, alpha / 2, rho)
-    c_low, c_high = proportion_interval(c_k, c_n, alpha / 2, rho)
+    s_low, s_high = proportion_interval(s_k, s_n, alpha / 2, tuned_at)
+    c_low, c_high = proportion_interval(c_k, c_n, alpha / 2, tuned_at)
     s_rate, c_rate = (s_k / s_n if s_n else math.nan), (c_k / c_n if c_n else math.nan)
     low, high = c_low - s_high, c_high - s_low
-    if low > threshold:  # clear evidence: decided even on few requests, as the interval is valid at every n
-        decision = Decision.ROLLBACK
-    elif min(s_n, c_n) < min_requests:
-        decision = Decision.INSUFFICIENT
-    else:
-        decision = Decision.CONTINUE
+    decision = _decide(low, high, threshold, False, min(s_n, c_n), min_requests)
     return MetricResult(metric, s_rate, c_rate, c_rate - s_rate, low, high, threshold, decision, s_n, c_n)
 
 
-def analyse(stable: Counts, canary: Counts, cfg: DeployAnalysisSettings) -> list[MetricResult]:
-    """Both metrics over the windows seen so far (the counts summed since the rollout began)."""
+def compare_paired(metric: str, pairs: Sequence[tuple[float, float]], *, max_drop: float, alpha: float,
+                   tuned_at: int, min_pairs: int) -> MetricResult:  # fmt: skip
+    """Mean per-prompt score of canary minus stable (higher is better) from (stable, canary) score pairs in [0, 1];
+    rollback when the interval lies wholly below ``-max_drop``."""
+    n = len(pairs)
+    diffs = [c - s for s, c in pairs]
+    low, high = mean_interval(sum(diffs), sum(d * d for d in diffs), n, alpha, tuned_at, DIFFERENCE_MAX_VARIANCE,
+                              (-1.0, 1.0))  # fmt: skip
+    s_mean = sum(s for s, _ in pairs) / n if n else math.nan
+    c_mean = sum(c for _, c in pairs) / n if n else math.nan
+    decision = _decide(low, high, -max_drop, True, n, min_pairs)
+    return MetricResult(metric, s_mean, c_mean, c_mean - s_mean, low, high, -max_drop, decision, n, n, True)
+
+
+def analyse(stable: Counts, canary: Counts, cfg: DeployAnalysisSettings,
+            quality: Sequence[tuple[float, float]] | None = None) -> list[MetricResult]:  # fmt: skip
+    """Every metric over the windows seen so far (the counts summed since the rollout began); the quality row
+    only when mirrored prompts were scored (``quality``: (stable, canary) score per prompt)."""
     common = {"alpha": cfg.alpha, "tuned_at": cfg.tuned_at_requests, "min_requests": cfg.min_requests}
-    return [
+    results = [
         compare("error_rate", (stable.errors, stable.requests), (canary.errors, canary.requests),
                 threshold=cfg.error_rate_threshold, **common),
         compare("p95_latency_exceedance", (stable.slow, stable.requests), (canary.slow, canary.requests),
                 threshold=cfg.latency_exceedance_threshold, **common),
+        compare("p95_ttft_exceedance", (stable.ttft_slow, stable.ttft_requests),
+                (canary.ttft_slow, canary.ttft_requests), threshold=cfg.ttft_exceedance_threshold, **common),
     ]  # fmt: skip
+    if quality is not None:
+        results.append(compare_paired(f"quality_{cfg.quality_metric}", quality, max_drop=cfg.quality_max_drop,
+                                      alpha=cfg.alpha, tuned_at=cfg.quality_tuned_at_prompts,
+                                      min_pairs=cfg.quality_min_prompts))  # fmt: skip
+    return results
 
 
 def overall(results: list[MetricResult]) -> Decision:
@@ -122,14 +176,14 @@ def rollback_reason(results: list[MetricResult]) -> str:
     """The failing metrics with their values, for tags, logs and the report."""
     return "; ".join(
         f"{r.metric}: canary {r.canary:.4f} vs stable {r.stable:.4f}, difference {r.difference:+.4f} "
-        f"interval [{r.low:+.4f}, {r.high:+.4f}] > threshold {r.threshold}"
+        f"interval [{r.low:+.4f}, {r.high:+.4f}] {'<' if r.higher_is_better else '>'} threshold {r.threshold:g}"
         for r in results if r.decision is Decision.ROLLBACK
     )  # fmt: skip
 
 
 def format_table(results: list[MetricResult]) -> str:
     """The aligned analysis table for the task log (Flagger #1810)."""
-    header = ("metric", "stable", "canary", "difference [interval]", "threshold", "decision", "requests s/c")
+    header = ("metric", "stable", "canary", "difference [interval]", "threshold", "decision", "seen s/c")
     rows = [header] + [
         (r.metric, f"{r.stable:.4f}", f"{r.canary:.4f}", f"{r.difference:+.4f} [{r.low:+.4f}, {r.high:+.4f}]",
          f"{r.threshold:g}", str(r.decision), f"{r.stable_requests}/{r.canary_requests}")
@@ -146,32 +200,35 @@ def as_dicts(results: list[MetricResult]) -> list[dict]:
 # -- from the gateway's cumulative series to window counts ------------------------------------------------------
 
 
-def p95_bound(metrics: VariantMetrics) -> float:
-    """The smallest latency bucket bound under which at least 95 % of the variant's requests fall."""
-    total = metrics.latency_buckets[-1][1] if metrics.latency_buckets else 0.0
-    for bound, cumulative in metrics.latency_buckets:
+def p95_bound(buckets: list[tuple[float, float]]) -> float:
+    """The smallest bucket bound under which at least 95 % of a histogram's observations fall."""
+    total = buckets[-1][1] if buckets else 0.0
+    for bound, cumulative in buckets:
         if total and cumulative >= 0.95 * total:
             return bound
     return math.inf
 
 
-def _slower_than(metrics: VariantMetrics, bound: float) -> float:
-    total = metrics.latency_buckets[-1][1] if metrics.latency_buckets else 0.0
-    under = next((c for b, c in metrics.latency_buckets if b >= bound), total)
+def _above(buckets: list[tuple[float, float]], bound: float) -> float:
+    total = buckets[-1][1] if buckets else 0.0
+    under = next((c for b, c in buckets if b >= bound), total)
     return total - under
 
 
-def window_counts(before: VariantMetrics | None, after: VariantMetrics | None, latency_bound: float) -> Counts:
+def window_counts(before: VariantMetrics | None, after: VariantMetrics | None, latency_bound: float,
+                  ttft_bound: float = math.inf) -> Counts:  # fmt: skip
     """A variant's counts between two reads of the gateway's cumulative series."""
     if after is None:
         return Counts(0, 0, 0)
 
-    def totals(m: VariantMetrics | None) -> tuple[float, float, float]:
+    def totals(m: VariantMetrics | None) -> tuple[float, ...]:
         if m is None:
-            return 0.0, 0.0, 0.0
-        return sum(m.requests.values()), m.requests.get("5xx", 0.0), _slower_than(m, latency_bound)
+            return 0.0, 0.0, 0.0, 0.0, 0.0
+        ttft_total = m.ttft_buckets[-1][1] if m.ttft_buckets else 0.0
+        return (sum(m.requests.values()), m.requests.get("5xx", 0.0), _above(m.latency_buckets, latency_bound),
+                ttft_total, _above(m.ttft_buckets, ttft_bound))  # fmt: skip
 
     a, b = totals(after), totals(before)
     if a[0] < b[0]:  # the gateway restarted: its counters began again
-        b = (0.0, 0.0, 0.0)
+        b = (0.0,) * len(b)
     return Counts(*(int(round(x - y)) for x, y in zip(a, b, strict=True)))

@@ -19,8 +19,9 @@ from pathlib import Path
 import httpx
 
 from llmops.config import DeploySettings
-from llmops.deploy import analysis, state
+from llmops.deploy import analysis, quality, state
 from llmops.deploy.analysis import Counts, Decision
+from llmops.deploy.quality import MirrorItem
 from llmops.deploy.report import write_report
 from llmops.serving.backends.base import ServingBackend
 
@@ -29,7 +30,8 @@ log = logging.getLogger(__name__)
 
 class LoadGenerator:
     """Replays held-out prompts through the stable name at ``rps`` (Flagger's load tester), each request as a
-    new caller so the sticky split spreads them by weight. Counts what it sent and what failed."""
+    new caller so the sticky split spreads them by weight, streamed so the gateway sees its time to first token.
+    Counts what it sent and what failed."""
 
     def __init__(self, gateway_url: str, model: str, prompts: Sequence[str], rps: float, max_tokens: int):
         self.gateway_url, self.model, self.prompts = gateway_url, model, list(prompts) or ["Hello"]
@@ -54,10 +56,11 @@ class LoadGenerator:
                 started = time.monotonic()
                 if self._stop.is_set():
                     return
-                body = {"model": self.model, "prompt": prompt, "max_tokens": self.max_tokens,
+                body = {"model": self.model, "prompt": prompt, "max_tokens": self.max_tokens, "stream": True,
                         "user": f"loadgen-{uuid.uuid4().hex}"}  # fmt: skip
                 try:
-                    failed = client.post("/v1/completions", json=body).status_code >= 500
+                    with client.stream("POST", "/v1/completions", json=body) as answer:
+                        failed = answer.status_code >= 500 or any('"error"' in line for line in answer.iter_lines())
                 except httpx.HTTPError:
                     failed = True
                 self.sent, self.failed = self.sent + 1, self.failed + failed
@@ -76,25 +79,45 @@ def _set_weight(backend: ServingBackend, st: state.RolloutState, weight: float) 
     st.weights.append((time.time(), weight))
 
 
-def _analyse_step(backend: ServingBackend, st: state.RolloutState, cfg: DeploySettings,
-                  prompts: Sequence[str]) -> state.Look:  # fmt: skip
-    """Wait the window, then read and analyse; if the window is short of requests, replay prompts until it
-    is not or the step's deadline passes (then the look stays "insufficient data")."""
+def _mirror_step(backend: ServingBackend, st: state.RolloutState, cfg: DeploySettings,
+                 references: Sequence[MirrorItem] | None) -> list[tuple[float, float]] | None:  # fmt: skip
+    """This step's mirrored prompts, scored on both versions (None: quality is not tested in this rollout)."""
+    count = cfg.analysis.quality_prompts_per_step
+    if not references or not count:
+        return None
+    used = sum(len(look.quality) for look in st.looks)
+    items = quality.next_items(references, f"{st.stable}/{st.canary}", used, count)
+    if len(items) < count:
+        log.warning("step %d: only %d held-out prompts left to mirror (of %d wanted)", st.step_index, len(items),
+                    count)  # fmt: skip
+    return quality.mirror(backend, st.stable, st.canary, items, metric=cfg.analysis.quality_metric,
+                          max_tokens=cfg.analysis.quality_max_tokens, pool_url=cfg.vllm_url)  # fmt: skip
+
+
+def _analyse_step(backend: ServingBackend, st: state.RolloutState, cfg: DeploySettings, prompts: Sequence[str],
+                  references: Sequence[MirrorItem] | None = None) -> state.Look:  # fmt: skip
+    """Mirror this step's held-out prompts and wait out the window, then read and analyse; if the window is
+    short of requests, replay prompts until it is not or the step's deadline passes (then the look stays
+    "insufficient data")."""
     weight = st.steps[st.step_index] / 100
     before = backend.read_metrics()
     started = time.monotonic()
-    time.sleep(cfg.window_s)
+    pairs = _mirror_step(backend, st, cfg, references)
+    earlier = [pair for look in st.looks for pair in look.quality]
+    time.sleep(max(0.0, cfg.window_s - (time.monotonic() - started)))
     generator = None
     try:
         while True:
             after = backend.read_metrics()
             stable_after = after.get(("stable", st.stable))
-            bound = analysis.p95_bound(stable_after) if stable_after else float("inf")
-            window_s = analysis.window_counts(before.get(("stable", st.stable)), stable_after, bound)
+            bounds = ((analysis.p95_bound(stable_after.latency_buckets), analysis.p95_bound(stable_after.ttft_buckets))
+                      if stable_after else (float("inf"), float("inf")))  # fmt: skip
+            window_s = analysis.window_counts(before.get(("stable", st.stable)), stable_after, *bounds)
             window_c = analysis.window_counts(before.get(("canary", st.canary)), after.get(("canary", st.canary)),
-                                              bound)  # fmt: skip
+                                              *bounds)  # fmt: skip
             total_s, total_c = _totals(st.looks)
-            results = analysis.analyse(total_s + window_s, total_c + window_c, cfg.analysis)
+            results = analysis.analyse(total_s + window_s, total_c + window_c, cfg.analysis,
+                                       None if pairs is None else earlier + pairs)  # fmt: skip
             decision = analysis.overall(results)
             if decision is Decision.CONTINUE and min(window_s.requests, window_c.requests) < cfg.analysis.min_requests:
                 decision = Decision.INSUFFICIENT  # every window needs its own traffic, not only the running totals
@@ -113,7 +136,7 @@ def _analyse_step(backend: ServingBackend, st: state.RolloutState, cfg: DeploySe
              analysis.format_table(results))  # fmt: skip
     return state.Look(step=st.step_index, canary_weight=weight, stable=asdict(window_s), canary=asdict(window_c),
                       results=analysis.as_dicts(results), decision=str(decision),
-                      loadgen_requests=generator.sent if generator else 0)  # fmt: skip
+                      loadgen_requests=generator.sent if generator else 0, quality=pairs or [])  # fmt: skip
 
 
 def finish(backend: ServingBackend, st: state.RolloutState, path: Path, status: str, reason: str,
@@ -131,9 +154,12 @@ def finish(backend: ServingBackend, st: state.RolloutState, path: Path, status: 
 
 
 def run_rollout(backend: ServingBackend, stable: str, canary: str, cfg: DeploySettings, state_dir: Path,
-                prompts: Sequence[str]) -> state.RolloutState:  # fmt: skip
+                prompts: Sequence[str], *, references: Sequence[MirrorItem] | None = None,
+                ) -> state.RolloutState:  # fmt: skip
     """Roll ``canary`` out over ``stable`` (both loaded in ``backend``), resuming any recorded rollout of the
-    pair. Returns the final state; an ended rollout is only re-enforced (traffic at its winner)."""
+    pair. ``references`` (held-out prompts with answers, :func:`llmops.deploy.quality.held_out_items`) turn on
+    the answer-quality test on mirrored prompts. Returns the final state; an ended rollout is only re-enforced
+    (traffic at its winner)."""
     path = state.state_path(state_dir, stable, canary)
     st = state.load(path) or state.RolloutState(stable=stable, canary=canary, steps=list(cfg.steps))
     if st.status != state.RUNNING:
@@ -146,7 +172,7 @@ def run_rollout(backend: ServingBackend, stable: str, canary: str, cfg: DeploySe
                 return st
             _set_weight(backend, st, st.steps[st.step_index] / 100)
             state.save(path, st)
-            look = _analyse_step(backend, st, cfg, prompts)
+            look = _analyse_step(backend, st, cfg, prompts, references)
             st.looks.append(look)
             if look.decision == Decision.ROLLBACK:
                 results = [analysis.MetricResult(**{**r, "decision": Decision(r["decision"])}) for r in look.results]

@@ -19,11 +19,12 @@ class Look(BaseModel):
 
     step: int
     canary_weight: float
-    stable: dict[str, int]  # Counts as a dict: requests, errors, slow
+    stable: dict[str, int]  # Counts as a dict: requests, errors, slow, ttft_requests, ttft_slow
     canary: dict[str, int]
     results: list[dict]
     decision: str
     loadgen_requests: int = 0
+    quality: list[tuple[float, float]] = []  # (stable, canary) score per mirrored prompt (llmops.deploy.quality)
     at: float = Field(default_factory=time.time)
 
 
