@@ -25,8 +25,8 @@ from llmops.governance.results import CategoryResult, OwaspResult
 from llmops.pipelines import governance_steps, model_gate_dir
 from llmops.steps import run_local
 from llmops.training import registry, tracking
+from tests.governance.test_runner import capped, safe, serve
 from tests.training.conftest import DS
-from tests.unit.test_governance_runner import capped, safe, serve
 
 
 def set_alias(alias: str, version: int | None) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from llmops.governance.target import ClientChatTarget
 from llmops.serving.client import OpenAIClient, ServingError
-from tests.unit.test_governance_runner import SAFE_ANSWER, capped, safe, serve
+from tests.governance.test_runner import SAFE_ANSWER, capped, safe, serve
 
 HELLO = [{"role": "user", "content": "Hello"}]
 

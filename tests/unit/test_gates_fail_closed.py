@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.unit.test_governance_leakage import DS, write_gold
+from tests.governance.test_leakage import DS, write_gold
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import pytest
 
 from llmops.governance.gate import main
 from llmops.governance.report import HTML_NAME, JSON_NAME
-from tests.unit.test_governance_leakage import CLEAN, DS, PLANTED, write_gold
-from tests.unit.test_governance_runner import CARD, capped, safe, serve, vulnerable
+from tests.governance.test_leakage import CLEAN, DS, PLANTED, write_gold
+from tests.governance.test_runner import CARD, capped, safe, serve, vulnerable
 
 
 @pytest.fixture(scope="module")
