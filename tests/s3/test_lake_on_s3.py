@@ -177,3 +177,20 @@ def test_drift_metrics_need_a_local_file_named_when_the_lake_is_remote(s3_lake, 
     monkeypatch.setenv("LLMOPS__MONITORING__DRIFT_METRICS_FILE", "/var/lib/node-exporter/llmops_drift.prom")
     settings.cache_clear()
     assert str(metrics_file(s3_lake)) == "/var/lib/node-exporter/llmops_drift.prom"
+
+
+def test_governance_data_scan_reads_gold_from_s3_and_uploads_its_report(s3_lake, tmp_path, monkeypatch):
+    """The daily gold scan as its DAG runs it (``--out-dir`` a lake URI): gold read from and report written to S3."""
+    from llmops.governance.gate import main as governance_gate
+
+    monkeypatch.setenv("LLMOPS__PATHS__SCRATCH_DIR", str(tmp_path / "scratch"))
+    settings.cache_clear()
+    leaky = _gold(["a", "b"], ["train", "test"], answer="Write to jane.doe@example.com or call +1 415 555 0134.")
+    publish_partition(_stage(tmp_path, "v1", leaky), lake.partition_uri(s3_lake, "gold", "sft", DS))
+    out = lake.join(s3_lake, "reports", "governance_scan", f"ds={DS}", "gold")
+    code = governance_gate(["--lake-root", s3_lake, "--ds", DS, "--data-only", "--out-dir", out,
+                            "--work-dir", str(tmp_path / "work")])  # fmt: skip
+    report = lakefs.read_json(lake.join(out, "governance_report.json"))
+    assert code == 1 and report["status"] == "failed"
+    assert lakefs.is_file(lake.join(out, "governance_report.html"))
+    assert report["leakage"][0]["findings"], "the planted e-mail and phone in gold were not reported"

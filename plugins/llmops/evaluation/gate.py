@@ -232,7 +232,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--champion-base", help="the champion's base model directory; omit to compare the candidate "
                    "with its own base model")
     p.add_argument("--champion-adapter", help="the champion's PEFT adapter directory")
-    p.add_argument("--out-dir", type=lake.local_path, help="where the verdict and report go (default: the lake's "
+    p.add_argument("--out-dir", help="folder or lake URI the verdict and report go to (default: the lake's "
                    "reports layer)")
     p.add_argument("--limit", type=int, default=ev.limit, help="evaluate the first N test items only")
     p.add_argument("--thresholds", help="JSON (or a JSON file): {metric: {max_regression, floor}}; default: "
@@ -320,7 +320,7 @@ def judge(args: argparse.Namespace, candidate: ModelRef, champion: ModelRef | No
 
 
 def gate(args: argparse.Namespace) -> int:
-    target = str(args.out_dir) if args.out_dir else default_out_dir(args.lake_root, args.ds)
+    target = args.out_dir or default_out_dir(args.lake_root, args.ds)
     if not args.version:
         champion = ModelRef(args.champion_base, args.champion_adapter) if args.champion_base else None
         verdict = judge(args, ModelRef(args.candidate_base, args.candidate_adapter), champion, target)

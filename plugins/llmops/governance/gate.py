@@ -302,7 +302,7 @@ def parser() -> argparse.ArgumentParser:
     what.add_argument("--data-only", action="store_true", help="scan the date's gold partition alone, no model")
     p.add_argument("--skip-missing", action="store_true",
                    help="with --version: exit 0 with a log line when no version has it (no champion yet)")
-    p.add_argument("--out-dir", type=lake.local_path, help="where the reports go (default: the lake's reports layer)")
+    p.add_argument("--out-dir", help="folder or lake URI the reports go to (default: the lake's reports layer)")
     p.add_argument("--training-split", help="training examples as given to the trainer (Parquet or JSONL)")
     p.add_argument("--model", help="model name sent in requests with --base-url (omitted when not given)")
     p.add_argument("--suite", type=Path, default=Path(gov.suite) if gov.suite else DEFAULT_SUITE,
@@ -332,9 +332,9 @@ def default_out_dir(lake_root: str, ds: str) -> str:
 
 def gate(args: argparse.Namespace) -> int:
     cfg = settings()
-    lake_dir = default_out_dir(args.lake_root, args.ds)
-    upload_to = "" if args.out_dir or lake.is_local(lake_dir) else lake_dir
-    out_dir = args.out_dir or (lakefs.local_staging(cfg.paths.scratch_dir) if upload_to else lake.local_path(lake_dir))
+    lake_dir = args.out_dir or default_out_dir(args.lake_root, args.ds)
+    upload_to = "" if lake.is_local(lake_dir) else lake_dir
+    out_dir = lakefs.local_staging(cfg.paths.scratch_dir) if upload_to else lake.local_path(lake_dir)
     opts = GateOptions(
         lake_root=args.lake_root,
         ds=args.ds,
