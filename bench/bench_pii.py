@@ -434,7 +434,7 @@ def independent_benchmark(label: str, presidio_docs: int | None) -> None:
         "presidio": {"docs": len(presidio_corpus), "docs_per_s": round(presidio_dps), **presidio},
         "runs": runs,
     }
-    labels = sorted(runs)
+    labels = list(runs)  # in the order they were run
     print(f"independent corpus: {meta['source']}, seed {meta['seed']}, {len(corpus)} sentences")
     print(f"{'type':14} {'labelled':>8} " + " ".join(f"{lab + ' R':>10}" for lab in labels) + f" {'presidio R':>11}")
     for kind in sorted(set(CORPUS_TYPES.values())):

@@ -1,13 +1,17 @@
-"""Phone numbers the contract's regex shapes miss: libphonenumber (``phonenumbers``) plus context.
+"""Phone numbers beyond the contract's regex shapes: libphonenumber (``phonenumbers``) plus context.
 
-The regex in ``DETECTION_PATTERNS["PHONE"]`` masks the unambiguous shapes first (North-American, ``+`` and
-``00`` international, trunk-0 national). What is left are national numbers of other shapes ("87 47 98",
-"(73) 4746-3459", "439 4166"): a digit run like that is a phone only with evidence, because order ids, street
-numbers and licence numbers look the same. The evidence, in order:
+This step runs before the regex in ``DETECTION_PATTERNS["PHONE"]`` and takes a number's whole run of digit
+groups: a shape may match only its head ("011 994 40 123 45" of "011 994 40 123 45 67") and leave the tail.
+A run that matches a shape whole is a phone here at once (the shapes would mask it anyway: North-American,
+``+`` international, trunk-0 national). Other runs ("87 47 98", "(73) 4746-3459", "439 4166") are phones only
+with evidence, because order ids, street numbers and licence numbers look the same; a 6-9 digit national number
+is valid in dozens of regions at once, so libphonenumber alone cannot tell. The evidence, in order:
 
 - a phone word next to it (call, phone, mobile, fax, text message...; ``_CONTEXT``) and 6-15 digits in
   phone-like groups (no date shape, at most 12 digits without a separator);
-- else an international prefix (``+``/``00``) and libphonenumber says the number is valid;
+- else an international prefix and libphonenumber says the number is valid: ``+``, or a region's international
+  call prefix written as the first group (ITU-T E.164/E.123: ``00 44 20 7946 0958``, ``0044...``, ``011 44 ...``
+  from North America, ``010 ...`` from Japan; ``_IDDS``, from libphonenumber's metadata);
 - else the number must be valid in one of ``PRIMARY_REGIONS`` (the contract's examples are US and UK numbers)
   with 10 or more digits.
 
@@ -21,7 +25,9 @@ from __future__ import annotations
 import re
 
 import phonenumbers
-from phonenumbers import NumberParseException
+from phonenumbers import NumberParseException, PhoneMetadata
+
+from llmops.contracts.personal_data import DETECTION_PATTERNS
 
 PRIMARY_REGIONS = ("US", "GB")
 PREFILTER = r"[0-9](?:[ .()/-]{0,2}[0-9]){5}"
@@ -34,6 +40,8 @@ _CANDIDATE = re.compile(
     r"(?:,?\s?(?:x|ext\.?|extension)\s?\d{1,6})?(?![\w@]|[.:/-]\d)",
     re.IGNORECASE,
 )
+_NON_DIGIT = re.compile(r"\D")
+_SHAPES = re.compile(DETECTION_PATTERNS["PHONE"], re.ASCII)
 _EXTENSION = re.compile(r",?\s?(?:x|ext\.?|extension)\s?\d{1,6}$", re.IGNORECASE)
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})")
 # words that say a nearby number is a phone: the telephone itself, calling, messaging, and contact-card labels
@@ -43,6 +51,22 @@ _CONTEXT = re.compile(
     re.IGNORECASE,
 )
 _BEFORE, _AFTER = 40, 12  # context window, characters
+
+
+def _international_prefixes() -> tuple[str, ...]:
+    """Every region's international call prefix as written (its preferred one, or the only one when that is a
+    plain digit string; "8~10" is dialled 8, tone, 10), longest first; one-digit prefixes are left out: a
+    leading "0 " is not evidence of anything."""
+    prefixes = set()
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        meta = PhoneMetadata.metadata_for_region(region)
+        prefix = (meta.preferred_international_prefix or meta.international_prefix or "").replace("~", "")
+        if prefix.isdigit() and len(prefix) > 1:
+            prefixes.add(prefix)
+    return tuple(sorted(prefixes, key=len, reverse=True))
+
+
+_IDDS = _international_prefixes()
 
 
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
@@ -61,21 +85,42 @@ def _has_context(text: str, start: int, end: int) -> bool:
 def is_phone(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` (a ``_CANDIDATE`` match) is a phone number, by the evidence above."""
     number = _EXTENSION.sub("", text[start:end])
-    digits = re.sub(r"\D", "", number)
-    if not 6 <= len(digits) <= 15 or _DATE.fullmatch(number):
+    digits = _NON_DIGIT.sub("", number)
+    # 6-15 digits (E.164's maximum), up to four more for an international call prefix
+    if not 6 <= len(digits) <= 19 or _DATE.fullmatch(number) or "/" in number:  # invoice 2026/000123
         return False
-    if "/" in number:  # invoice 2026/000123; the regex takes the slashed trunk-0 shape (0190/1234567)
-        return False
-    if _has_context(text, start, end):
-        return len(digits) <= 12 or not number.isdigit()
+    if _SHAPES.fullmatch(number):  # the contract's shapes mask it anyway; spares libphonenumber the common case
+        return True
     try:
-        if number.startswith(("+", "00")):
-            return phonenumbers.is_valid_number(
-                phonenumbers.parse("+" + digits[2:] if number.startswith("00") else number, None)
-            )
+        if dialled_from_abroad(number):
+            return True
+        if len(digits) > 15:
+            return False
+        if _has_context(text, start, end):
+            return len(digits) <= 12 or not number.isdigit()
+        if number.startswith("+"):
+            return phonenumbers.is_valid_number(phonenumbers.parse(number, None))
         return len(digits) >= 10 and any(
             phonenumbers.is_valid_number(phonenumbers.parse(number, region)) for region in PRIMARY_REGIONS
         )
+    except NumberParseException:
+        return False
+
+
+def dialled_from_abroad(number: str) -> bool:
+    """A valid international number written after a region's international call prefix (``_IDDS``)."""
+    return any(_international_valid(number, idd) for idd in _IDDS if number.startswith(idd))
+
+
+def _international_valid(number: str, idd: str) -> bool:
+    """``number`` dialled from abroad through the international prefix ``idd``: the prefix stands as its own group
+    ("011 44 20 7946 0958"), or is "00" run into the country code ("0044 20 7946 0958"), and the rest is a valid
+    international number."""
+    rest = number[len(idd) :]
+    if not (rest[:1] in (" ", ".", "-") or (idd == "00" and rest[:1].isdigit())):
+        return False
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse("+" + _NON_DIGIT.sub("", rest), None))
     except NumberParseException:
         return False
 

@@ -2,7 +2,9 @@
 
 The types, placeholders and ``DETECTION_PATTERNS`` are the contract's (llmops.contracts.personal_data,
 common subset of RE2 and Java regex syntax): one text serves the vectorised masking here
-(pyarrow.compute / RE2) and the Great Expectations gates in Spark (Java).
+(pyarrow.compute / RE2) and the Great Expectations gates in Spark (Java). For e-mails and IBANs the masker
+runs wider patterns of its own (``EMAIL_PATTERN``, ``IBAN_PATTERN``: RFC 6531 addresses, IBANs grouped
+any way); the gate does not rely on them, it has an independent detector (Presidio).
 
 Masking order (``_STEP_GROUPS``), and why: secrets first (tokens and assignment values hold digit
 runs and ``@``), then e-mails (local parts hold digits and names), IBANs (their digit groups look
@@ -17,17 +19,23 @@ What is masked, per type:
   the key and replace the VALUE: ``password: [SECRET]``. A ``key: value`` with a colon counts only
   when the value is quoted or holds a digit, a symbol or a case change (``password: please reset
   it`` is prose).
+- EMAIL: RFC 5322 / RFC 6531 addresses: the local part may hold any letter, mark or digit of any script and
+  RFC 5322's punctuation (``o'brien``, ``bounce+user=example.com``), or be quoted; the domain may be an
+  internationalised one (U-labels, ``xn--`` A-labels, a non-ASCII TLD) or an address literal (``[192.0.2.1]``).
 - CREDIT_CARD: 13-19 digits with a card network's prefix for that length (``card_number_valid``), plain or
   grouped by spaces/dashes, Luhn-valid only (a 15-digit IMEI passes Luhn but has no network prefix).
-- IBAN: country code + check digits + the country's BBAN length, plain or grouped in fours,
-  mod-97-valid only.
+- IBAN: country code + check digits + the country's BBAN length (ISO 13616 registry), any letter case, plain
+  or grouped by single spaces or dashes anywhere after the country code (ISO 13616's paper format groups in
+  fours; people also write ``DE89-3704-...`` or ``DE89 370400440532013000``), mod-97-valid only.
 - PHONE: North-American (``(415) 555-0132``, ``415.555.0132``, ``1-800-...``), international with
   ``+`` and separators or E.164, national with trunk ``0`` (``020 7946 0958``, ``06 12 34 56 78``),
   parenthesised area/country codes, extensions. Bare digit runs only as 10 North-American digits
   (``4155550132``) or 9-12 digits after a trunk ``0``; other bare runs (9- or 11-digit ids) are not.
 - IP_ADDRESS: any valid dotted-quad IPv4 (so a version string ``1.2.3.4`` is masked too: the
   format is the same), IPv6 full and ``::``-compressed.
-- SSN: ``AAA-GG-SSSS`` / spaces, with a valid area (not 000/666/9xx), group and serial.
+- SSN: ``AAA-GG-SSSS`` / spaces, with a valid area (not 000/666/9xx), group and serial; not when it is the
+  tail of an international number (``+672 10 6609``) or runs on into another dash group (``011 15-2345-6789``):
+  those are phones.
 
 Checksums cannot be expressed in a regex, so a card- or IBAN-shaped value that fails Luhn/mod-97
 stays unmasked here and is still flagged by ``DETECTION_PATTERNS`` at the gate: fail closed.
@@ -44,6 +52,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from llmops.contracts.personal_data import (
+    _IBAN_LENGTHS,
     ASSIGN_COLON_KEY,
     ASSIGN_COLON_VALUE,
     ASSIGN_EQ_KEY,
@@ -55,12 +64,38 @@ from llmops.contracts.personal_data import (
 )
 from llmops.masking import as_string_array, map_where
 from llmops.masking.phones import PREFILTER as _PHONE_PREFILTER
-from llmops.masking.phones import mask_phones
+from llmops.masking.phones import dialled_from_abroad, mask_phones
 
 # Maestro issues 12-digit cards too (IIN 50, 56-58, 63, 67); the contract's pattern starts at 13 digits, so the
 # masker looks for these on its own, Luhn-checked (the gates' regex does not: a 12-digit id is too common)
 _MAESTRO_12 = ("50", "56", "57", "58", "63", "67")
 _MAESTRO_12_PATTERN = r"\b(?:5[06-8]|6[37])[0-9]{2}(?:[0-9]{8}|[ -][0-9]{4}[ -][0-9]{4})\b"
+
+
+# RFC 5322 atext in any script (RFC 6531), less the characters that delimit an address in running text or
+# markup (` { } | /); a local part starts with a letter, digit or underscore so a leading quote or bracket stays
+_EMAIL_WORD = r"\p{L}\p{M}\p{N}_"
+_EMAIL_LOCAL = rf"(?:[{_EMAIL_WORD}][{_EMAIL_WORD}!#$%&'*+=?^~.-]*|\"[^\"\r\n]{{1,64}}\")"
+_EMAIL_DOMAIN = (
+    rf"(?:(?:[{_EMAIL_WORD}-]+\.)+(?:xn--[A-Za-z0-9-]+|\p{{L}}[\p{{L}}\p{{M}}]+)|\[(?:IPv6:)?[0-9A-Fa-f:.]+\])"
+)
+EMAIL_PATTERN = f"{_EMAIL_LOCAL}@{_EMAIL_DOMAIN}"
+"""RE2 only (``\\p`` classes): the contract's ``DETECTION_PATTERNS["EMAIL"]`` is ASCII, this is RFC 6531."""
+
+# country, check digits, then exactly the country's BBAN length of characters with at most one space or dash
+# between any two (the contract's pattern takes single spaces between groups of four only)
+IBAN_PATTERN = (
+    r"\b(?i:"
+    + "|".join(f"(?:{cc})[0-9]{{2}}(?:[ -]?[A-Z0-9]){{{length - 4}}}" for length, cc in _IBAN_LENGTHS.items())
+    + r")\b"
+)
+# an SSN shape with the digit groups around it, so the check can see an international number it is part of:
+# "+672 10 6609", "00 992 372 12 3456", "011 44 7400 123456" (the shape is "011 44 7400")
+_SSN_CORE = re.compile(DETECTION_PATTERNS["SSN"], re.ASCII)
+_SSN_WITH_NEIGHBOURS = (
+    rf"(?:\+[0-9]{{0,3}}[ .-]?|\b[0-9]{{2,4}}[ .-](?:[0-9]{{1,3}}[ .-])?)?(?:{DETECTION_PATTERNS['SSN']})"
+    r"(?:[ .-][0-9]{1,8}){0,4}"
+)
 
 
 def card_number_valid(digits: str) -> bool:
@@ -87,7 +122,7 @@ def luhn_valid(digits: str) -> bool:
 
 def iban_valid(iban: str) -> bool:
     """ISO 7064 mod-97: move the first four characters to the end, letters to 10..35, remainder 1."""
-    compact = iban.replace(" ", "").upper()
+    compact = iban.replace(" ", "").replace("-", "").upper()
     return int((compact[4:] + compact[:4]).translate(_IBAN_LETTERS)) % 97 == 1
 
 
@@ -105,6 +140,14 @@ def _card_replacement(value: str) -> str | None:
 
 def _iban_replacement(value: str) -> str | None:
     return PLACEHOLDERS["IBAN"] if iban_valid(value) else None
+
+
+def _ssn_replacement(value: str) -> str | None:
+    """The SSN shapes in ``value`` (``_SSN_WITH_NEIGHBOURS``) masked, the neighbours kept; none when the whole run is
+    an international number (a + or an international call prefix before a valid number): the phone step takes it."""
+    if value.startswith("+") or dialled_from_abroad(value):
+        return None
+    return _SSN_CORE.sub(PLACEHOLDERS["SSN"], value)
 
 
 _MARK = "\x00"  # brackets each RE2 match for Python's checksum pass (rows already holding it take re)
@@ -155,13 +198,13 @@ class _Step:
     def _check(self, value: str, counts: dict[str, int]) -> str:
         if (replacement := self.verify(value)) is None:
             return value
-        counts[self.kind] += 1
+        counts[self.kind] += replacement.count(PLACEHOLDERS[self.kind])  # an SSN run may hold two
         return replacement
 
 
 class _PhoneStep:
-    """Phones past the regex shapes (``llmops.masking.phones``): rows with a six-digit run go to
-    libphonenumber and the context check in Python."""
+    """Phones by libphonenumber and context (``llmops.masking.phones``), before the contract's shapes: rows with
+    a six-digit run go to Python."""
 
     kind = "PHONE"
 
@@ -183,7 +226,9 @@ class _PhoneStep:
 # RE2's DFA cache and runs ~3x slower than both scans together.
 _STEP_GROUPS = (
     (
-        "|".join(DETECTION_PATTERNS[k] for k in ("SECRET", "EMAIL", "IBAN")),
+        # every address holds an "@": the literal keeps the scan's DFA small (EMAIL_PATTERN's Unicode classes in
+        # the union make it ~5x slower)
+        "|".join([DETECTION_PATTERNS["SECRET"], "@", IBAN_PATTERN]),
         [
             _Step("SECRET", "|".join(SECRET_TOKENS)),
             # key=value and key: value keep the key (group 1 or 2) and lose the value
@@ -192,8 +237,8 @@ _STEP_GROUPS = (
                 f"({ASSIGN_EQ_KEY}){ASSIGN_EQ_VALUE}|({ASSIGN_COLON_KEY}){ASSIGN_COLON_VALUE}",
                 r"\1\2[SECRET]",
             ),
-            _Step("EMAIL", DETECTION_PATTERNS["EMAIL"]),
-            _Step("IBAN", DETECTION_PATTERNS["IBAN"], verify=_iban_replacement),
+            _Step("EMAIL", EMAIL_PATTERN),
+            _Step("IBAN", IBAN_PATTERN, verify=_iban_replacement),
         ],
     ),
     (
@@ -202,10 +247,12 @@ _STEP_GROUPS = (
         [
             _Step("CREDIT_CARD", DETECTION_PATTERNS["CREDIT_CARD"], verify=_card_replacement),
             _Step("CREDIT_CARD", _MAESTRO_12_PATTERN, verify=_card_replacement),
-            _Step("SSN", DETECTION_PATTERNS["SSN"]),
+            _Step("SSN", _SSN_WITH_NEIGHBOURS, verify=_ssn_replacement),
             _Step("IP_ADDRESS", DETECTION_PATTERNS["IP_ADDRESS"]),
-            _Step("PHONE", DETECTION_PATTERNS["PHONE"]),
+            # libphonenumber + context first: it takes a number's whole run of groups, where a contract shape
+            # may take only its head ("011 994 40 123 45 67"); the shapes then mask what it turned down
             _PhoneStep(),
+            _Step("PHONE", DETECTION_PATTERNS["PHONE"]),
         ],
     ),
 )
