@@ -8,12 +8,14 @@ Airflow's auth by default, so every route requires an authenticated user.
 
 from __future__ import annotations
 
+import mimetypes
+
 from airflow.api_fastapi.core_api.security import GetUserDep
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.config import settings
 from llmops.monitoring.webhook import router as alert_webhook
 
@@ -23,12 +25,19 @@ app.include_router(alert_webhook)
 
 
 @app.get("/reports/{path:path}")
-def get_report(path: str, user: GetUserDep) -> FileResponse:
-    root = lake.local_path(lake.join(settings().paths.lake_root, "reports")).resolve()
-    target = (root / path).resolve()
-    if root not in target.parents or not target.is_file():
+def get_report(path: str, user: GetUserDep) -> Response:
+    """A file of the lake's reports layer: from disk on a local lake, through llmops.lakefs on an object store."""
+    reports = lake.join(settings().paths.lake_root, "reports")
+    if lake.is_local(reports):
+        root = lake.local_path(reports).resolve()
+        target = (root / path).resolve()
+        if root not in target.parents or not target.is_file():
+            raise HTTPException(status_code=404, detail=f"no report at {path!r}")
+        return FileResponse(target)
+    parts = path.split("/")
+    if any(p in ("", ".", "..") for p in parts) or not lakefs.is_file(uri := lake.join(reports, path)):
         raise HTTPException(status_code=404, detail=f"no report at {path!r}")
-    return FileResponse(target)
+    return Response(lakefs.read_bytes(uri), media_type=mimetypes.guess_type(parts[-1])[0] or "application/octet-stream")
 
 
 @app.get("/ops", response_class=HTMLResponse)

@@ -11,9 +11,10 @@ REPORTS_PREFIX = "/llmops/reports"  # served by plugins/llmops_plugin.py behind 
 
 
 def report_href(uri: str, lake_root: str | None = None) -> str:
-    """A link for a report URI: local lake reports through the Airflow plugin, others as they are."""
+    """A link for a report URI: the lake's reports (local or on an object store) through the Airflow plugin,
+    others as they are."""
     reports_root = lake.join(lake_root or settings().paths.lake_root, "reports")
-    if uri.startswith(reports_root + "/") and lake.is_local(uri):
+    if uri.startswith(reports_root + "/"):
         return REPORTS_PREFIX + uri[len(reports_root):]
     return uri
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -194,3 +195,29 @@ def test_governance_data_scan_reads_gold_from_s3_and_uploads_its_report(s3_lake,
     assert code == 1 and report["status"] == "failed"
     assert lakefs.is_file(lake.join(out, "governance_report.html"))
     assert report["leakage"][0]["findings"], "the planted e-mail and phone in gold were not reported"
+
+
+def test_airflow_plugin_serves_reports_from_s3_and_nothing_outside_them(s3_lake, monkeypatch):
+    import importlib.util
+
+    from fastapi import HTTPException
+
+    from llmops.reports import report_href
+
+    plugin = Path(lake.__file__).parents[1] / "llmops_plugin.py"  # Airflow loads it from plugins/
+    spec = importlib.util.spec_from_file_location("llmops_plugin", plugin)
+    spec.loader.exec_module(module := importlib.util.module_from_spec(spec))
+    get_report = module.get_report
+    monkeypatch.setenv("LLMOPS__PATHS__LAKE_ROOT", s3_lake)
+    settings.cache_clear()
+    page = lake.join(s3_lake, "reports", "gates", "silver", f"ds={DS}", "data_docs", "index.html")
+    lakefs.write_text(page, "<h1>silver</h1>")
+    lakefs.write_text(lake.join(s3_lake, "secret.txt"), "not a report")
+    href = report_href(page)
+    assert href == f"/llmops/reports/gates/silver/ds={DS}/data_docs/index.html"
+    response = get_report(href.removeprefix("/llmops/reports/"), None)
+    assert (response.body, response.media_type) == (b"<h1>silver</h1>", "text/html")
+    for path in ("../secret.txt", "gates/../../secret.txt", "gates/silver/missing.html", "gates//x"):
+        with pytest.raises(HTTPException) as err:
+            get_report(path, None)
+        assert err.value.status_code == 404
