@@ -364,17 +364,17 @@ class DeployAnalysisSettings(_Section):
     canary - stable differences (bench/bench_canary.py measures false and missed rollbacks at these values)."""
 
     alpha: float = Field(0.05, gt=0, lt=1)  # chance that a canary as good as stable is ever rolled back, per metric
-    error_rate_threshold: float = Field(0.005, ge=0, le=1)  # tolerated extra 5xx/timeout share
-    latency_exceedance_threshold: float = Field(0.05, ge=0, le=1)  # tolerated extra share above stable's p95
-    ttft_exceedance_threshold: float = Field(0.05, ge=0, le=1)  # same for time to first token (streamed requests)
-    tuned_at_requests: int = Field(200, ge=1)  # the boundary is tightest near this many requests per variant
+    error_rate_threshold: float = Field(0.0, ge=0, le=1)  # tolerated extra 5xx/timeout share
+    latency_exceedance_threshold: float = Field(0.0, ge=0, le=1)  # tolerated extra share above stable's p95
+    ttft_exceedance_threshold: float = Field(0.0, ge=0, le=1)  # same for time to first token (streamed requests)
+    tuned_at_requests: int = Field(500, ge=1)  # the boundary is tightest near this many requests per variant
     min_requests: int = Field(20, ge=1)  # per variant and look; fewer is "insufficient data", never a pass
     # answer quality on mirrored held-out prompts, scored by the evaluation gate's scorer (llmops.deploy.quality)
     quality_metric: Literal["f1", "rouge_l", "exact_match"] = "f1"
     quality_max_drop: float = Field(0.0, ge=0, le=1)  # tolerated drop of the canary's mean score per prompt
-    quality_prompts_per_step: int = Field(100, ge=0)  # mirrored to both versions at each step; 0: quality not tested
+    quality_prompts_per_step: int = Field(400, ge=0)  # mirrored to both versions at each step; 0: quality not tested
     quality_min_prompts: int = Field(20, ge=1)  # scored pairs before quality can pass
-    quality_tuned_at_prompts: int = Field(300, ge=1)
+    quality_tuned_at_prompts: int = Field(1000, ge=1)
     quality_max_tokens: int = Field(128, ge=1)  # the gate's generation length
 
 

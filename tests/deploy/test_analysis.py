@@ -12,7 +12,7 @@ from llmops.deploy.analysis import (
     analyse,
     compare_paired,
     format_table,
-    mixture_radius,
+    information_radius,
     overall,
     rollback_reason,
 )
@@ -49,7 +49,7 @@ def test_null_canary_is_not_rolled_back_at_any_look():
 def test_clearly_bad_canary_is_rolled_back_at_the_first_look_that_shows_it():
     rng = random.Random(11)
     assert _looks(rng, 1.0, 0.05) == [Decision.ROLLBACK]  # every canary request fails: the first look
-    decisions = _looks(rng, 0.3, 0.05)  # 30 % errors: not provable on 20 requests, provable on 120
+    decisions = _looks(rng, 0.06, 0.05)  # 6 % errors against 1 %: not provable on 20 requests, provable by 320
     assert decisions[0] is not Decision.ROLLBACK and decisions[-1] is Decision.ROLLBACK and len(decisions) <= 3
     results = analyse(Counts(400, 4, 20, 400, 20), Counts(100, 2, 60, 100, 5), CFG)
     assert overall(results) is Decision.ROLLBACK
@@ -60,7 +60,7 @@ def test_insufficient_data_is_not_a_pass():
     results = analyse(Counts(400, 4, 20), Counts(5, 0, 0), CFG)
     assert overall(results) is Decision.INSUFFICIENT
     assert overall(analyse(Counts(0, 0, 0), Counts(0, 0, 0), CFG)) is Decision.INSUFFICIENT
-    assert mixture_radius(0, 0.05, 1.0) == float("inf")
+    assert information_radius(0, 0.05, 1.0) == float("inf")
 
 
 def test_table_is_aligned_and_names_every_column():

@@ -58,19 +58,19 @@ class Counts:
         return Counts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
-def mixture_radius(n: int, alpha: float, rho: float, variance: float = PROPORTION_MAX_VARIANCE) -> float:
-    """Half-width of the always-valid confidence sequence for the mean of ``n`` observations of ``variance``."""
-    if n <= 0:
+def information_radius(information: float, alpha: float, rho: float) -> float:
+    """Robbins' normal-mixture boundary on an estimate whose variance is ``1 / information`` (the mSPRT's
+    always-valid interval, Johari et al. 2022, "Always valid inference"); ``rho``: the mixture's precision."""
+    if information <= 0:
         return math.inf
-    v = variance * n
-    return math.sqrt(2 * (v + rho) * math.log(math.sqrt((v + rho) / rho) / alpha)) / n
+    return math.sqrt(2 * (information + rho) * math.log(math.sqrt((information + rho) / rho) / alpha)) / information
 
 
 def mixture_rho(tuned_at: int, alpha: float, variance: float = PROPORTION_MAX_VARIANCE) -> float:
     """The mixture's precision that makes the boundary tightest near ``tuned_at`` observations
-    (Howard et al. 2021, eq. 3.12's approximation)."""
+    (Howard et al. 2021, eq. 3.12's approximation), in information units (observations / variance)."""
     log_term = 2 * math.log(1 / alpha)
-    return variance * tuned_at / (log_term + math.log(1 + log_term))
+    return tuned_at / variance / (log_term + math.log(1 + log_term))
 
 
 def running_variance(sum_x: float, sum_x2: float, n: int, max_variance: float) -> float:
@@ -86,12 +86,24 @@ def mean_interval(sum_x: float, sum_x2: float, n: int, alpha: float, tuned_at: i
     if n <= 0:
         return bounds
     variance = running_variance(sum_x, sum_x2, n, max_variance)
-    radius = mixture_radius(n, alpha, mixture_rho(tuned_at, alpha, variance), variance)
+    radius = information_radius(n / variance, alpha, mixture_rho(tuned_at, alpha, variance))
     return max(bounds[0], sum_x / n - radius), min(bounds[1], sum_x / n + radius)
 
 
-def proportion_interval(successes: int, n: int, alpha: float, tuned_at: int) -> tuple[float, float]:
-    return mean_interval(successes, successes, n, alpha, tuned_at, PROPORTION_MAX_VARIANCE, (0.0, 1.0))
+def difference_interval(stable: tuple[int, int], canary: tuple[int, int], alpha: float,
+                        tuned_at: int) -> tuple[float, float]:  # fmt: skip
+    """The always-valid interval on canary - stable for two proportions, (events, requests) each: one boundary on
+    the difference, whose variance is the sum of the two estimates' (the two-sample mSPRT)."""
+    (s_k, s_n), (c_k, c_n) = stable, canary
+    if min(s_n, c_n) <= 0:
+        return -1.0, 1.0
+    s_var = running_variance(s_k, s_k, s_n, PROPORTION_MAX_VARIANCE)
+    c_var = running_variance(c_k, c_k, c_n, PROPORTION_MAX_VARIANCE)
+    # tuned where each variant has seen tuned_at requests at the variance seen so far
+    rho = mixture_rho(tuned_at, alpha, s_var + c_var)
+    radius = information_radius(1 / (s_var / s_n + c_var / c_n), alpha, rho)
+    difference = c_k / c_n - s_k / s_n
+    return max(-1.0, difference - radius), min(1.0, difference + radius)
 
 
 @dataclass(frozen=True)
@@ -117,15 +129,34 @@ def _decide(low: float, high: float, threshold: float, higher_is_better: bool, o
     return Decision.INSUFFICIENT if observed < min_requests else Decision.CONTINUE
 
 
+def _worse_than_threshold(stable: tuple[int, int], canary: tuple[int, int], threshold: float, alpha: float,
+                          tuned_at: int) -> bool:  # fmt: skip
+    """The always-valid test of "canary - stable <= threshold" with the variance that hypothesis implies (both
+    rates from the pooled events, the canary's ``threshold`` higher; the score test's variance): with rare events
+    (errors near 0 %) it sees a 2-point rise several times sooner than the interval, whose variance comes from
+    the canary's own rate."""
+    (s_k, s_n), (c_k, c_n) = stable, canary
+    if min(s_n, c_n) <= 0:
+        return False
+    n = s_n + c_n
+    p_s = min(1.0, max(0.0, (s_k + c_k - c_n * threshold) / n))
+    p_c = min(1.0, p_s + threshold)
+    # one pseudo-observation at the largest variance per variant, as for the interval
+    s_var = (s_n * p_s * (1 - p_s) + PROPORTION_MAX_VARIANCE) / (s_n + 1)
+    c_var = (c_n * p_c * (1 - p_c) + PROPORTION_MAX_VARIANCE) / (c_n + 1)
+    radius = information_radius(1 / (s_var / s_n + c_var / c_n), alpha, mixture_rho(tuned_at, alpha, s_var + c_var))
+    return c_k / c_n - s_k / s_n - threshold > radius
+
+
 def compare(metric: str, stable: tuple[int, int], canary: tuple[int, int], *, threshold: float, alpha: float,
             tuned_at: int, min_requests: int) -> MetricResult:  # fmt: skip
     """Canary minus stable for one proportion (higher is worse), each given as (events, requests)."""
     (s_k, s_n), (c_k, c_n) = stable, canary
-    s_low, s_high = proportion_interval(s_k, s_n, alpha / 2, tuned_at)
-    c_low, c_high = proportion_interval(c_k, c_n, alpha / 2, tuned_at)
+    low, high = difference_interval(stable, canary, alpha, tuned_at)
     s_rate, c_rate = (s_k / s_n if s_n else math.nan), (c_k / c_n if c_n else math.nan)
-    low, high = c_low - s_high, c_high - s_low
     decision = _decide(low, high, threshold, False, min(s_n, c_n), min_requests)
+    if decision is not Decision.ROLLBACK and _worse_than_threshold(stable, canary, threshold, alpha, tuned_at):
+        decision = Decision.ROLLBACK
     return MetricResult(metric, s_rate, c_rate, c_rate - s_rate, low, high, threshold, decision, s_n, c_n)
 
 
@@ -201,12 +232,14 @@ def as_dicts(results: list[MetricResult]) -> list[dict]:
 
 
 def p95_bound(buckets: list[tuple[float, float]]) -> float:
-    """The smallest bucket bound under which at least 95 % of a histogram's observations fall."""
+    """The largest bucket bound at or below a histogram's p95 (at least 5 % of observations lie above it; the
+    smallest bound if that already holds more than 95 %). With the gateway's coarse buckets (a factor of 2 apart),
+    the bound above the p95 would leave a tail too thin to see a 20 % slowdown."""
     total = buckets[-1][1] if buckets else 0.0
-    for bound, cumulative in buckets:
-        if total and cumulative >= 0.95 * total:
-            return bound
-    return math.inf
+    if not total:
+        return math.inf
+    under = [bound for bound, cumulative in buckets if cumulative <= 0.95 * total]
+    return under[-1] if under else buckets[0][0]
 
 
 def _above(buckets: list[tuple[float, float]], bound: float) -> float:
