@@ -221,3 +221,17 @@ def test_airflow_plugin_serves_reports_from_s3_and_nothing_outside_them(s3_lake,
         with pytest.raises(HTTPException) as err:
             get_report(path, None)
         assert err.value.status_code == 404
+
+
+def test_training_files_go_to_the_checkpoint_volume_when_the_lake_is_remote(s3_lake, monkeypatch, tmp_path):
+    """Checkpoints and run outputs are local files (a PVC in pods, where CHECKPOINT_ROOT is set); never a guess."""
+    from llmops.training.fit import checkpoint_dir, output_dir
+    from llmops.training.jobs import TrainingJob
+
+    job = TrainingJob(s3_lake, DS)
+    with pytest.raises(ValueError, match="training.checkpoint_root must be set"):
+        output_dir(job, "k1")
+    monkeypatch.setenv("LLMOPS__TRAINING__CHECKPOINT_ROOT", f"file://{tmp_path}/checkpoints")
+    settings.cache_clear()
+    assert (checkpoint_dir(job, "k1"), output_dir(job, "k1")) == (tmp_path / "checkpoints" / "k1",
+                                                                   tmp_path / "checkpoints" / "runs" / "k1")

@@ -24,7 +24,12 @@ def checkpoint_dir(job: TrainingJob, run_key: str) -> Path:
 
 
 def output_dir(job: TrainingJob, run_key: str) -> Path:
-    return lake.local_path(lake.join(job.lake_root, "models", "runs", run_key))
+    """The run's files before MLflow takes them: under a local lake's models/, else on the checkpoint volume."""
+    if lake.is_local(job.lake_root):
+        return lake.local_path(lake.join(job.lake_root, "models", "runs", run_key))
+    if not settings().training.checkpoint_root:
+        raise ValueError(f"training.checkpoint_root must be set when the lake is not local ({job.lake_root})")
+    return lake.local_path(lake.join(settings().training.checkpoint_root, "runs", run_key))
 
 
 def fit(job: TrainingJob, hp: Hyperparams, run_key: str, run_id: str, max_steps: int, eval_every: int,
