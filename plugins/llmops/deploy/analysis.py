@@ -170,8 +170,9 @@ def compare_paired(metric: str, pairs: Sequence[tuple[float, float]], *, max_dro
                               (-1.0, 1.0))  # fmt: skip
     s_mean = sum(s for s, _ in pairs) / n if n else math.nan
     c_mean = sum(c for _, c in pairs) / n if n else math.nan
-    decision = _decide(low, high, -max_drop, True, n, min_pairs)
-    return MetricResult(metric, s_mean, c_mean, c_mean - s_mean, low, high, -max_drop, decision, n, n, True)
+    threshold = -max_drop or 0.0  # not -0.0 in the table
+    decision = _decide(low, high, threshold, True, n, min_pairs)
+    return MetricResult(metric, s_mean, c_mean, c_mean - s_mean, low, high, threshold, decision, n, n, True)
 
 
 def analyse(stable: Counts, canary: Counts, cfg: DeployAnalysisSettings,
