@@ -16,6 +16,7 @@ import pytest
 
 from llmops.config import DeployAnalysisSettings, DeploySettings
 from llmops.deploy import state
+from llmops.deploy.quality import MirrorItem
 from llmops.deploy.rollout import run_rollout
 from llmops.serving.backends.local import LocalBackend
 from llmops.serving.server import group_alive
@@ -23,8 +24,14 @@ from tests.serving.test_backends import LIMITS, V6, V7, _adapter
 from tests.training.conftest import tiny_model  # noqa: F401 - the session's tiny base model, a fixture
 
 PROMPTS = ["Where is order 7?", "Cancel my order", "Refund please"]
+REFERENCES = [MirrorItem("You are a support assistant.", q, "", a) for q, a in (
+    ("Where is order 7?", "Order 7 ships on Monday."), ("Cancel my order", "Your order is cancelled."),
+    ("Refund please", "Your refund is on its way."), ("Reset my password", "Use the reset link."),
+    ("Change my address", "Your address is updated."), ("Track parcel 3", "Parcel 3 arrives Friday."))]  # fmt: skip
 CFG = DeploySettings(steps=[25, 50, 100], window_s=1.0, step_deadline_s=60, load_rps=20, load_max_tokens=2,
-                     drain_s=0.5, analysis=DeployAnalysisSettings(min_requests=8, tuned_at_requests=50))  # fmt: skip
+                     drain_s=0.5, analysis=DeployAnalysisSettings(
+                         min_requests=8, tuned_at_requests=50, quality_prompts_per_step=3, quality_min_prompts=3,
+                         quality_max_tokens=4))  # fmt: skip
 
 
 @pytest.fixture
@@ -61,9 +68,12 @@ class Client(threading.Thread):
 @pytest.mark.slow
 def test_good_canary_reaches_100_percent_and_the_old_version_is_unloaded(served, tmp_path):
     v6_pgid = served._versions[V6][0].pgid
-    final = run_rollout(served, V6, V7, CFG, tmp_path / "state", PROMPTS)
+    final = run_rollout(served, V6, V7, CFG, tmp_path / "state", PROMPTS, references=REFERENCES)
     assert final.status == state.PROMOTED, final.reason
     assert [look.decision for look in final.looks] == ["continue", "continue"]
+    assert [len(look.quality) for look in final.looks] == [3, 3]  # both versions answered 6 distinct prompts
+    assert final.looks[1].results[-1]["metric"] == "quality_f1" and final.looks[1].results[-1]["stable_requests"] == 6
+    assert all(look.canary["ttft_requests"] >= 8 for look in final.looks)  # the load generator streams
     assert all(look.canary["requests"] >= 8 for look in final.looks)  # the load generator filled the windows
     assert [w for _, w in final.weights] == [0.25, 0.5, 1.0]
     assert not group_alive(v6_pgid) and V6 not in served._versions
@@ -71,7 +81,7 @@ def test_good_canary_reaches_100_percent_and_the_old_version_is_unloaded(served,
     assert answer.status_code == 200 and answer.headers["X-Llmops-Version"] == V7
     assert state.load(state.state_path(tmp_path / "state", V6, V7)) == final
     report = Path(final.report).read_text()
-    assert "promoted" in report and "data:image/png;base64," in report and report.count("<tr>") == 1 + 2 * 2
+    assert "promoted" in report and "data:image/png;base64," in report and report.count("<tr>") == 1 + 2 * 4
     assert run_rollout(served, V6, V7, CFG, tmp_path / "state", PROMPTS) == final  # an idempotent rerun
 
 
