@@ -67,7 +67,7 @@ def test_table_is_aligned_and_names_every_column():
     pairs = [(0.5, 0.5)] * 30
     lines = format_table(analyse(Counts(400, 4, 20, 400, 20), Counts(100, 1, 5, 100, 5), CFG, pairs)).splitlines()
     assert lines[0].split() == ["metric", "stable", "canary", "difference", "[interval]", "threshold", "decision",
-                                "seen", "s/c"] and len(lines) == 5  # fmt: skip
+                                "requests", "s/c"] and len(lines) == 5  # fmt: skip
     assert lines[1].index("0.0100") == lines[0].index("stable")  # columns line up
     assert "400/100" in lines[1] and lines[4].startswith("quality_f1") and "30/30" in lines[4]
 

@@ -215,7 +215,7 @@ def rollback_reason(results: list[MetricResult]) -> str:
 
 def format_table(results: list[MetricResult]) -> str:
     """The aligned analysis table for the task log (Flagger #1810)."""
-    header = ("metric", "stable", "canary", "difference [interval]", "threshold", "decision", "seen s/c")
+    header = ("metric", "stable", "canary", "difference [interval]", "threshold", "decision", "requests s/c")
     rows = [header] + [
         (r.metric, f"{r.stable:.4f}", f"{r.canary:.4f}", f"{r.difference:+.4f} [{r.low:+.4f}, {r.high:+.4f}]",
          f"{r.threshold:g}", str(r.decision), f"{r.stable_requests}/{r.canary_requests}")
