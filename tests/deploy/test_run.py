@@ -101,7 +101,8 @@ def test_a_failing_first_canary_is_rolled_back_naming_the_metric(deploy_env, tin
     assert registry.version_by_alias(registry.CHAMPION) is None
     summary = json.loads((deploy_env / "lake" / "reports" / "deploy" / f"ds={DS}" / "summary.json").read_text())
     assert summary["status"] == state.ROLLED_BACK and summary["path"] == run.FIRST
-    assert len(summary["looks"]) == 1 and summary["looks"][0]["canary_requests"] >= 8
+    # every canary answer failing is proven worse within a few requests, before the window holds min_requests
+    assert len(summary["looks"]) == 1 and summary["looks"][0]["canary_requests"] >= 1
     assert Path(run.lake.local_path(summary["report"])).read_text().count("rolled_back") >= 1
 
 
