@@ -127,10 +127,7 @@ def decontaminate(df: DataFrame, d: DataSettings) -> tuple[DataFrame, DataFrame]
     keyed = df.withColumn("_key", F.concat_ws("|", rank, "example_id")).withColumn(
         "_dedup", F.lower(F.concat_ws("\n", "instruction", "output"))
     )
-    dups = near_duplicates(
-        keyed, "_dedup", "_key", d.near_dup_threshold,
-        num_perm=d.minhash_permutations, bands=d.minhash_bands, shingle_words=d.shingle_words,
-    )
+    dups = near_duplicates(keyed, "_dedup", "_key", d)
     leaked = dups.where(F.col("dup_of").startswith("0|") & ~F.col("_key").startswith("0|")).select("_key", "jaccard")
     moved = keyed.join(leaked, "_key").drop("_dedup")
     out = keyed.join(leaked.select("_key").withColumn("_leaked", F.lit(True)), "_key", "left").withColumn(

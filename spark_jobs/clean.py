@@ -126,10 +126,7 @@ def clean_source(
     in_lang = F.col("lang").isin(kept_languages)
     kept_lang = cleaned.where(in_lang)
     unique = exact_dedup(kept_lang, "content_hash", "_order")
-    kept, near = drop_near_duplicates(
-        unique, "dedup_text", "_order", d.near_dup_threshold,
-        num_perm=d.minhash_permutations, bands=d.minhash_bands, shingle_words=d.shingle_words,
-    )
+    kept, near = drop_near_duplicates(unique, "dedup_text", "_order", d)
     silver = kept.select(*SILVER[source].fieldNames())
     removed = {
         "language": cleaned.where(~in_lang),

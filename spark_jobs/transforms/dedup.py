@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -21,6 +22,9 @@ import pyarrow.compute as pc
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, LongType, StringType, StructField, StructType
+
+if TYPE_CHECKING:
+    from llmops.config import DataSettings
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _SEED = 0x5EED
@@ -132,20 +136,16 @@ def _signatures(text_col: str, k: int, num_perm: int, bands: int):
     return per_batch
 
 
-def near_duplicates(
-    df: DataFrame,
-    text_col: str,
-    key_col: str,
-    threshold: float,
-    num_perm: int = 64,
-    bands: int = 16,
-    shingle_words: int = 3,
-) -> DataFrame:
-    """``(key, dup_of, jaccard)`` for every row that near-duplicates an earlier row.
+def near_duplicates(df: DataFrame, text_col: str, key_col: str, d: DataSettings) -> DataFrame:
+    """``(key, dup_of, jaccard)`` for every row that near-duplicates an earlier row, at ``d.near_dup_threshold``
+    with ``d``'s MinHash/LSH parameters (the settings hold them once for silver and gold).
 
     ``key_col`` must be unique and sort in the order that decides which copy is kept (e.g.
     created_at + id); each removed row names the earliest candidate it was verified against.
     """
+    threshold, num_perm, bands, shingle_words = (
+        d.near_dup_threshold, d.minhash_permutations, d.minhash_bands, d.shingle_words
+    )  # fmt: skip
     sigs = (
         df.select(F.col(key_col).alias("_key"), text_col)
         .mapInArrow(_signatures(text_col, shingle_words, num_perm, bands), _SIG_SPARK)
@@ -177,9 +177,7 @@ def near_duplicates(
     )
 
 
-def drop_near_duplicates(
-    df: DataFrame, text_col: str, key_col: str, threshold: float, **lsh
-) -> tuple[DataFrame, DataFrame]:
+def drop_near_duplicates(df: DataFrame, text_col: str, key_col: str, d: DataSettings) -> tuple[DataFrame, DataFrame]:
     """(kept rows, removed rows with ``dup_of`` and ``jaccard``)."""
-    dups = near_duplicates(df, text_col, key_col, threshold, **lsh)
+    dups = near_duplicates(df, text_col, key_col, d)
     return df.join(dups.select(key_col), key_col, "left_anti"), df.join(dups, key_col)

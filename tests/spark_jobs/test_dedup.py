@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from llmops.config import DataSettings
 from spark_jobs.transforms.dedup import (
     band_hashes,
     drop_near_duplicates,
@@ -81,7 +82,8 @@ def docs():
 
 def test_near_duplicates_found_verified_and_earliest_kept(spark, docs):
     df = spark.createDataFrame(docs, "key string, text string")
-    kept, removed = drop_near_duplicates(df, "text", "key", 0.8, num_perm=64, bands=16)
+    lsh = DataSettings(near_dup_threshold=0.8, minhash_permutations=64, minhash_bands=16, shingle_words=3)
+    kept, removed = drop_near_duplicates(df, "text", "key", lsh)
     removed_rows = {r["key"]: (r["dup_of"], r["jaccard"]) for r in removed.collect()}
     assert set(removed_rows) == {"k9000"}
     assert removed_rows["k9000"][0] == "k0003"
