@@ -1,9 +1,11 @@
 """Fine-tuning: base model -> HyperOpt sweep (mapped trials) -> final QLoRA run -> MLflow candidate -> gates.
 
 Wiring only: the steps live in llmops.pipelines / llmops.training and run as local processes or GPU pods
-(settings). Runs when new gold data lands (the gold_sft Asset) or weekly, whichever comes first, and skips
-with a log line when too few new examples arrived since the last candidate. Trigger from the UI to change
-the base model, the method (qlora/lora) or the sweep's budget. The new version (alias `challenger`) then
+(settings). Runs when new examples are featurized in Feast (the llm_training_features Asset, which the data DAG
+emits after the gold gate and materialization: the trainer selects its examples there) or weekly, whichever
+comes first, and skips with a log line when too few new examples arrived since the last candidate. Trigger from
+the UI to change the base model, the method (qlora/lora) or the sweep's budget. The new version (alias `challenger`)
+then
 goes through the lm-eval gate and the governance gate; `decide` runs whatever they did (all_done) and tags the
 version passed or rejected with the reason, so an errored gate rejects it and nothing gets promoted.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, AssetOrTimeSchedule, Param, chain, task
 
-from llmops.assets import DRIFT_ALERTS, GOLD_SFT, MODEL_CANDIDATES, MODEL_PASSED_GATES
+from llmops.assets import DRIFT_ALERTS, MODEL_CANDIDATES, MODEL_PASSED_GATES, TRAINING_FEATURES
 from llmops.config import settings
 from llmops.dag_defaults import dag_defaults
 from llmops.operators import retry_policy, step_task
@@ -27,7 +29,7 @@ with DAG(
     **dag_defaults("llmops_train", "training", __doc__),
     description="HyperOpt sweep and QLoRA fine-tuning in GPU pods, registered in MLflow with lineage",
     schedule=AssetOrTimeSchedule(timetable=cron("0 5 * * 1"),
-                                 assets=GOLD_SFT | DRIFT_ALERTS),
+                                 assets=TRAINING_FEATURES | DRIFT_ALERTS),
     params={
         "ds": ds_param("Train on gold up to this date"),
         "base_model": Param(t.base_model, type="string", description="Hugging Face id or path; builtin = own"),

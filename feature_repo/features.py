@@ -1,4 +1,4 @@
-"""Feast definitions: the `example` entity, the two features tables as sources, their views, one service.
+"""Feast definitions: the `example` entity, the features table as source, its view, one service.
 
 The sources read every ``ds=`` partition that featurize published under ``$LLMOPS_FEAST_FEATURES_PATH``
 (the lake's ``features`` layer, as a path DuckDB can read). The glob names ``ds=*/`` directories
@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from feast import Entity, FeatureService, FeatureView, Field, FileSource, ValueType
 from feast.data_format import ParquetFormat
-from feast.types import Array, Bool, Int64, String
+from feast.types import Array, Bool, Float64, Int64, String
 
 FEATURES_PATH = os.environ["LLMOPS_FEAST_FEATURES_PATH"].rstrip("/")
 # Training examples do not go stale; the TTL only has to reach back past the oldest example, because
@@ -55,32 +55,24 @@ llm_training_features = view(
     "llm_training_features",
     [
         Field(name="example_id", dtype=String),
-        Field(name="input_ids", dtype=Array(Int64)),
-        Field(name="attention_mask", dtype=Array(Int64)),
-        Field(name="seq_len", dtype=Int64),
-        Field(name="split", dtype=String),
-    ],
-    "Chat-templated token ids of each example, truncated to max_seq_len.",
-)
-
-# `split` is in the table too but served by llm_training_features only: two views of one service may
-# not both offer a feature of the same name.
-record_stats = view(
-    "record_stats",
-    [
-        Field(name="example_id", dtype=String),
+        Field(name="source", dtype=String),
+        Field(name="language", dtype=String),
         Field(name="n_chars", dtype=Int64),
-        Field(name="n_words", dtype=Int64),
         Field(name="question_chars", dtype=Int64),
         Field(name="answer_chars", dtype=Int64),
-        Field(name="has_context", dtype=Bool),
-        Field(name="source", dtype=String),
+        Field(name="quality_score", dtype=Float64),
+        Field(name="quality_flags", dtype=Array(String)),
+        Field(name="injection_flag", dtype=Bool),
+        Field(name="injection_rule", dtype=String),
+        Field(name="dedup_cluster", dtype=String),
+        Field(name="split", dtype=String),
     ],
-    "Size statistics of each example (of its gold text, question and answer).",
+    "Per-example features a training job selects on (llmops.example_features): source, language, sizes, "
+    "quality score and flags, injection flag, exact-duplicate cluster; event_timestamp is the gold row's arrival.",
 )
 
 sft_training = FeatureService(
     name="sft_training",
-    features=[llm_training_features, record_stats],
-    description="Everything a fine-tuning run reads for its examples.",
+    features=[llm_training_features],
+    description="The features the trainer selects its examples on (llmops.training.sft_data.select_examples).",
 )

@@ -11,6 +11,7 @@ from pyspark.sql.types import (
     ArrayType,
     BooleanType,
     DecimalType,
+    DoubleType,
     IntegerType,
     LongType,
     MapType,
@@ -166,28 +167,21 @@ GOLD_SFT = StructType(
 )
 
 # Features: one row per gold example, keyed by example_id and timed by the gold row's created_at (the
-# Feast entity key and event timestamp). Token ids are int64 because Feast's Array(Int64) reads them.
+# Feast entity key and event timestamp); llmops.example_features computes them (its SCHEMA, the same columns).
 LLM_TRAINING_FEATURES = StructType(
     [
         StructField("example_id", StringType(), False),
         StructField("event_timestamp", TimestampType(), False),
-        StructField("input_ids", ArrayType(LongType(), False), False),  # chat-templated, truncated
-        StructField("attention_mask", ArrayType(LongType(), False), False),
-        StructField("seq_len", LongType(), False),
-        StructField("split", StringType(), False),
-    ]
-)
-
-RECORD_STATS = StructType(
-    [
-        StructField("example_id", StringType(), False),
-        StructField("event_timestamp", TimestampType(), False),
-        StructField("n_chars", LongType(), False),  # of the gold `text`
-        StructField("n_words", LongType(), False),
+        StructField("source", StringType(), False),
+        StructField("language", StringType(), False),
+        StructField("n_chars", LongType(), False),
         StructField("question_chars", LongType(), False),
         StructField("answer_chars", LongType(), False),
-        StructField("has_context", BooleanType(), False),
-        StructField("source", StringType(), False),
+        StructField("quality_score", DoubleType(), False),
+        StructField("quality_flags", ArrayType(StringType(), False), False),
+        StructField("injection_flag", BooleanType(), False),
+        StructField("injection_rule", StringType(), True),
+        StructField("dedup_cluster", StringType(), False),
         StructField("split", StringType(), False),
     ]
 )

@@ -161,7 +161,6 @@ class FeastSettings(_Section):
     project: str = "llmops"
     online_store: Literal["sqlite", "redis"] = "sqlite"
     redis_connection: str = "127.0.0.1:6379"
-    max_seq_len: int = Field(256, ge=8)
 
 
 class PodSettings(_Section):
@@ -264,6 +263,15 @@ class SweepSettings(_Section):
     space: SearchSpace = SearchSpace()
 
 
+class ExampleSelectionSettings(_Section):
+    """Which gold examples a run trains on, by their Feast features (llmops.training.sft_data.select_examples)."""
+
+    exclude_injection: bool = True  # drop examples whose composed text trips an injection rule
+    min_quality_score: float = Field(0.4, ge=0, le=1)  # llmops.example_features.quality
+    languages: list[str] = []  # ISO 639-1 codes to keep; empty = any
+    sources: list[str] = []  # gold sources to keep; empty = any
+
+
 class TrainingSettings(_Section):
     # a Hugging Face id or a path; "builtin" builds the project's own small Llama (see `builtin`)
     base_model: str = "builtin"
@@ -291,6 +299,7 @@ class TrainingSettings(_Section):
     checkpoint_root: str = ""
     builtin: BuiltinModelSettings = BuiltinModelSettings()
     sweep: SweepSettings = SweepSettings()
+    selection: ExampleSelectionSettings = ExampleSelectionSettings()
 
 
 class MetricThreshold(_Section):

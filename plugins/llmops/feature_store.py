@@ -131,7 +131,8 @@ def materialize(cfg: Settings | None, end: dt.datetime) -> None:
 def training_frame(
     entity_df: pd.DataFrame, cfg: Settings | None = None, features: Sequence[str] | None = None
 ) -> pd.DataFrame:
-    """Point-in-time correct features for ``entity_df`` (columns example_id, event_timestamp).
+    """Point-in-time correct features for ``entity_df`` (columns example_id, event_timestamp); the trainer's
+    example selection (``llmops.training.sft_data.select_examples``) reads through it.
 
     Each entity row gets the newest feature row at or before its timestamp, or nulls when none is.
     ``features`` are ``view:feature`` references; the default is the sft_training service.
@@ -178,7 +179,7 @@ def run_apply_and_materialize(lake_root: str, ds: str) -> dict:
     materialize(cfg, end)
     materialized = time.perf_counter()
     sample = part.column("example_id").to_pylist()[:ONLINE_CHECK_SAMPLE]
-    online = read_online(sample, [f"{TRAINING_VIEW}:seq_len"], cfg) if sample else {"seq_len": []}
+    online = read_online(sample, [f"{TRAINING_VIEW}:n_chars"], cfg) if sample else {"n_chars": []}
     summary = {
         "ds": ds,
         "end": end.isoformat(),
@@ -186,7 +187,7 @@ def run_apply_and_materialize(lake_root: str, ds: str) -> dict:
         "partition_rows": part.num_rows,
         "late_rows_window": [oldest.isoformat(), previous_end.isoformat()] if late else None,
         "online_checked": len(sample),
-        "online_found": sum(v is not None for v in online["seq_len"]),
+        "online_found": sum(v is not None for v in online["n_chars"]),
         "apply_s": round(applied - started, 3),
         "materialize_s": round(materialized - applied, 3),
         "online_read_s": round(time.perf_counter() - materialized, 3),

@@ -137,7 +137,7 @@ def test_kubernetes_profile_builds_pod_operators(tmp_path):
 def test_train_dag_runs_on_gold_or_weekly_and_maps_trials(parsed):
     dag = parsed["dags"]["llmops_train"]
     # new gold, a drift alert (the webhook's Asset event), or Monday 05:00
-    assert dag["timetable"] == "AssetOrTimeSchedule" and dag["assets"] == ["drift_alerts", "gold_sft"]
+    assert dag["timetable"] == "AssetOrTimeSchedule" and dag["assets"] == ["drift_alerts", "llm_training_features"]
     assert dag["catchup"] is False
     assert {"ds", "base_model", "method", "max_trials", "trial_steps", "max_steps", "min_new_examples"} <= set(
         dag["params"])

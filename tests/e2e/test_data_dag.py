@@ -152,8 +152,8 @@ def test_features_materialized_and_online(run):
 
     cfg = load_settings("local", environ={"LLMOPS__PATHS__LAKE_ROOT": f"file://{run.lake}"})
     example = run.gold[0]["example_id"]
-    online = read_online([example], ["llm_training_features:seq_len"], cfg=cfg)
-    assert online["seq_len"][0] and online["seq_len"][0] > 0
+    online = read_online([example], ["llm_training_features:n_chars", "llm_training_features:injection_flag"], cfg=cfg)
+    assert online["n_chars"][0] and online["n_chars"][0] > 0 and online["injection_flag"] == [False]
 
 
 def test_rerun_same_date_gives_same_rows(run):

@@ -9,7 +9,7 @@ import pytest
 
 from llmops.config import settings
 from tests.training.conftest import DS, tiny_model, training_environ  # noqa: F401 - tiny_model is a fixture
-from tests.training.fixtures import write_gold
+from tests.training.fixtures import register_features, write_gold
 
 # what the gates read from settings, shrunk for 2 busy cores
 GATE_ENV = {
@@ -68,6 +68,7 @@ def registered(tmp_path_factory, tiny_model):  # noqa: F811 - the imported fixtu
             patch.setenv(key, value)
         settings.cache_clear()
         write_gold(root / "lake", DS, 120)
+        register_features()
         lake_root = f"file://{root / 'lake'}"
         first = register_version(lake_root, str(tiny_model), max_steps=4)
         second = register_version(lake_root, str(tiny_model), max_steps=6)

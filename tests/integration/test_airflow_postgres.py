@@ -66,13 +66,13 @@ def test_data_dag_on_postgres_with_redis_online_store(tmp_path, postgres_db):
         [str(BIN / "python"), "-c",
          "import json, sys\n"
          "from llmops.feature_store import read_online\n"
-         "print('JSON:' + json.dumps(read_online([sys.argv[1]], ['llm_training_features:seq_len'])))",
+         "print('JSON:' + json.dumps(read_online([sys.argv[1]], ['llm_training_features:n_chars'])))",
          example],
         env=env, capture_output=True, text=True, timeout=300,
     )
     line = next((ln for ln in read.stdout.splitlines() if ln.startswith("JSON:")), None)
     assert line, read.stdout[-2000:] + read.stderr[-2000:]
-    assert json.loads(line[5:])["seq_len"][0] > 0
+    assert json.loads(line[5:])["n_chars"][0] > 0
     client = redis.Redis(host="127.0.0.1", port=6379)
     keys = client.keys(f"*{project}*")
     assert keys, "no feature rows for this project in Redis"

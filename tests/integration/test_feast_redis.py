@@ -10,7 +10,7 @@ import redis
 
 from llmops import feature_store as fsm
 from llmops.config import load_settings
-from spark_jobs.schemas import LLM_TRAINING_FEATURES, RECORD_STATS
+from spark_jobs.schemas import LLM_TRAINING_FEATURES
 from spark_jobs.session import write_partition
 
 pytestmark = pytest.mark.integration
@@ -40,23 +40,16 @@ def test_materialize_and_read_online_from_redis(spark, cfg, lake_root):
         {
             "example_id": e,
             "event_timestamp": AT,
-            "input_ids": list(range(i + 1)),
-            "attention_mask": [1] * (i + 1),
-            "seq_len": i + 1,
-            "split": "train",
-        }
-        for i, e in enumerate(ids)
-    ]
-    stats = [
-        {
-            "example_id": e,
-            "event_timestamp": AT,
+            "source": "tickets",
+            "language": "en",
             "n_chars": 100 + i,
-            "n_words": 20,
             "question_chars": 30,
             "answer_chars": 70 + i,
-            "has_context": i % 2 == 0,
-            "source": "tickets",
+            "quality_score": 1.0,
+            "quality_flags": [] if i % 2 else ["masked_heavy"],
+            "injection_flag": i == 7,
+            "injection_rule": "ignore_instructions" if i == 7 else None,
+            "dedup_cluster": f"c{i}",
             "split": "train",
         }
         for i, e in enumerate(ids)
@@ -68,9 +61,6 @@ def test_materialize_and_read_online_from_redis(spark, cfg, lake_root):
         "llm_training_features",
         "2026-11-21",
     )
-    write_partition(
-        spark.createDataFrame(stats, RECORD_STATS), lake_root, "features", "record_stats", "2026-11-21"
-    )
 
     client = redis.Redis.from_url(f"redis://{cfg.feast.redis_connection}")
     fs = fsm.store(cfg)
@@ -81,9 +71,9 @@ def test_materialize_and_read_online_from_redis(spark, cfg, lake_root):
         assert len(project_keys(client, cfg.feast.project)) == len(ids)  # one hash per example
 
         online = fsm.read_online(["ex-7", "ex-0", "missing"], cfg=cfg)
-        assert online["input_ids"] == [list(range(8)), [0], None]
-        assert online["seq_len"] == [8, 1, None]
-        assert online["answer_chars"] == [77, 70, None] and online["has_context"] == [False, True, None]
+        assert online["injection_flag"] == [True, False, None]
+        assert online["quality_flags"] == [[], ["masked_heavy"], None]
+        assert online["answer_chars"] == [77, 70, None] and online["dedup_cluster"] == ["c7", "c0", None]
     finally:
         fsm.store(cfg).teardown()
     assert project_keys(client, cfg.feast.project) == []

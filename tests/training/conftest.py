@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.training.fixtures import build_tiny_model, write_gold
+from tests.training.fixtures import build_tiny_model, register_features, write_gold
 
 DS = "2026-11-20"
 
@@ -34,7 +34,7 @@ def training_environ(root: Path) -> dict[str, str]:
 
 @pytest.fixture
 def training_env(tmp_path, monkeypatch):
-    """Settings pointing at a fresh lake and MLflow store, with a gold partition for DS."""
+    """Settings pointing at a fresh lake and MLflow store, with a gold partition for DS and its features in Feast."""
     from llmops.config import settings
 
     for key, value in training_environ(tmp_path).items():
@@ -42,5 +42,6 @@ def training_env(tmp_path, monkeypatch):
     settings.cache_clear()
     lake = tmp_path / "lake"
     write_gold(lake, DS, 120)
+    register_features()
     yield lake
     settings.cache_clear()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import random
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from llmops.example_features import compute
 
 SYSTEM = "You are a helpful support assistant."
 ITEMS = ("order", "parcel", "invoice", "refund", "ticket", "account")
@@ -50,7 +53,8 @@ def build_tiny_model(out: Path, hidden: int = 64, layers: int = 2) -> Path:
 
 
 def write_gold(lake: Path, ds: str, n: int, seed: int = 0, splits: tuple[int, int] = (8, 1)) -> Path:
-    """A gold/sft partition with the columns training and the eval gate read; about 1 in 10 rows is validation,
+    """A gold/sft partition with the columns training and the eval gate read, and its features partition (as
+    featurize writes it; :func:`register_features` makes Feast serve them); about 1 in 10 rows is validation,
     1 in 10 test."""
     rows = {k: [] for k in ("example_id", "source", "system", "instruction", "input", "output", "split")}
     train_every, _ = splits
@@ -62,7 +66,25 @@ def write_gold(lake: Path, ds: str, n: int, seed: int = 0, splits: tuple[int, in
         rows["input"].append("")
         rows["output"].append(answer)
         rows["split"].append("train" if i % 10 < train_every else ("validation" if i % 10 == 8 else "test"))
+    rows["created_at"] = [dt.datetime.fromisoformat(ds)] * n
+    gold = pa.table(rows)
     part = lake / "gold" / "sft" / f"ds={ds}"
     part.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.table(rows), part / "part-00000.parquet")
+    pq.write_table(gold, part / "part-00000.parquet")
+    write_features(lake, ds, compute(gold))
     return part
+
+
+def write_features(lake: Path, ds: str, features: pa.Table) -> None:
+    """A features/llm_training_features partition (``llmops.example_features.SCHEMA`` rows)."""
+    part = lake / "features" / "llm_training_features" / f"ds={ds}"
+    part.mkdir(parents=True, exist_ok=True)
+    pq.write_table(features, part / "part-00000.parquet")
+
+
+def register_features() -> None:
+    """Apply the Feast definitions for the current settings' lake (the data DAG's feast_materialize does)."""
+    from llmops import feature_store
+    from llmops.config import settings
+
+    feature_store.apply(settings())

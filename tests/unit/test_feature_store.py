@@ -11,7 +11,7 @@ import pytest
 from llmops import feature_store as fsm
 from llmops import lake
 from llmops.config import load_settings
-from spark_jobs.schemas import LLM_TRAINING_FEATURES, RECORD_STATS
+from spark_jobs.schemas import LLM_TRAINING_FEATURES
 from spark_jobs.session import write_partition
 
 UTC = dt.UTC
@@ -19,53 +19,35 @@ T1 = dt.datetime(2026, 11, 20, 10, 0, 0, 250_000, tzinfo=UTC)
 T2 = dt.datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)
 
 
-def features_row(example_id: str, at: dt.datetime, ids: list[int], split: str = "train") -> dict:
+def features_row(example_id: str, at: dt.datetime, n_chars: int, split: str = "train") -> dict:
     return {
         "example_id": example_id,
         "event_timestamp": at,
-        "input_ids": ids,
-        "attention_mask": [1] * len(ids),
-        "seq_len": len(ids),
+        "source": "faq",
+        "language": "en",
+        "n_chars": n_chars,
+        "question_chars": 10,
+        "answer_chars": n_chars - 10,
+        "quality_score": n_chars / 100,
+        "quality_flags": ["short_answer"] if n_chars < 50 else [],
+        "injection_flag": False,
+        "injection_rule": None,
+        "dedup_cluster": f"c-{example_id}",
         "split": split,
     }
 
 
-def stats_row(example_id: str, at: dt.datetime, n_chars: int) -> dict:
-    return {
-        "example_id": example_id,
-        "event_timestamp": at,
-        "n_chars": n_chars,
-        "n_words": n_chars // 5,
-        "question_chars": 10,
-        "answer_chars": n_chars - 10,
-        "has_context": n_chars > 50,
-        "source": "faq",
-        "split": "train",
-    }
-
-
-def publish(spark, lake_root: str, ds: str, features: list[dict], stats: list[dict]) -> None:
-    """Write both tables the way featurize does (Spark, microsecond UTC timestamps, atomic publish)."""
+def publish(spark, lake_root: str, ds: str, features: list[dict]) -> None:
+    """Write the features table the way featurize does (Spark, microsecond UTC timestamps, atomic publish)."""
     write_partition(
-        spark.createDataFrame(features, LLM_TRAINING_FEATURES),
-        lake_root,
-        "features",
-        "llm_training_features",
-        ds,
+        spark.createDataFrame(features, LLM_TRAINING_FEATURES), lake_root, "features", "llm_training_features", ds
     )
-    write_partition(spark.createDataFrame(stats, RECORD_STATS), lake_root, "features", "record_stats", ds)
 
 
 def publish_two_days(spark, lake_root: str) -> None:
-    """Example `a` at T1 (day 1) and again, re-tokenized, at T2 (day 2); `b` only at T2."""
-    publish(spark, lake_root, "2026-11-20", [features_row("a", T1, [5, 6, 7])], [stats_row("a", T1, 40)])
-    publish(
-        spark,
-        lake_root,
-        "2026-11-21",
-        [features_row("a", T2, [5, 6, 7, 8]), features_row("b", T2, [9], "test")],
-        [stats_row("a", T2, 80), stats_row("b", T2, 60)],
-    )
+    """Example `a` at T1 (day 1) and again, revised, at T2 (day 2); `b` only at T2."""
+    publish(spark, lake_root, "2026-11-20", [features_row("a", T1, 40)])
+    publish(spark, lake_root, "2026-11-21", [features_row("a", T2, 80), features_row("b", T2, 60, "test")])
 
 
 @pytest.fixture(scope="module")
@@ -90,26 +72,25 @@ def definitions(fs) -> dict[str, object]:
 
 def test_apply_materialize_and_read_online(cfg, shared_lake):
     fs = fsm.apply(cfg)
-    assert {fv.name for fv in fs.list_feature_views()} == {"llm_training_features", "record_stats"}
+    assert {fv.name for fv in fs.list_feature_views()} == {"llm_training_features"}
     assert fs.get_entity("example").join_key == "example_id"
     fsm.materialize(cfg, dt.datetime(2026, 11, 21, tzinfo=UTC))  # day 1 only
     day1 = fsm.read_online(["a", "b"], cfg=cfg)
-    assert day1["input_ids"] == [[5, 6, 7], None] and day1["n_chars"] == [40, None]
+    assert day1["quality_flags"] == [["short_answer"], None] and day1["n_chars"] == [40, None]
 
     before = definitions(fsm.store(cfg))
     again = definitions(fsm.apply(cfg))  # idempotent: same definitions, materialization state kept
-    assert again == before and len(before) == 4
+    assert again == before and len(before) == 3
     assert again["llm_training_features"].most_recent_end_time == dt.datetime(2026, 11, 21, tzinfo=UTC)
-    assert fsm.read_online(["a"], ["llm_training_features:seq_len"], cfg)["seq_len"] == [3]
+    assert fsm.read_online(["a"], ["llm_training_features:answer_chars"], cfg)["answer_chars"] == [30]
 
     fsm.materialize(cfg, dt.datetime(2026, 11, 22, tzinfo=UTC))  # incremental: day 2 on top
     online = fsm.read_online(["a", "b", "nope"], cfg=cfg)
     assert online["example_id"] == ["a", "b", "nope"]
-    assert online["input_ids"] == [[5, 6, 7, 8], [9], None]
-    assert online["attention_mask"] == [[1, 1, 1, 1], [1], None]
-    assert online["seq_len"] == [4, 1, None] and online["split"] == ["train", "test", None]
-    assert online["n_chars"] == [80, 60, None] and online["has_context"] == [True, True, None]
-    assert fsm.read_online(["b"], ["record_stats:source"], cfg) == {"example_id": ["b"], "source": ["faq"]}
+    assert online["quality_score"] == [0.8, 0.6, None] and online["quality_flags"] == [[], [], None]
+    assert online["n_chars"] == [80, 60, None] and online["split"] == ["train", "test", None]
+    assert online["injection_flag"] == [False, False, None] and online["dedup_cluster"] == ["c-a", "c-b", None]
+    assert fsm.read_online(["b"], ["llm_training_features:source"], cfg) == {"example_id": ["b"], "source": ["faq"]}
     assert (lake.local_path(shared_lake) / "features" / "_feast" / "online.db").is_file()
 
 
@@ -128,24 +109,24 @@ def test_training_frame_is_point_in_time_correct(cfg):
     )
     assert len(frame) == len(entities)  # no entity row is dropped, even with no feature row before it
     before, at_t1, between, at_t2, b_early = (frame.iloc[i] for i in range(5))
-    assert before["input_ids"] is None and pd.isna(before["n_chars"])
-    assert list(at_t1["input_ids"]) == [5, 6, 7] and at_t1["n_chars"] == 40
-    assert list(between["input_ids"]) == [5, 6, 7] and between["seq_len"] == 3 and between["n_chars"] == 40
-    assert list(at_t2["input_ids"]) == [5, 6, 7, 8] and at_t2["n_chars"] == 80
-    assert b_early["input_ids"] is None  # b's only row is later than the entity row
+    assert before["quality_flags"] is None and pd.isna(before["n_chars"])
+    assert list(at_t1["quality_flags"]) == ["short_answer"] and at_t1["n_chars"] == 40
+    assert between["n_chars"] == 40 and between["quality_score"] == 0.4
+    assert list(at_t2["quality_flags"]) == [] and at_t2["n_chars"] == 80
+    assert pd.isna(b_early["n_chars"])  # b's only row is later than the entity row
 
 
 def test_half_written_partitions_are_invisible(spark, cfg, shared_lake):
     # what a killed writer leaves behind: a staging directory next to the partitions
     staging = lake.staging_uri(shared_lake, "features", "llm_training_features", "2026-11-22")
-    spark.createDataFrame([features_row("c", T2, [1, 2])], LLM_TRAINING_FEATURES).write.parquet(staging)
+    spark.createDataFrame([features_row("c", T2, 20)], LLM_TRAINING_FEATURES).write.parquet(staging)
     fsm.apply(cfg)
     frame = fsm.training_frame(
         pd.DataFrame({"example_id": ["c"], "event_timestamp": [T2 + dt.timedelta(days=1)]}),
         cfg,
-        ["llm_training_features:seq_len"],
+        ["llm_training_features:n_chars"],
     )
-    assert pd.isna(frame["seq_len"].iloc[0])
+    assert pd.isna(frame["n_chars"].iloc[0])
 
 
 def test_feast_env_keeps_state_in_the_lake_and_picks_the_online_store(cfg, shared_lake):
@@ -170,18 +151,12 @@ def test_run_apply_and_materialize_and_cli(spark, lake_root):
     # the next day brings a row whose event time lies before the previous run's end (a late arrival):
     # incremental materialization alone would never look at it
     late, fresh = T1 - dt.timedelta(hours=1), T2 + dt.timedelta(days=1)
-    publish(
-        spark,
-        lake_root,
-        "2026-11-22",
-        [features_row("late", late, [3, 3]), features_row("c", fresh, [4])],
-        [stats_row("late", late, 30), stats_row("c", fresh, 35)],
-    )
+    publish(spark, lake_root, "2026-11-22", [features_row("late", late, 30), features_row("c", fresh, 35)])
     summary = fsm.run_apply_and_materialize(lake_root, "2026-11-22")
     assert summary["online_found"] == summary["online_checked"] == 2
     assert summary["late_rows_window"] == [late.isoformat(), "2026-11-22T00:00:00+00:00"]
     cfg = fsm.with_lake_root(fsm.settings(), lake_root)
-    assert fsm.read_online(["a", "late", "c"], ["llm_training_features:seq_len"], cfg)["seq_len"] == [4, 2, 1]
+    assert fsm.read_online(["a", "late", "c"], ["llm_training_features:n_chars"], cfg)["n_chars"] == [80, 30, 35]
 
     assert fsm.main(["--lake-root", lake_root, "--ds", "2026-11-22"]) == 0
     assert fsm.main(["--lake-root", lake_root, "--ds", "2026-11-23"]) == 2  # no such features partition

@@ -34,7 +34,7 @@ def output_dir(job: TrainingJob, run_key: str) -> Path:
 
 def fit(job: TrainingJob, hp: Hyperparams, run_key: str, run_id: str, max_steps: int, eval_every: int,
         on_eval: EvalHook | None = None) -> tuple[TrainResult, Path]:
-    """Train ``hp`` on the job's gold train split, validate on its validation split; log to ``run_id``."""
+    """Train ``hp`` on the job's Feast-selected train split, validate on its validation split; log to ``run_id``."""
     import torch  # noqa: PLC0415 - heavy; DAG files never import this module
     from transformers import AutoTokenizer  # noqa: PLC0415
 
@@ -47,10 +47,10 @@ def fit(job: TrainingJob, hp: Hyperparams, run_key: str, run_id: str, max_steps:
     tokenizer = AutoTokenizer.from_pretrained(base["model"], **kwargs)
     if tokenizer.pad_token_id is None:  # many instruct models ship without one
         tokenizer.pad_token = tokenizer.eos_token
-    train_set = encode_table(tokenizer, job.gold.split("train"), t.max_seq_len)
-    val_set = encode_table(tokenizer, job.gold.split("validation"), t.max_seq_len)
-    log.info("%d training and %d validation examples from gold partitions %s (sha256 %s)", len(train_set),
-             len(val_set), ",".join(job.gold.partitions), job.gold.content_hash[:12])
+    train_set = encode_table(tokenizer, job.examples.split("train"), t.max_seq_len)
+    val_set = encode_table(tokenizer, job.examples.split("validation"), t.max_seq_len)
+    log.info("%d training and %d validation examples (Feast-selected) from gold partitions %s (sha256 %s)",
+             len(train_set), len(val_set), ",".join(job.gold.partitions), job.gold.content_hash[:12])
     cfg = TrainConfig(
         base_model=base["model"], hyperparams=hp, method=job.method,
         revision=None if base["builtin"] else base["revision"], batch_size=t.batch_size, grad_accum=t.grad_accum,

@@ -17,7 +17,7 @@ from llmops.config import settings
 from llmops.pipelines import TrainSteps, train_steps
 from llmops.steps import lake_step_parser
 from llmops.training import base_model
-from llmops.training.sft_data import GoldSnapshot, load_gold
+from llmops.training.sft_data import GoldSnapshot, load_gold, select_examples
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,11 @@ class TrainingJob:
     @cached_property
     def gold(self) -> GoldSnapshot:
         return load_gold(self.lake_root, self.ds)
+
+    @cached_property
+    def examples(self) -> GoldSnapshot:
+        """The gold examples the run trains and validates on: those its Feast features select."""
+        return select_examples(self.gold, self.lake_root, self.ds, settings().training.selection)
 
     @cached_property
     def base(self) -> dict:

@@ -1,13 +1,17 @@
 """Gold SFT rows -> token ids with answer-only labels, and the lineage of the rows a run trains on.
 
 A run trains on every gold partition up to its date (each day's gold holds that day's new examples); an
-example that appears in several partitions counts once, from its newest partition. The prompt is rendered
+example that appears in several partitions counts once, from its newest partition. Which of them it trains
+on is decided by their Feast features (:func:`select_examples`: point-in-time correct as of the end of the
+run's date, through the ``sft_training`` feature service); gold supplies their text. The prompt is rendered
 with the model's own chat template (``llmops.tokenizer.chat_messages`` decides the layout), tokenized on its
 own, and the answer's ids follow it, so training sees exactly the prompt ids that generation will see.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -16,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from llmops import lake, lakefs
+from llmops.config import ExampleSelectionSettings, settings
 from llmops.tokenizer import chat_messages
 
 log = logging.getLogger(__name__)
@@ -72,6 +77,55 @@ def load_gold(lake_root: str, ds: str) -> GoldSnapshot:
     keep = [i for i in range(len(ids)) if i == 0 or ids[i] != ids[i - 1]]
     table = table.take(pa.array(keep, pa.int64())).drop_columns(["_order"])
     return GoldSnapshot(table, tuple(partitions), content_hash(lake_root, partitions))
+
+
+def as_of(ds: str) -> dt.datetime:
+    """The entity timestamp of a run on ``ds``: the end of that day (UTC); later feature rows are invisible."""
+    return dt.datetime.combine(dt.date.fromisoformat(lake.check_ds(ds)), dt.time(), dt.UTC) + dt.timedelta(days=1)
+
+
+def exclusion_reasons(features: pa.Table, rules: ExampleSelectionSettings) -> pa.Array:
+    """Per feature row (``example_id`` + the service's features, as Feast returns them): why the run leaves
+    it out, or null. No feature row visible at the entity timestamp (not featurized yet, or arrived late)
+    excludes an example too: nothing unvetted is trained on."""
+    checks = [("no_features", pc.is_null(features["source"]))]
+    if rules.exclude_injection:
+        checks.append(("injection_flag", features["injection_flag"]))
+    checks.append(("low_quality", pc.less(features["quality_score"], rules.min_quality_score)))
+    if rules.languages:
+        checks.append(("language", pc.invert(pc.is_in(features["language"], pa.array(rules.languages)))))
+    if rules.sources:
+        checks.append(("source", pc.invert(pc.is_in(features["source"], pa.array(rules.sources)))))
+    reason = pa.nulls(features.num_rows, pa.string())
+    for name, hit in reversed(checks):  # the first check that applies names the reason
+        reason = pc.if_else(pc.fill_null(hit, False), name, reason)
+    return reason
+
+
+def select_examples(gold: GoldSnapshot, lake_root: str, ds: str, rules: ExampleSelectionSettings) -> GoldSnapshot:
+    """``gold`` restricted to the examples the run trains on, chosen by their Feast features.
+
+    The entity frame is every gold example id at :func:`as_of` ``ds``; ``get_historical_features`` with the
+    feature service joins each one's newest feature row at or before that time. Raises when none is left.
+    """
+    import pandas as pd  # noqa: PLC0415 - Feast (and pandas) only when a run selects its examples
+
+    from llmops import feature_store  # noqa: PLC0415
+
+    cfg = feature_store.with_lake_root(settings(), lake_root)
+    ids = gold.table["example_id"].to_pylist()
+    entities = pd.DataFrame({"example_id": ids, "event_timestamp": pd.Timestamp(as_of(ds))})
+    features = pa.Table.from_pandas(feature_store.training_frame(entities, cfg), preserve_index=False)
+    reason = exclusion_reasons(features, rules)
+    kept = set(features["example_id"].filter(pc.is_null(reason)).to_pylist())
+    counts = pc.value_counts(reason.drop_null()).to_pylist()
+    log.info("Feast selection as of %s: %d of %d gold examples kept; excluded %s", as_of(ds).isoformat(),
+             len(kept), len(ids), {c["values"]: c["counts"] for c in counts} or "none")
+    if not kept:
+        raise ValueError(f"no gold example up to ds={ds} passes the Feast selection ({counts}); "
+                         "are the features featurized and applied (llmops_data's featurize and feast_materialize)?")
+    table = gold.table.filter(pc.is_in(gold.table["example_id"], pa.array(sorted(kept), pa.string())))
+    return dataclasses.replace(gold, table=table)
 
 
 @dataclass(frozen=True)
