@@ -20,7 +20,7 @@ from tests.training.fixtures import write_gold
 LINEAGE_TAGS = {
     "llmops.ds", "llmops.gold.table", "llmops.gold.partitions", "llmops.gold.latest_ds", "llmops.gold.content_hash",
     "llmops.git_commit", "llmops.config_hash", "llmops.profile", "llmops.base_model", "llmops.base_model_revision",
-    "llmops.base_model_hash",
+    "llmops.base_model_hash", "llmops.features.selected", "llmops.features.selected_hash",
     "llmops.method", "llmops.sweep_parent_run_id", "airflow.dag_id", "airflow.dag_run_id", "llmops.final_run_id",
 }
 
@@ -90,6 +90,8 @@ def test_sweep_stops_the_bad_trial_and_registers_the_best_with_lineage(sweep_env
     tags = rows[0]["tags"]
     assert LINEAGE_TAGS <= set(tags), LINEAGE_TAGS - set(tags)
     assert tags["llmops.gold.content_hash"] == job.gold.content_hash
+    assert tags["llmops.features.selected"] == "120"  # every example of the fixture passes the selection
+    assert tags["llmops.features.selected_hash"] == job.examples_digest
     assert tags["llmops.gold.partitions"] == DS
     assert tags["llmops.base_model"] == str(tiny_model)
     assert tags["llmops.base_model_hash"] == job.base["content_hash"] and lineage.same_base(tags, tags)[0]

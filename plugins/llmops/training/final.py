@@ -28,6 +28,8 @@ def lineage_tags(job: TrainingJob, sweep_parent_run_id: str) -> dict[str, str]:
         "llmops.gold.partitions": ",".join(gold.partitions),
         "llmops.gold.latest_ds": gold.partitions[-1],
         "llmops.gold.content_hash": gold.content_hash,
+        "llmops.features.selected": str(job.examples.table.num_rows),  # of the gold examples, by Feast features
+        "llmops.features.selected_hash": job.examples_digest,
         "llmops.git_commit": lineage.git_commit(),
         "llmops.config_hash": lineage.config_hash(),
         "llmops.profile": settings().profile,

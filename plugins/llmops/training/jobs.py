@@ -54,6 +54,11 @@ class TrainingJob:
         return select_examples(self.gold, self.lake_root, self.ds, settings().training.selection)
 
     @cached_property
+    def examples_digest(self) -> str:
+        """sha256 over the sorted ids of the selected examples: what the run trains on, for keys and lineage."""
+        return hashlib.sha256("\n".join(sorted(self.examples.table["example_id"].to_pylist())).encode()).hexdigest()
+
+    @cached_property
     def base(self) -> dict:
         return base_model.resolved(self.lake_root, self.ds, self.base_model)
 
@@ -61,7 +66,8 @@ class TrainingJob:
     def sweep_key(self) -> str:
         t = settings().training
         spec = {
-            "ds": self.ds, "gold": self.gold.content_hash, "base": [self.base["model"], self.base["revision"]],
+            "ds": self.ds, "gold": self.gold.content_hash, "examples": self.examples_digest,
+            "base": [self.base["model"], self.base["revision"]],
             "method": self.method, "max_trials": self.max_trials, "trial_steps": self.trial_steps,
             "sweep": t.sweep.model_dump(exclude={"max_trials", "trial_steps", "parallel_trials"}),
             "train": t.model_dump(include={"batch_size", "grad_accum", "max_seq_len", "warmup_steps", "seed"}),
