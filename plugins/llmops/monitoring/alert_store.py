@@ -1,18 +1,17 @@
 """Durable memory of the webhook: signed deliveries already seen (a replay is refused) and firing alerts
 already turned into a retraining event (a duplicate within the window starts nothing).
 
-Both are one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE expired RETURNING`` against a primary key, so concurrent
-deliveries of the same alert race on the database's own uniqueness check and exactly one wins: no read-then-write
-window, and a duplicate costs one round trip (no failed INSERT, rollback and second UPDATE). SQLite (a file beside
-the lake) by default, or PostgreSQL when the API server runs several workers on several hosts.
+Both are an INSERT against a primary key, so concurrent deliveries of the same alert race on the database's
+own uniqueness check and exactly one wins: no read-then-write window. SQLite (a file beside the lake) by
+default; any SQLAlchemy URL, e.g. PostgreSQL when the API server runs several workers on several hosts.
 """
 
 from __future__ import annotations
 
 import time
 
-from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, delete
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, delete, insert, update
+from sqlalchemy.exc import IntegrityError
 
 from llmops import lake
 from llmops.config import Settings
@@ -35,16 +34,12 @@ def state_url(cfg: Settings) -> str:
     return f"sqlite:///{folder / 'alert_webhook.db'}"
 
 
-_UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}  # the dialects with ON CONFLICT ... DO UPDATE
 PURGE_EVERY_S = 60.0  # expired keys are dropped this often, not on every request (one write per request)
 
 
 class AlertStore:
     def __init__(self, url: str):
         self.engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
-        if self.engine.dialect.name not in _UPSERT:
-            raise ValueError(f"the alert store needs PostgreSQL or SQLite (INSERT ... ON CONFLICT), got {url!r}")
-        self._insert = _UPSERT[self.engine.dialect.name]
         _META.create_all(self.engine)
         self._purged: dict[str, float] = {}
 
@@ -55,14 +50,16 @@ class AlertStore:
             with self.engine.begin() as conn:
                 conn.execute(delete(table).where(table.c.seen_at < now - ttl_s))
         column = table.primary_key.columns[0]
-        # one statement, one round trip: a new key is inserted; a key seen before is claimed again only once its
-        # window has passed (the conflict's conditional update); either way a row comes back, else no claim
-        claim = (self._insert(table).values(**{column.name: key, "seen_at": now, **values})
-                 .on_conflict_do_update(index_elements=[column], set_={"seen_at": now, **values},
-                                        where=table.c.seen_at < now - ttl_s)
-                 .returning(column))  # fmt: skip
-        with self.engine.begin() as conn:
-            return conn.execute(claim).first() is not None
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(table).values(**{column.name: key, "seen_at": now, **values}))
+        except IntegrityError:
+            # seen before: claimed again only once its window has passed, by one conditional update (one winner)
+            with self.engine.begin() as conn:
+                renewed = conn.execute(update(table).where(column == key, table.c.seen_at < now - ttl_s)
+                                       .values(seen_at=now))
+            return renewed.rowcount == 1
+        return True
 
     def first_delivery(self, signature: str, ttl_s: float) -> bool:
         """True the first time a signature is seen within ``ttl_s``; a replay gets False."""

@@ -17,8 +17,8 @@ one log line: ``alert-webhook source=… alert=… fingerprint=… status=… de
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-import threading
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -40,15 +40,9 @@ class Rejected(Exception):
         self.status, self.message = status, message
 
 
-_STORES: dict[str, AlertStore] = {}
-_STORES_LOCK = threading.Lock()
-
-
+@functools.cache
 def _store(url: str) -> AlertStore:
-    with _STORES_LOCK:  # worker threads race on the first request: one of them creates the tables
-        if url not in _STORES:
-            _STORES[url] = AlertStore(url)
-        return _STORES[url]
+    return AlertStore(url)
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
@@ -99,50 +93,6 @@ def _decide(alert: Alert, store: AlertStore, window_s: float) -> tuple[str, str]
         raise
 
 
-def _accept(source: str, body: bytes, authorization: str | None, signature: str | None,
-            timestamp: str | None) -> list[dict]:  # fmt: skip
-    """401 for a bad credential, 409 for a replayed signed delivery, 422 for a bad payload, else each alert's
-    decision (runs in a worker thread)."""
-    cfg = settings().monitoring
-    bearer = source == "alertmanager"
-    try:
-        secrets = load_secrets(cfg.webhook_connection_id)
-    except Exception as exc:  # noqa: BLE001 - no secrets: nobody gets in, and the sender retries
-        log.error("alert-webhook source=%s decision=unavailable reason=%s", source, exc)
-        raise Rejected(503, "the receiver has no credentials configured") from None
-    try:
-        if bearer:
-            check_bearer(authorization, secrets.bearer_tokens)
-        else:
-            check_signature(signature, timestamp, body, secrets.hmac_secrets, cfg.replay_window_s)
-    except AuthError as exc:
-        raise Rejected(exc.status, exc.message) from None
-    try:
-        store = _store(state_url(settings()))
-    except Exception as exc:  # noqa: BLE001 - without its memory the receiver cannot deduplicate: 503
-        raise Rejected(503, f"the receiver's state store is unavailable: {exc}") from None
-    if not bearer and not store.first_delivery(signature, 2 * cfg.replay_window_s):
-        raise Rejected(409, "this signed delivery was already received")
-    try:
-        alerts = parse(source, parse_body(body))
-    except Refused as exc:
-        raise Rejected(422, exc.message) from None
-    except PayloadError as exc:
-        raise Rejected(422, str(exc)) from None
-    decisions = []
-    for alert in alerts:
-        try:
-            decision, event = _decide(alert, store, cfg.dedup_window_s)
-        except Exception as exc:  # noqa: BLE001 - 503 so that Alertmanager retries
-            log.error("alert-webhook source=%s alert=%s fingerprint=%s status=%s decision=error reason=%s",
-                      source, alert.name, alert.fingerprint, alert.status, exc)  # fmt: skip
-            raise Rejected(503, f"could not record alert {alert.name}: {exc}") from None
-        log.info("alert-webhook source=%s alert=%s fingerprint=%s status=%s decision=%s event=%s",
-                 source, alert.name, alert.fingerprint, alert.status, decision, event)  # fmt: skip
-        decisions.append({"alert": alert.name, "fingerprint": alert.fingerprint, "decision": decision, "event": event})
-    return decisions
-
-
 @router.post("/alerts/{source}")
 async def receive(source: str, request: Request) -> JSONResponse:
     cfg = settings().monitoring
@@ -158,10 +108,42 @@ async def receive(source: str, request: Request) -> JSONResponse:
         if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
             raise Rejected(415, "Content-Type must be application/json")
         body = await _read_limited(request, cfg.max_body_bytes)
-        # one hop to a worker thread for everything that may block on a database (the secrets backend, the
-        # store, Airflow's session): on the event loop it stalled every request; a hop per step queued each
-        # request behind the others again (the p99 under load)
-        decisions = await asyncio.to_thread(_accept, source, body, authorization, signature, timestamp)
+        try:
+            secrets = load_secrets(cfg.webhook_connection_id)
+        except Exception as exc:  # noqa: BLE001 - no secrets: nobody gets in, and the sender retries
+            log.error("alert-webhook source=%s decision=unavailable reason=%s", source, exc)
+            raise Rejected(503, "the receiver has no credentials configured") from None
+        try:
+            if bearer:
+                check_bearer(authorization, secrets.bearer_tokens)
+            else:
+                check_signature(signature, timestamp, body, secrets.hmac_secrets, cfg.replay_window_s)
+        except AuthError as exc:
+            raise Rejected(exc.status, exc.message) from None
+        try:
+            store = _store(state_url(settings()))
+        except Exception as exc:  # noqa: BLE001 - without its memory the receiver cannot deduplicate: 503
+            raise Rejected(503, f"the receiver's state store is unavailable: {exc}") from None
+        if not bearer and not await asyncio.to_thread(store.first_delivery, signature, 2 * cfg.replay_window_s):
+            raise Rejected(409, "this signed delivery was already received")
+        try:
+            alerts = parse(source, parse_body(body))
+        except Refused as exc:
+            raise Rejected(422, exc.message) from None
+        except PayloadError as exc:
+            raise Rejected(422, str(exc)) from None
+        decisions = []
+        for alert in alerts:
+            try:
+                decision, event = await asyncio.to_thread(_decide, alert, store, cfg.dedup_window_s)
+            except Exception as exc:  # noqa: BLE001 - 503 so that Alertmanager retries
+                log.error("alert-webhook source=%s alert=%s fingerprint=%s status=%s decision=error reason=%s",
+                          source, alert.name, alert.fingerprint, alert.status, exc)
+                raise Rejected(503, f"could not record alert {alert.name}: {exc}") from None
+            log.info("alert-webhook source=%s alert=%s fingerprint=%s status=%s decision=%s event=%s",
+                     source, alert.name, alert.fingerprint, alert.status, decision, event)
+            decisions.append({"alert": alert.name, "fingerprint": alert.fingerprint, "decision": decision,
+                              "event": event})
     except Rejected as exc:
         if exc.status in (401, 409, 413, 415, 422):
             log.warning("alert-webhook source=%s decision=refused status=%d reason=%s", source, exc.status,
