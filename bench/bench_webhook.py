@@ -22,6 +22,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -46,24 +47,34 @@ async def load(send, rate: float, seconds: float, new_share: float, seed: int = 
     for i in range(int(rate * seconds)):
         await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
         fingerprint = f"fp-{len(sent)}" if not sent or rng.random() < new_share else rng.choice(sent)
-        if fingerprint not in sent:
+        new = fingerprint not in sent
+        if new:
             sent.append(fingerprint)
 
-        async def one(fp: str = fingerprint) -> None:
+        async def one(fp: str = fingerprint, first: bool = new) -> None:
             t0 = time.perf_counter()
             try:
                 status = await send(fp)
             except httpx.HTTPError as exc:
                 status = type(exc).__name__
-            results.append((time.perf_counter() - t0, status))
+            results.append((time.perf_counter() - t0, status, first))
 
         tasks.append(asyncio.create_task(one()))
+    sending_s = time.perf_counter() - started
     await asyncio.gather(*tasks)
-    latencies = sorted(r[0] for r in results)
-    errors = [s for _, s in results if s not in (200, 202)]
-    return {"requests": len(results), "achieved_rate": round(len(results) / (time.perf_counter() - started), 1),
-            "p50_ms": round(1000 * statistics.median(latencies), 1),
-            "p99_ms": round(1000 * latencies[int(0.99 * (len(latencies) - 1))], 1),
+    errors = [s for _, s, _ in results if s not in (200, 202)]
+
+    def quantiles(rows: list) -> tuple[float, float]:
+        latencies = sorted(r[0] for r in rows)
+        return (round(1000 * statistics.median(latencies), 1),
+                round(1000 * latencies[int(0.99 * (len(latencies) - 1))], 1)) if latencies else (0.0, 0.0)
+
+    (p50, p99), (new_p50, new_p99) = quantiles(results), quantiles([r for r in results if r[2]])
+    return {"requests": len(results), "sent_rate": round(len(results) / sending_s, 1),
+            "achieved_rate": round(len(results) / (time.perf_counter() - started), 1), "p50_ms": p50, "p99_ms": p99,
+            # the first delivery of an alert creates the Asset event; repeats stop at the dedup claim
+            "first_delivery_p50_ms": new_p50, "first_delivery_p99_ms": new_p99,
+            "repeat_p99_ms": quantiles([r for r in results if not r[2]])[1],
             "errors": len(errors), "error_kinds": sorted({str(e) for e in errors}), "distinct_alerts": len(sent)}
 
 
@@ -83,6 +94,20 @@ def wait_for_asset(stack: Stack, headers: dict) -> int:
             return assets[0]["id"]
         time.sleep(2)
     raise RuntimeError("drift_alerts never registered: did the dag-processor parse llmops_train?")
+
+
+def drop_database(url: str) -> None:
+    """The bench's own PostgreSQL database goes when the bench ends (WITH (FORCE): a lingering pool is no excuse)."""
+    import psycopg2  # noqa: PLC0415 - only the integration profile has one
+
+    parts = urlsplit(url)
+    admin = psycopg2.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username, dbname="postgres")
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
+    finally:
+        admin.close()
 
 
 def main() -> None:
@@ -142,12 +167,15 @@ def main() -> None:
         base["events_created"] = drift_events(stack, admin) - before
     finally:
         stack.down()
+        if args.profile == "integration":
+            drop_database(postgres)
     rows = {"webhook receiver (dedup by fingerprint)": ours, "baseline: REST asset event per delivery": base}
-    print(f"\n{'path':<42} {'requests':>8} {'rate/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
-          f"{'distinct':>8} {'events':>7}")
+    print(f"\n{'path':<42} {'requests':>8} {'sent/s':>7} {'done/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'1st p99':>7} {'rep p99':>7} {'errors':>6} {'distinct':>8} {'events':>7}")
     for name, r in rows.items():
-        print(f"{name:<42} {r['requests']:>8} {r['achieved_rate']:>7} {r['p50_ms']:>7} {r['p99_ms']:>7} "
-              f"{r['errors']:>6} {r['distinct_alerts']:>8} {r['events_created']:>7}")
+        print(f"{name:<42} {r['requests']:>8} {r['sent_rate']:>7} {r['achieved_rate']:>7} {r['p50_ms']:>7} "
+              f"{r['p99_ms']:>7} {r['first_delivery_p99_ms']:>7} {r['repeat_p99_ms']:>7} {r['errors']:>6} "
+              f"{r['distinct_alerts']:>8} {r['events_created']:>7}")
     Path(args.out).write_text(json.dumps({
         "machine": platform.node(), "cpus": os.cpu_count(), "load_before": os.getloadavg()[0],
         "profile": args.profile,
