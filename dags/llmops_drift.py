@@ -15,7 +15,7 @@ from llmops.config import settings
 from llmops.dag_defaults import dag_defaults
 from llmops.operators import step_task
 from llmops.pipelines import drift_steps
-from llmops.templating import cron
+from llmops.templating import cron, ds_param
 
 cfg = settings()
 # Airflow keeps run_after in UTC; a manual run may name the window's end instead (make demo: the hour under way)
@@ -27,7 +27,7 @@ with DAG(
     description="Hourly drift of live prompts (inference log) from the champion's training prompts",
     schedule=cron("5 * * * *"),  # 5 past: the hour's last log batch is written
     params={
-        "ds": Param("", type="string", description="date of the window's end (UTC); empty: the run's"),
+        "ds": ds_param("date of the window's end (UTC)"),
         "hour": Param("", type="string", pattern="^([01][0-9]|2[0-3])?$",
                       description="hour of the window's end (UTC, 00-23); empty: the run's"),
     },  # fmt: skip
