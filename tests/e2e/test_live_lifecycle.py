@@ -168,7 +168,7 @@ def test_the_llmops_page_shows_the_gates_inside_the_ui(data_run, lifecycle):
 
 
 def test_the_scheduler_chains_training_on_the_gold_asset(data_run, lifecycle):
-    """llmops_train ran because gate_gold emitted gold_sft in that data run: its run type and the triggering
+    """llmops_train ran because that data run materialized the training features: its run type and the triggering
     asset event come from the metadata DB, not from the test."""
     train = _wait_run(lifecycle, "llmops_train", _started_by_gold_after(data_run["run"]), timeout_s=1500)
     states = _task_states(lifecycle, "llmops_train", train["dag_run_id"])
@@ -179,7 +179,8 @@ def test_the_scheduler_chains_training_on_the_gold_asset(data_run, lifecycle):
         "SELECT a.name, e.source_dag_id, e.source_run_id, e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id "
         "JOIN dagrun_asset_event de ON de.event_id = e.id JOIN dag_run r ON r.id = de.dag_run_id "
         "WHERE r.run_id = ?", (train["dag_run_id"],)).fetchall()
-    assert [e[:3] for e in events] == [("gold_sft", "llmops_data", data_run["run"]["dag_run_id"])], events
+    # llmops_train schedules on the materialized training features (feast_materialize, after gate_gold)
+    assert [e[:3] for e in events] == [("llm_training_features", "llmops_data", data_run["run"]["dag_run_id"])], events
     assert json.loads(events[0][3])["ds"] == DS  # the event names the data's date, and training used it
     listed = subprocess.run([sys.executable, "-m", "llmops.cli", "registry", "list", "--json"],
                             capture_output=True, text=True, timeout=120, env=lifecycle.env())
