@@ -6,7 +6,8 @@ them (object-dtype strings, Python ``re``, ``apply``), so the benchmark compares
 - HTML to text: the Arrow path's own Python function (``text._strip_html``) on the rows holding ``<``/``&``;
 - NFKC with ``Series.str.normalize``, every whitespace run to one space (Python's ``\\s`` is
   ``str.isspace``, the set the Arrow path spells out for RE2);
-- masking: ``pii._STEP_GROUPS`` (same scans, patterns, order, rewrites, Luhn/IBAN checks) with Python ``re``,
+- masking: ``pii._STEP_GROUPS`` (same scans, patterns, order, rewrites, Luhn/IBAN checks) with ``regex``
+  (Python ``re`` has no ``\\p{L}``),
   then the customer's name/e-mail literals through ``pii._replace_literals``;
 - prompt-injection flags: ``INJECTION_RULES`` with Python ``re``, first matching rule wins;
 - language: the ``STOP_WORDS`` profiles scored with pandas string ops and a groupby;
@@ -31,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import regex
 
 from llmops.contracts.personal_data import PLACEHOLDERS
 from llmops.masking.phones import mask_phones
@@ -44,10 +46,11 @@ from spark_jobs.transforms.dedup import band_hashes, jaccard, minhash, shingle_h
 ID_COLUMN = {"tickets": "ticket_id", "faq": "faq_id", "reviews": "review_id"}
 TEXT_SOURCES = tuple(ID_COLUMN)
 
-# ASCII: \b, \d and (?i) behave as in RE2, which the Arrow path runs these patterns with.
+# ASCII: \b, \d and (?i) behave as in RE2, which the Arrow path runs these patterns with. The masking patterns
+# use Unicode classes (\p{L} in e-mail addresses) that RE2 has and ``re`` lacks: they run with ``regex``.
 _MASK_GROUPS = [
-    (re.compile(scan, re.ASCII),
-     [(step, re.compile(step.pattern, re.ASCII) if hasattr(step, "pattern") else None) for step in steps])
+    (regex.compile(scan, regex.ASCII),
+     [(step, regex.compile(step.pattern, regex.ASCII) if hasattr(step, "pattern") else None) for step in steps])
     for scan, steps in _STEP_GROUPS
 ]
 _RULES = [(name, re.compile(p, re.ASCII)) for name, p in INJECTION_RULES.items()]
@@ -76,15 +79,14 @@ def _mask_patterns(s: pd.Series) -> pd.Series:
     """As ``mask_pii``: per group, one scan of the original text picks the rows its steps run on."""
     out = s.copy()
     for scan, steps in _MASK_GROUPS:
-        candidates = s.str.contains(scan, na=False)
+        candidates = s.map(lambda t, scan=scan: isinstance(t, str) and scan.search(t) is not None).astype(bool)
         rows = out[candidates]
         for step, pattern in steps:
             if pattern is None:  # phones past the regex shapes: libphonenumber in Python, as in the Arrow path
                 rows = rows.map(lambda t: mask_phones(t, PLACEHOLDERS["PHONE"])[0] if isinstance(t, str) else t)
-            elif step.verify is None:
-                rows = rows.str.replace(pattern, step.rewrite, regex=True)
             else:
-                rows = rows.str.replace(pattern, lambda m, v=step.verify: v(m.group(0)) or m.group(0), regex=True)
+                repl = step.rewrite if step.verify is None else (lambda m, v=step.verify: v(m.group(0)) or m.group(0))
+                rows = rows.map(lambda t, p=pattern, r=repl: p.sub(r, t) if isinstance(t, str) else t)
         out[candidates] = rows
     return out
 
