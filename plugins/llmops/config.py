@@ -405,6 +405,8 @@ class DeployKubernetesSettings(_Section):
     endpoint_picker: str = "llmops-epp"  # llm-d's endpoint picker Service (InferencePool)
     endpoint_picker_port: int = Field(9002, ge=1, le=65535)
     service_monitor_labels: dict[str, str] = {"release": "prometheus"}  # what the Prometheus selects
+    # the gateway logs each request (masked) to paths.lake_root for the drift check (llmops.monitoring.inference_log)
+    inference_log: bool = True
 
 
 class DeploySettings(_Section):

@@ -191,34 +191,6 @@ def test_json_depth_is_measured_outside_strings():
     assert nested is None
 
 
-GATEWAY_MODULES = ("gateway", "gateway_metrics", "gateway_requests", "traffic")
-
-
-def test_gateway_runs_from_its_own_modules_in_the_vllm_image():
-    """The vLLM image copies the gateway's modules alone: they may import only the standard library, what vLLM
-    ships, and each other; the Dockerfile copies exactly those."""
-    serving = Path(gateway.__file__).parent
-    third_party, own = set(), set()
-    for name in GATEWAY_MODULES:
-        for node in ast.walk(ast.parse((serving / f"{name}.py").read_text())):
-            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module] if isinstance(node, ast.ImportFrom) else [])  # fmt: skip
-            assert not isinstance(node, ast.ImportFrom) or node.level == 0, "no relative imports"
-            for module in modules:
-                if module.startswith("llmops."):
-                    own.add(module)
-                elif module.split(".")[0] not in sys.stdlib_module_names:
-                    third_party.add(module.split(".")[0])
-    assert third_party <= {"fastapi", "httpx", "uvicorn", "pydantic", "anyio", "prometheus_client"}, third_party
-    # --inference-log loads the masking inference log lazily: it needs the whole project, not this image
-    assert own - {"llmops.monitoring.inference_log"} == {f"llmops.serving.{m}" for m in GATEWAY_MODULES
-                                                          if m != "gateway"}
-    dockerfile = (VLLM_DIR / "Dockerfile").read_text().replace("\\\n", " ")
-    copied = {Path(p).stem for line in dockerfile.splitlines() if line.startswith("COPY plugins/llmops/serving/")
-              for p in line.split()[1:-1]}  # fmt: skip
-    assert copied == {"__init__", *GATEWAY_MODULES}
-
-
 # ---- the local server -------------------------------------------------------------------------------------------
 
 

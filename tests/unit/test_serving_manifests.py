@@ -172,6 +172,7 @@ def test_command_lines_are_the_runtime_builders(settings, monkeypatch):
         max_in_flight=serving.max_in_flight,
         max_queued=serving.max_queued,
         traffic_file=deploy.traffic_file,
+        inference_log=settings.paths.lake_root,
     )
     # the gateway's own parser takes the line and builds its app from the traffic file
     seen = {}

@@ -96,6 +96,7 @@ def gateway_command(settings: Settings) -> list[str]:
             max_in_flight=serving.max_in_flight,
             max_queued=serving.max_queued,
             traffic_file=deploy.traffic_file,
+            inference_log=settings.paths.lake_root if deploy.kubernetes.inference_log else None,
         ),
     ]
 
@@ -146,10 +147,13 @@ def deployment(settings: Settings, name: str, base_model: str, config_map: str) 
             "timeoutSeconds": 6,
             "failureThreshold": 3,
         },
+        "env": [{"name": "LLMOPS_PROFILE", "value": settings.profile}],
         "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
         "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "readOnlyRootFilesystem": True, **drop_all},
         "volumeMounts": [{"name": "traffic", "mountPath": traffic_dir, "readOnly": True}],
     }
+    if k8s.inference_log:  # the lake's credentials, as the steps' pods get them (optional: a pod role serves too)
+        gateway["envFrom"] = [{"secretRef": {"name": runtime.lake_secret, "optional": True}}]
     pod = {
         "automountServiceAccountToken": False,
         "nodeSelector": dict(runtime.gpu_node_selector),
