@@ -3,7 +3,6 @@ every process and port however the server's life ends, and the vLLM manifest aga
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import signal
@@ -21,7 +20,6 @@ import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-from llmops.serving import gateway
 from llmops.serving.client import OpenAIClient, ServingError
 from llmops.serving.gateway_requests import Refused, apply_limits, json_depth, parse_body
 from llmops.serving.merge import MARKER, merge_adapter
@@ -29,8 +27,6 @@ from llmops.serving.server import ServerStartError, group_alive, port_is_free, s
 from llmops.serving.vllm import max_lora_rank, vllm_args
 from llmops.tokenizer import build_tokenizer, chat_messages, load_tokenizer
 
-ROOT = Path(__file__).resolve().parents[2]
-VLLM_DIR = ROOT / "containers" / "vllm"
 SENTENCES = [
     f"Order {n} for {who} was {state} on day {n % 28 + 1}; the refund of {n}.99 is {pace}."
     for n in range(120)
