@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -169,6 +170,7 @@ def main() -> None:
         stack.down()
         if args.profile == "integration":
             drop_database(postgres)
+        shutil.rmtree(root, ignore_errors=True)  # the stack's home, state and lake: nothing of a run is kept
     rows = {"webhook receiver (dedup by fingerprint)": ours, "baseline: REST asset event per delivery": base}
     print(f"\n{'path':<42} {'requests':>8} {'sent/s':>7} {'done/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'1st p99':>7} {'rep p99':>7} {'errors':>6} {'distinct':>8} {'events':>7}")
