@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -33,7 +32,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import StructField, StructType
 
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.config import settings
 from llmops.contracts.raw_landing import REASONS, SOURCES
 from llmops.logs import setup_step_logging
@@ -216,29 +215,6 @@ def _log_table(ds: str, counts: dict[str, dict[str, Any]]) -> None:
     log.info("\n".join(lines))
 
 
-def write_json(spark: SparkSession, uri: str, payload: dict) -> None:
-    """Write a small JSON report: atomically (rename) on a local lake, one object PUT on a store."""
-    text = json.dumps(payload, indent=2, sort_keys=True) + "\n"
-    if not lake.is_local(uri):
-        hadoop_write(spark, uri, text)
-        return
-    path = lake.local_path(uri)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def hadoop_write(spark: SparkSession, uri: str, text: str) -> None:
-    """Write ``text`` to ``uri`` through Hadoop's FileSystem API (s3a and friends)."""
-    target = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(uri)
-    stream = target.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).create(target, True)
-    try:
-        stream.write(bytearray(text.encode()))
-    finally:
-        stream.close()
-
-
 def summary_uri(lake_root: str, ds: str) -> str:
     return lake.join(lake.partition_uri(lake_root, "reports", "ingest", ds), "summary.json")
 
@@ -289,7 +265,8 @@ def run(
         "reconciled": not problems,
         "problems": problems,
     }
-    write_json(spark, summary_uri(lake_root, ds), summary)
+    # a small report written on the driver: llmops.lakefs reaches the same store as Spark's s3a (one endpoint setting)
+    lakefs.write_text(summary_uri(lake_root, ds), json.dumps(summary, indent=2, sort_keys=True) + "\n")
     if problems:
         raise ReconciliationError("; ".join(problems))
     return summary

@@ -8,10 +8,13 @@ URI resolution. Spark reads and writes the lake through Hadoop (s3a) instead.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -20,6 +23,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from llmops.config import ObjectStoreSettings, settings
+from llmops.lake import is_local, local_path
 
 S3_SCHEMES = ("s3", "s3a")
 
@@ -125,10 +129,22 @@ def read_parquet(uri: str, columns: list[str] | None = None) -> pa.Table:
     return pq.read_table(path, columns=columns, filesystem=fs)
 
 
-def local_staging(scratch_dir: str | None = None) -> Path:
-    """A fresh local folder to build a report in before it is published to a lake that is not local."""
-    root = Path(scratch_dir or settings().paths.scratch_dir) / "lake-staging"
-    root.mkdir(parents=True, exist_ok=True)
-    folder = root / uuid.uuid4().hex[:12]
-    folder.mkdir()
-    return folder
+@contextlib.contextmanager
+def build_folder(target: str, scratch_dir: str | None = None, *, stage_local: bool = False) -> Iterator[Path]:
+    """The local folder a step builds ``target``'s files in, for the block: on a lake that is not local a fresh
+    folder under ``<scratch>/lake-staging/`` (the step uploads it with ``publish_partition``), removed when the
+    block ends, whatever happens. On a local lake the target folder itself, or with ``stage_local`` a fresh
+    ``_staging/`` folder beside it (published by one rename; what is left of it is removed)."""
+    if not is_local(target):
+        folder = Path(scratch_dir or settings().paths.scratch_dir) / "lake-staging" / uuid.uuid4().hex[:12]
+    elif stage_local:
+        final = local_path(target)
+        folder = final.parent / "_staging" / f"{final.name}.{uuid.uuid4().hex[:12]}"
+    else:
+        yield local_path(target)
+        return
+    folder.mkdir(parents=True)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

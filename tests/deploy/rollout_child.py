@@ -9,11 +9,11 @@ from pathlib import Path
 from llmops.deploy.rollout import run_rollout
 from llmops.serving.backends.local import LocalBackend
 from tests.deploy.test_rollout import CFG, PROMPTS
-from tests.serving.test_backends import LIMITS, V6, V7
+from tests.serving.test_backends import SERVING, V6, V7
 
 
 def main(base: str, work: str, state_dir: str) -> None:
-    with LocalBackend(base, work, stable_name="support-assistant", startup_timeout_s=90, **LIMITS) as backend:
+    with LocalBackend(base, work, SERVING, stable_name="support-assistant") as backend:
         for version in (V6, V7):
             backend.load_version(version, str(Path(work) / "adapters" / version))
         (Path(work) / "pgids").write_text(" ".join(str(e.pgid) for e, _ in backend._versions.values()))

@@ -20,7 +20,7 @@ from llmops.deploy.quality import MirrorItem
 from llmops.deploy.rollout import run_rollout
 from llmops.serving.backends.local import LocalBackend
 from llmops.serving.server import group_alive
-from tests.serving.test_backends import LIMITS, V6, V7, _adapter
+from tests.serving.test_backends import SERVING, V6, V7, _adapter
 from tests.training.conftest import tiny_model  # noqa: F401 - the session's tiny base model, a fixture
 
 PROMPTS = ["Where is order 7?", "Cancel my order", "Refund please"]
@@ -38,8 +38,7 @@ CFG = DeploySettings(steps=[25, 50, 100], window_s=1.0, step_deadline_s=60, load
 def served(tiny_model, tmp_path, monkeypatch):  # noqa: F811
     """V6 (the champion, 100 %) and V7 (a second version of the same quality) loaded behind the gateway."""
     monkeypatch.setenv("LLMOPS_GATEWAY_ADMIN_TOKEN", "rollout-test-token")
-    with LocalBackend(tiny_model, tmp_path / "work", stable_name="support-assistant", startup_timeout_s=90,
-                      **LIMITS) as backend:  # fmt: skip
+    with LocalBackend(tiny_model, tmp_path / "work", SERVING, stable_name="support-assistant") as backend:
         for version, seed in ((V6, 1), (V7, 2)):
             backend.load_version(version, str(_adapter(tiny_model, tmp_path / "work" / "adapters" / version, seed)))
         backend.set_weights(V6)

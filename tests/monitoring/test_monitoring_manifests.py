@@ -14,7 +14,7 @@ from llmops.monitoring import manifests
 from llmops.serving import manifests as serving_manifests
 from tests.monitoring.test_monitoring_config import HOW, MONITORING
 from tests.services import require_binary
-from tests.unit.test_serving_manifests import validate
+from tests.serving.test_manifests import validate
 
 
 @pytest.fixture(scope="module")

@@ -101,10 +101,16 @@ def test_a_gate_verdict_published_to_s3_reaches_the_summary_and_the_ops_page(s3_
 
     table = rows(s3_lake, DS)
     assert [(stage, status, figure) for stage, status, figure, _ in table] == [
-        ("clean", "ok", "silver rows 10"), ("gate_silver", "FAIL", "1 failed expectations")]
+        ("clean", "ok", "silver rows 10"),
+        ("gate_silver", "FAIL", "1 failed expectations"),
+    ]
     (gate,) = data_gates(s3_lake)
     assert (gate["layer"], gate["ds"], gate["status"], gate["failed"]) == (
-        "silver", DS, "failed", ["tickets: no empty text"])
+        "silver",
+        DS,
+        "failed",
+        ["tickets: no empty text"],
+    )
 
 
 def test_the_decision_reads_gate_verdicts_from_s3_and_a_missing_one_fails_it(s3_lake):
@@ -123,8 +129,10 @@ def test_step_summaries_round_trip(s3_lake):
 
 
 def test_tokenizer_training_text_reads_silver_from_s3(s3_lake):
-    lakefs.write_parquet(pa.table({"title": ["t"], "body": ["Great kettle, boils fast."]}),
-                         lake.join(lake.partition_uri(s3_lake, "silver", "reviews", DS), "part-0.parquet"))
+    lakefs.write_parquet(
+        pa.table({"title": ["t"], "body": ["Great kettle, boils fast."]}),
+        lake.join(lake.partition_uri(s3_lake, "silver", "reviews", DS), "part-0.parquet"),
+    )
     assert training_texts(s3_lake, DS) == ["Great kettle, boils fast."]
 
 
@@ -132,8 +140,16 @@ def test_inference_log_writes_and_reads_a_window_on_s3(s3_lake):
     start = dt.datetime(2026, 12, 5, 14, 10, tzinfo=dt.UTC).timestamp()
     log = InferenceLog(s3_lake, flush_interval_s=60)
     for i in range(3):
-        log(RequestRecord(endpoint="completions", started_at=start + i * 3600, status=200, version="v1",
-                          request={"prompt": f"question {i}"}, response={"choices": [{"text": "answer"}]}))
+        log(
+            RequestRecord(
+                endpoint="completions",
+                started_at=start + i * 3600,
+                status=200,
+                version="v1",
+                request={"prompt": f"question {i}"},
+                response={"choices": [{"text": "answer"}]},
+            )
+        )
     log.flush()
     hour = dt.datetime(2026, 12, 5, 14, tzinfo=dt.UTC)
     window = read_window(s3_lake, hour, hour + dt.timedelta(hours=2))
@@ -195,6 +211,33 @@ def test_governance_data_scan_reads_gold_from_s3_and_uploads_its_report(s3_lake,
     assert code == 1 and report["status"] == "failed"
     assert lakefs.is_file(lake.join(out, "governance_report.html"))
     assert report["leakage"][0]["findings"], "the planted e-mail and phone in gold were not reported"
+    assert not list((tmp_path / "scratch" / "lake-staging").iterdir()), "the local build folder was left behind"
+
+
+def test_drift_check_uploads_its_report_and_leaves_no_staging_folder(s3_lake, tmp_path, monkeypatch):
+    """The hourly drift step on a remote lake builds its report locally, uploads it, then removes the build folder
+    (the drift statistics themselves are stubbed: tests/monitoring covers them)."""
+    import datetime as dt
+
+    from llmops.monitoring import drift, drift_check, inference_log, prompts
+    from llmops.training import registry
+
+    def check(reference, window, *, out_dir, **kwargs):
+        (out_dir / "verdict.json").write_text('{"status": "ok"}')
+        return {"status": "ok"}
+
+    tags = {"llmops.gold.table": "t", "llmops.gold.partitions": DS}
+    monkeypatch.setattr(registry, "version_by_alias", lambda alias: {"version": "1", "tags": tags})
+    monkeypatch.setattr(prompts, "gold_prompts", lambda *args: [])
+    monkeypatch.setattr(inference_log, "read_window", lambda *args, **kwargs: [])
+    monkeypatch.setattr(drift, "load_embedder", lambda: None)
+    monkeypatch.setattr(drift, "check", check)
+    monkeypatch.setenv("LLMOPS__PATHS__SCRATCH_DIR", str(tmp_path / "scratch"))
+    monkeypatch.setenv("LLMOPS__MONITORING__DRIFT_METRICS_FILE", str(tmp_path / "drift.prom"))
+    settings.cache_clear()
+    assert drift_check.run(s3_lake, dt.datetime(2026, 12, 5, 14, tzinfo=dt.UTC)) == {"status": "ok"}
+    assert lakefs.read_json(lake.join(s3_lake, "reports", "drift", "ds=2026-12-05", "hour=14", "verdict.json"))
+    assert not list((tmp_path / "scratch" / "lake-staging").iterdir()), "the local build folder was left behind"
 
 
 def test_airflow_plugin_serves_reports_from_s3_and_nothing_outside_them(s3_lake, monkeypatch):
@@ -233,5 +276,7 @@ def test_training_files_go_to_the_checkpoint_volume_when_the_lake_is_remote(s3_l
         output_dir(job, "k1")
     monkeypatch.setenv("LLMOPS__TRAINING__CHECKPOINT_ROOT", f"file://{tmp_path}/checkpoints")
     settings.cache_clear()
-    assert (checkpoint_dir(job, "k1"), output_dir(job, "k1")) == (tmp_path / "checkpoints" / "k1",
-                                                                   tmp_path / "checkpoints" / "runs" / "k1")
+    assert (checkpoint_dir(job, "k1"), output_dir(job, "k1")) == (
+        tmp_path / "checkpoints" / "k1",
+        tmp_path / "checkpoints" / "runs" / "k1",
+    )

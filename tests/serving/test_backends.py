@@ -14,6 +14,7 @@ import torch
 from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM
 
+from llmops.config import ServingSettings
 from llmops.monitoring.inference_log import read_window
 from llmops.serving import gateway
 from llmops.serving.backends.base import BackendError, FileTrafficStore, ServingBackend, read_gateway_metrics
@@ -26,6 +27,7 @@ from tests.training.conftest import tiny_model  # noqa: F401 - the session's tin
 
 V6, V7 = "support-assistant-v6", "support-assistant-v7"
 LIMITS = {"max_tokens": 16, "max_prompt_chars": 2000, "request_timeout_s": 30.0}
+SERVING = ServingSettings(startup_timeout_s=90, **LIMITS)  # LocalBackend's limits in the tests
 
 
 class VLLMAdapterAPI:
@@ -148,8 +150,8 @@ def test_local_backend_serves_versions_for_real_behind_the_gateway(tiny_model, t
     monkeypatch.setenv("LLMOPS_GATEWAY_ADMIN_TOKEN", "local-backend-test-token")
     adapters = {v: _adapter(tiny_model, tmp_path / v, seed) for v, seed in ((V6, 1), (V7, 2))}
     lake = f"file://{tmp_path}/lake"
-    with LocalBackend(tiny_model, tmp_path / "work", stable_name="support-assistant", startup_timeout_s=90,
-                      inference_log=lake, **LIMITS) as backend:  # fmt: skip
+    with LocalBackend(tiny_model, tmp_path / "work", SERVING, stable_name="support-assistant",
+                      inference_log=lake) as backend:  # fmt: skip
         for version, adapter in adapters.items():
             backend.load_version(version, str(adapter))
         with pytest.raises(BackendError, match="existing name"):

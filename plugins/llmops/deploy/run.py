@@ -120,12 +120,8 @@ def build_backend(cfg: Settings, base: Path):
     if d.backend == "local":
         from llmops.serving.backends.local import LocalBackend  # noqa: PLC0415 - torch
 
-        s = cfg.serving
-        return LocalBackend(base, Path(cfg.paths.scratch_dir) / "deploy", stable_name=d.stable_name,
+        return LocalBackend(base, Path(cfg.paths.scratch_dir) / "deploy", cfg.serving, stable_name=d.stable_name,
                             gateway_port=d.gateway_port, admin_token_env=d.admin_token_env,
-                            max_tokens=s.max_tokens, max_prompt_chars=s.max_prompt_chars,
-                            request_timeout_s=s.request_timeout_s, max_in_flight=s.max_in_flight,
-                            max_queued=s.max_queued, startup_timeout_s=s.startup_timeout_s,
                             inference_log=cfg.paths.lake_root)  # fmt: skip
     from llmops.serving.backends.base import AdminTrafficStore, FileTrafficStore  # noqa: PLC0415
     from llmops.serving.backends.vllm import VLLMBackend  # noqa: PLC0415

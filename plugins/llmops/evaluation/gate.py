@@ -29,9 +29,7 @@ import argparse
 import dataclasses
 import json
 import logging
-import shutil
 import sys
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -229,18 +227,28 @@ def parser() -> argparse.ArgumentParser:
     model.add_argument("--version", help="registered version number or alias: judged against the champion alias")
     model.add_argument("--candidate-base", help="base model directory (with its tokenizer)")
     p.add_argument("--candidate-adapter", help="the candidate's PEFT adapter directory")
-    p.add_argument("--champion-base", help="the champion's base model directory; omit to compare the candidate "
-                   "with its own base model")
+    p.add_argument(
+        "--champion-base",
+        help="the champion's base model directory; omit to compare the candidate with its own base model",
+    )
     p.add_argument("--champion-adapter", help="the champion's PEFT adapter directory")
-    p.add_argument("--out-dir", help="folder or lake URI the verdict and report go to (default: the lake's "
-                   "reports layer)")
+    p.add_argument(
+        "--out-dir", help="folder or lake URI the verdict and report go to (default: the lake's reports layer)"
+    )
     p.add_argument("--limit", type=int, default=ev.limit, help="evaluate the first N test items only")
-    p.add_argument("--thresholds", help="JSON (or a JSON file): {metric: {max_regression, floor}}; default: "
-                   "settings().evaluation.thresholds")
-    p.add_argument("--extra-task", action="append", default=list(ev.extra_tasks),
-                   help="a standard lm-eval task to report too")
-    p.add_argument("--min-nll-gain", type=float, default=ev.first_candidate_min_nll_gain,
-                   help="without a champion: the NLL gain per token over the base the interval must clear")
+    p.add_argument(
+        "--thresholds",
+        help="JSON (or a JSON file): {metric: {max_regression, floor}}; default: settings().evaluation.thresholds",
+    )
+    p.add_argument(
+        "--extra-task", action="append", default=list(ev.extra_tasks), help="a standard lm-eval task to report too"
+    )
+    p.add_argument(
+        "--min-nll-gain",
+        type=float,
+        default=ev.first_candidate_min_nll_gain,
+        help="without a champion: the NLL gain per token over the base the interval must clear",
+    )
     p.add_argument("--n-resamples", type=int, default=ev.n_resamples)
     p.add_argument("--confidence", type=float, default=ev.confidence)
     p.add_argument("--seed", type=int, default=ev.seed)
@@ -277,8 +285,14 @@ def verdict_metrics(verdict: EvalVerdict) -> dict[str, float | None]:
     """What the registry run keeps of a verdict: each metric's candidate mean and difference interval."""
     values: dict[str, float | None] = {"n_items": verdict.n_items}
     for d in verdict.metrics:
-        values.update({f"{d.metric}.candidate": d.candidate_mean, f"{d.metric}.difference": d.difference,
-                       f"{d.metric}.ci_low": d.ci_low, f"{d.metric}.ci_high": d.ci_high})
+        values.update(
+            {
+                f"{d.metric}.candidate": d.candidate_mean,
+                f"{d.metric}.difference": d.difference,
+                f"{d.metric}.ci_low": d.ci_low,
+                f"{d.metric}.ci_high": d.ci_high,
+            }
+        )
     return values
 
 
@@ -294,12 +308,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def judge(args: argparse.Namespace, candidate: ModelRef, champion: ModelRef | None, target: str) -> EvalVerdict:
     """Run the gate in a local staging folder and publish it to ``target`` (a lake URI or a folder) whole."""
-    if lake.is_local(target):
-        folder = lake.local_path(target)
-        staging = folder.parent / "_staging" / f"{folder.name}.{uuid.uuid4().hex[:12]}"
-    else:
-        staging = lakefs.local_staging()
-    try:
+    with lakefs.build_folder(target, stage_local=True) as staging:
         count = export_test_items(args.lake_root, args.ds, staging / "items.jsonl")
         log.info("exported %d gold test items up to ds=%s", count, args.ds)
         verdict = run_eval_gate(
@@ -314,8 +323,6 @@ def judge(args: argparse.Namespace, candidate: ModelRef, champion: ModelRef | No
             ),
         )  # fmt: skip
         publish_partition(str(staging), target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return verdict
 
 
@@ -331,12 +338,20 @@ def gate(args: argparse.Namespace) -> int:
         except Exception:
             record_gate(registered, "eval", "error", None, None, {})
             raise
-        record_gate(registered, "eval", verdict.status, lake.join(target, "verdict.json"),
-                    lake.join(target, "report.html"), verdict_metrics(verdict))
+        record_gate(
+            registered,
+            "eval",
+            verdict.status,
+            lake.join(target, "verdict.json"),
+            lake.join(target, "report.html"),
+            verdict_metrics(verdict),
+        )
     for line in format_table(verdict):
         print(line)
-    print(f"verdict: {lake.shown(lake.join(target, 'verdict.json'))}\n"
-          f"report: {lake.shown(lake.join(target, 'report.html'))}")
+    print(
+        f"verdict: {lake.shown(lake.join(target, 'verdict.json'))}\n"
+        f"report: {lake.shown(lake.join(target, 'report.html'))}"
+    )
     return verdict.exit_code
 
 

@@ -214,8 +214,9 @@ def run_data_scan(opts: GateOptions) -> ComplianceReport:
 
 
 @contextlib.contextmanager
-def candidate_target(candidate: lookup.Candidate, timeout_s: float, temperature: float, log_dir: Path
-                     ) -> Iterator[tuple[str, ChatTarget]]:
+def candidate_target(
+    candidate: lookup.Candidate, timeout_s: float, temperature: float, log_dir: Path
+) -> Iterator[tuple[str, ChatTarget]]:
     """The candidate's base URL and chat target: ``serving.endpoint_url`` when set (the kubernetes gateway in
     front of vLLM), else its merged model served locally for the duration of the block."""
     cfg = settings().serving
@@ -272,10 +273,18 @@ def scan_version(version: str, opts: GateOptions, skip_missing: bool = False) ->
             report = ComplianceReport(run=run, access_control=opts.access_control, lineage=opts.lineage)
         report.errors.append(f"serving version {candidate.version}: {type(exc).__name__}: {exc}")
         publish(report, opts)
-    record_gate(candidate, "governance", report.status, lake.join(opts.reports, JSON_NAME),
-                lake.join(opts.reports, HTML_NAME), report_metrics(report))
-    print(f"report: {lake.shown(lake.join(opts.reports, HTML_NAME))}\n"
-          f"verdict: {lake.shown(lake.join(opts.reports, JSON_NAME))}")
+    record_gate(
+        candidate,
+        "governance",
+        report.status,
+        lake.join(opts.reports, JSON_NAME),
+        lake.join(opts.reports, HTML_NAME),
+        report_metrics(report),
+    )
+    print(
+        f"report: {lake.shown(lake.join(opts.reports, HTML_NAME))}\n"
+        f"verdict: {lake.shown(lake.join(opts.reports, JSON_NAME))}"
+    )
     return report.exit_code
 
 
@@ -297,16 +306,23 @@ def parser() -> argparse.ArgumentParser:
     p = lake_step_parser("python -m llmops.governance.gate", __doc__.split("\n\n")[0])
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--base-url", help="scan the model at this OpenAI-compatible URL, e.g. http://127.0.0.1:8000/v1")
-    what.add_argument("--version", help="scan this registered version or alias, served locally (or at "
-                      "serving.endpoint_url when set); the outcome is recorded on the version")
+    what.add_argument(
+        "--version",
+        help="scan this registered version or alias, served locally (or at "
+        "serving.endpoint_url when set); the outcome is recorded on the version",
+    )
     what.add_argument("--data-only", action="store_true", help="scan the date's gold partition alone, no model")
-    p.add_argument("--skip-missing", action="store_true",
-                   help="with --version: exit 0 with a log line when no version has it (no champion yet)")
+    p.add_argument(
+        "--skip-missing",
+        action="store_true",
+        help="with --version: exit 0 with a log line when no version has it (no champion yet)",
+    )
     p.add_argument("--out-dir", help="folder or lake URI the reports go to (default: the lake's reports layer)")
     p.add_argument("--training-split", help="training examples as given to the trainer (Parquet or JSONL)")
     p.add_argument("--model", help="model name sent in requests with --base-url (omitted when not given)")
-    p.add_argument("--suite", type=Path, default=Path(gov.suite) if gov.suite else DEFAULT_SUITE,
-                   help="probe suite YAML")
+    p.add_argument(
+        "--suite", type=Path, default=Path(gov.suite) if gov.suite else DEFAULT_SUITE, help="probe suite YAML"
+    )
     p.add_argument(
         "--threshold",
         type=_threshold,
@@ -317,8 +333,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--timeout-s", type=float, default=gov.request_timeout_s, help="per-request timeout")
     garak_source = p.add_mutually_exclusive_group()
-    garak_source.add_argument("--garak", dest="garak_executable", default=gov.garak_executable or None,
-                              help="garak executable (its own environment)")
+    garak_source.add_argument(
+        "--garak",
+        dest="garak_executable",
+        default=gov.garak_executable or None,
+        help="garak executable (its own environment)",
+    )
     garak_source.add_argument("--garak-report", help="ingest this garak .report.jsonl instead of running garak")
     p.add_argument("--access-control", type=_json_arg, default={}, help="RBAC check result: JSON or file")
     p.add_argument("--lineage", type=_json_arg, default={}, help="candidate lineage tags: JSON or file")
@@ -334,24 +354,30 @@ def gate(args: argparse.Namespace) -> int:
     cfg = settings()
     lake_dir = args.out_dir or default_out_dir(args.lake_root, args.ds)
     upload_to = "" if lake.is_local(lake_dir) else lake_dir
-    out_dir = lakefs.local_staging(cfg.paths.scratch_dir) if upload_to else lake.local_path(lake_dir)
-    opts = GateOptions(
-        lake_root=args.lake_root,
-        ds=args.ds,
-        base_url=args.base_url or "",
-        out_dir=out_dir,
-        upload_to=upload_to,
-        work_dir=args.work_dir or Path(cfg.governance.work_dir or Path(cfg.paths.scratch_dir) / "governance"),
-        training_split=args.training_split,
-        model=args.model,
-        suite=args.suite,
-        thresholds={**cfg.governance.thresholds, **dict(args.threshold)},
-        timeout_s=args.timeout_s,
-        garak_executable=args.garak_executable,
-        garak_report=args.garak_report,
-        access_control=args.access_control,
-        lineage=args.lineage,
-    )
+    with lakefs.build_folder(lake_dir, cfg.paths.scratch_dir) as out_dir:  # a staging one is removed at the end
+        return _gate(
+            args,
+            GateOptions(
+                lake_root=args.lake_root,
+                ds=args.ds,
+                base_url=args.base_url or "",
+                out_dir=out_dir,
+                upload_to=upload_to,
+                work_dir=args.work_dir or Path(cfg.governance.work_dir or Path(cfg.paths.scratch_dir) / "governance"),
+                training_split=args.training_split,
+                model=args.model,
+                suite=args.suite,
+                thresholds={**cfg.governance.thresholds, **dict(args.threshold)},
+                timeout_s=args.timeout_s,
+                garak_executable=args.garak_executable,
+                garak_report=args.garak_report,
+                access_control=args.access_control,
+                lineage=args.lineage,
+            ),
+        )
+
+
+def _gate(args: argparse.Namespace, opts: GateOptions) -> int:
     if args.data_only:
         return run_data_scan(opts).exit_code
     if args.version:

@@ -31,8 +31,9 @@ def metrics_file(lake_root: str) -> Path:
     if configured:
         return Path(configured)
     if not lake.is_local(lake_root):
-        raise ValueError("monitoring.drift_metrics_file must be set when the lake is not local: the exporter "
-                         "serves a local textfile")
+        raise ValueError(
+            "monitoring.drift_metrics_file must be set when the lake is not local: the exporter serves a local textfile"
+        )
     return lake.local_path(lake.join(lake_root, "reports", "drift", "metrics", "llmops_drift.prom"))
 
 
@@ -62,12 +63,12 @@ def run(lake_root: str, end: dt.datetime, version: str = "champion") -> dict | N
     window = read_window(lake_root, start, end, max_rows=cfg.drift_max_window_rows)
     model = f"{settings().tracking.registered_model}:v{row['version']}"
     report = drift_report(lake_root, f"{end:%Y-%m-%d}", f"{end:%H}")
-    out_dir = lake.local_path(report) if lake.is_local(report) else lakefs.local_staging()  # uploaded below
-    result = drift.check(reference, window, model=model, start=start, end=end, embedder=drift.load_embedder(),
-                         out_dir=out_dir, metrics_file=metrics_file(lake_root),
-                         sample_size=cfg.drift_sample, min_rows=cfg.drift_min_rows, alpha=cfg.drift_alpha)  # fmt: skip
-    if not lake.is_local(report):
-        publish_partition(str(out_dir), report)
+    with lakefs.build_folder(report) as out_dir:  # uploaded below when the lake is not local
+        result = drift.check(reference, window, model=model, start=start, end=end, embedder=drift.load_embedder(),
+                             out_dir=out_dir, metrics_file=metrics_file(lake_root), sample_size=cfg.drift_sample,
+                             min_rows=cfg.drift_min_rows, alpha=cfg.drift_alpha)  # fmt: skip
+        if not lake.is_local(report):
+            publish_partition(str(out_dir), report)
     return result
 
 

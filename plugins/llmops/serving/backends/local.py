@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from llmops.config import ServingSettings
 from llmops.serving.backends.base import AdminTrafficStore, BackendError, ServingBackend
 from llmops.serving.gateway import gateway_args
 from llmops.serving.merge import merge_adapter
@@ -32,23 +33,18 @@ log = logging.getLogger(__name__)
 
 class LocalBackend(ServingBackend):
     """Versions of ``base_model_dir`` + adapter served from ``work_dir``; the front gateway listens on
-    ``gateway_port`` (0: a free port). ``limits`` are :func:`serve_model`'s and the gateway's keyword
-    arguments (max_tokens, max_prompt_chars, request_timeout_s, ...)."""
+    ``gateway_port`` (0: a free port). ``serving`` gives the servers' and the gateway's limits (max_tokens,
+    max_prompt_chars, request_timeout_s, the gateway's queue) and the servers' start-up deadline."""
 
     def __init__(
         self,
         base_model_dir: str | Path,
         work_dir: str | Path,
+        serving: ServingSettings,
         *,
         stable_name: str,
         gateway_port: int = 0,
         admin_token_env: str = "LLMOPS_GATEWAY_ADMIN_TOKEN",
-        max_tokens: int = 256,
-        max_prompt_chars: int = 8000,
-        request_timeout_s: float = 60.0,
-        max_in_flight: int = 4,
-        max_queued: int = 16,
-        startup_timeout_s: float = 120.0,
         inference_log: str | None = None,
     ):
         port = gateway_port or free_port()
@@ -56,10 +52,10 @@ class LocalBackend(ServingBackend):
         super().__init__(stable_name, f"http://{HOST}:{port}", AdminTrafficStore(f"http://{HOST}:{port}", self._token))
         self.base_model_dir, self.work_dir = Path(base_model_dir), Path(work_dir)
         self._port, self._token_env = port, admin_token_env
-        self._limits = {"max_tokens": max_tokens, "max_prompt_chars": max_prompt_chars,
-                        "request_timeout_s": request_timeout_s}  # fmt: skip
-        self._queue = {"max_in_flight": max_in_flight, "max_queued": max_queued}
-        self._startup_timeout_s = startup_timeout_s
+        self._limits = {"max_tokens": serving.max_tokens, "max_prompt_chars": serving.max_prompt_chars,
+                        "request_timeout_s": serving.request_timeout_s}  # fmt: skip
+        self._queue = {"max_in_flight": serving.max_in_flight, "max_queued": serving.max_queued}
+        self._startup_timeout_s = serving.startup_timeout_s
         self._inference_log = inference_log  # the lake the front gateway logs every request to (llmops_drift's input)
         self._versions: dict[str, tuple[Endpoint, contextlib.ExitStack]] = {}
         self._gateway: subprocess.Popen | None = None

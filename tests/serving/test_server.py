@@ -296,7 +296,7 @@ def test_killed_owner_takes_the_server_down(merged, tmp_path):
 # ---- kubernetes: vLLM with the LoRA adapter ----------------------------------------------------------------------
 
 
-# the manifests that run these command lines: tests/unit/test_serving_manifests.py
+# the manifests that run these command lines: tests/serving/test_manifests.py
 
 
 def test_vllm_args_rank_and_adapter_checks():
