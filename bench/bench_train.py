@@ -38,7 +38,7 @@ import sys
 import time
 from pathlib import Path
 
-from llmops import lake
+from llmops import feature_store, lake
 from llmops.config import settings
 from llmops.step_summary import summary_uri
 
@@ -84,16 +84,19 @@ def machine_info() -> dict:
 
 
 def scratch_lake(args, work: Path) -> tuple[str, str, str]:
-    """Copy gold (and the base_model step's summary) into a scratch lake: (lake root, base model arg, model path).
+    """Copy gold, its example features (and the base_model step's summary) into a scratch lake, with the Feast
+    definitions applied there as the data DAG's feast_materialize does: (lake root, base model arg, model path).
 
     Trials write adapters and plots under ``<lake>/models/runs``; the scratch lake keeps them out of the real one.
+    The sweep selects its examples through Feast (``sft_data.select_examples``), so the features travel too.
     """
     source = lake.local_path(args.lake_root)
     target = work / "lake"
-    gold = source / "gold" / "sft"
-    for part in sorted(gold.glob("ds=*")):
-        if part.name[3:] <= args.ds:
-            shutil.copytree(part, target / "gold" / "sft" / part.name)
+    for table in (Path("gold") / "sft", Path("features") / feature_store.TRAINING_VIEW):
+        for part in sorted((source / table).glob("ds=*")):
+            if part.name[3:] <= args.ds:
+                shutil.copytree(part, target / table / part.name)
+    feature_store.apply(feature_store.with_lake_root(settings(), f"file://{target}"))
     if args.base_model:
         return f"file://{target}", args.base_model, args.base_model
     summary = lake.local_path(summary_uri(args.lake_root, "base_model", args.ds))
