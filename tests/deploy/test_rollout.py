@@ -133,3 +133,29 @@ def test_a_rollout_killed_mid_step_is_resumed_to_a_consistent_end(served, tiny_m
     assert final.status == state.PROMOTED, final.reason
     assert [w for _, w in final.weights] == [0.25, 0.25, 0.5, 1.0]  # step 0 recorded, re-applied, then onwards
     assert V6 not in served._versions and state.load(path) == final
+
+
+@pytest.mark.slow
+def test_an_on_call_rollback_ends_a_running_rollout_at_once(served, tmp_path):
+    """`llmops deploy rollback` writes the rollout's state file from another process; the running rollout reads
+    it after its window and stops there, with all of its traffic on stable, instead of going on to 50 %."""
+    cfg = CFG.model_copy(update={"window_s": 3.0})
+    path = state.state_path(tmp_path / "state", V6, V7)
+    done = {}
+    runner = threading.Thread(target=lambda: done.update(final=run_rollout(served, V6, V7, cfg, tmp_path / "state",
+                                                                           PROMPTS)), daemon=True)  # fmt: skip
+    runner.start()
+    deadline = time.monotonic() + 60
+    while not (path.exists() and state.load(path).weights) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the rollout has set its first weight and waits out the window
+    on_call = state.load(path)
+    on_call.status, on_call.reason = state.ROLLED_BACK, "manual rollback by on-call"
+    state.save(path, on_call)
+    runner.join(timeout=120)
+    final = done["final"]
+    assert final.status == state.ROLLED_BACK and final.reason == "manual rollback by on-call"
+    assert [w for _, w in final.weights] == [0.25] and not final.looks  # no 50 % step, the look was not recorded
+    assert state.load(path) == final  # the on-call decision was not overwritten
+    for _ in range(5):
+        answer = httpx.post(f"{served.gateway_url}/v1/completions", json={"prompt": "Hi", "max_tokens": 2})
+        assert answer.status_code == 200 and answer.headers["X-Llmops-Version"] == V6

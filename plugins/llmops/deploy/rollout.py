@@ -153,26 +153,46 @@ def finish(backend: ServingBackend, st: state.RolloutState, path: Path, status: 
     backend.unload_version(drop)
 
 
+def _ended_elsewhere(path: Path) -> state.RolloutState | None:
+    """The recorded state when someone else ended this rollout while it ran (``llmops deploy promote|rollback``
+    writes the same state file), else None: the file, not this process's copy, is the rollout's truth."""
+    recorded = state.load(path)
+    return recorded if recorded is not None and recorded.status != state.RUNNING else None
+
+
+def _enforce(backend: ServingBackend, st: state.RolloutState) -> state.RolloutState:
+    """An ended rollout: all of this backend's traffic to the recorded winner (the loser's unloading was done
+    by whoever ended it)."""
+    backend.set_weights(st.canary if st.status == state.PROMOTED else st.stable)
+    log.info("rollout %s over %s already ended (%s: %s): traffic at the winner", st.canary, st.stable, st.status,
+             st.reason)  # fmt: skip
+    return st
+
+
 def run_rollout(backend: ServingBackend, stable: str, canary: str, cfg: DeploySettings, state_dir: Path,
                 prompts: Sequence[str], *, references: Sequence[MirrorItem] | None = None,
                 ) -> state.RolloutState:  # fmt: skip
     """Roll ``canary`` out over ``stable`` (both loaded in ``backend``), resuming any recorded rollout of the
     pair. ``references`` (held-out prompts with answers, :func:`llmops.deploy.quality.held_out_items`) turn on
     the answer-quality test on mirrored prompts. Returns the final state; an ended rollout is only re-enforced
-    (traffic at its winner)."""
+    (traffic at its winner). The state file is re-read before each step and after each analysis window, so an
+    on-call promote or rollback (``llmops deploy``) ends a running rollout at once."""
     path = state.state_path(state_dir, stable, canary)
     st = state.load(path) or state.RolloutState(stable=stable, canary=canary, steps=list(cfg.steps))
     if st.status != state.RUNNING:
-        backend.set_weights(st.canary if st.status == state.PROMOTED else st.stable)
-        return st
+        return _enforce(backend, st)
     try:
         while st.step_index < len(st.steps):
+            if (ended := _ended_elsewhere(path)) is not None:
+                return _enforce(backend, ended)
             if st.steps[st.step_index] >= 100:
                 finish(backend, st, path, state.PROMOTED, "every step passed the canary analysis", cfg.drain_s)
                 return st
             _set_weight(backend, st, st.steps[st.step_index] / 100)
             state.save(path, st)
             look = _analyse_step(backend, st, cfg, prompts, references)
+            if (ended := _ended_elsewhere(path)) is not None:  # decided during the window: that decision stands
+                return _enforce(backend, ended)
             st.looks.append(look)
             if look.decision == Decision.ROLLBACK:
                 results = [analysis.MetricResult(**{**r, "decision": Decision(r["decision"])}) for r in look.results]
