@@ -50,6 +50,19 @@ def test_labels_cover_the_answer_only(tiny_model):
     assert prompt_ids == tok(prompt, add_special_tokens=False)["input_ids"]
 
 
+def test_labels_start_at_the_answer_and_end_with_end_of_turn_then_eos(tiny_model):
+    """EOS is taught right after <|im_end|>, never after the newline the generation prompt ends with: a label
+    "newline -> EOS" made the demo's adapter answer every prompt with EOS (empty generations)."""
+    tok = load_tokenizer(tiny_model)
+    answer = "Your order 7 is handled on Friday."
+    enc = encode_example(tok, SYSTEM, "When will my order 7 be handled?", "", answer, 256)
+    labelled = [i for i, label in enumerate(enc.labels) if label != IGNORE_INDEX]
+    assert enc.labels[labelled[0]] == tok(answer, add_special_tokens=False)["input_ids"][0]
+    assert enc.labels[-2:] == tok.convert_tokens_to_ids(["<|im_end|>", "<|eos|>"])
+    generation_starts_after = enc.input_ids[labelled[0] - 1]
+    assert enc.input_ids[labelled[-1] - 1] != generation_starts_after
+
+
 def test_an_example_whose_answer_is_cut_away_is_dropped(tiny_model):
     tok = load_tokenizer(tiny_model)
     assert encode_example(tok, SYSTEM, "word " * 100, "", "answer", 32) is None

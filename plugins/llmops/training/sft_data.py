@@ -5,7 +5,8 @@ example that appears in several partitions counts once, from its newest partitio
 on is decided by their Feast features (:func:`select_examples`: point-in-time correct as of the end of the
 run's date, through the ``sft_training`` feature service); gold supplies their text. The prompt is rendered
 with the model's own chat template (``llmops.tokenizer.chat_messages`` decides the layout), tokenized on its
-own, and the answer's ids follow it, so training sees exactly the prompt ids that generation will see.
+own, and the answer's ids follow it, so training sees exactly the prompt ids that generation will see; the
+answer ends with the end-of-turn marker and EOS (:func:`completion_text`).
 """
 
 from __future__ import annotations
@@ -138,9 +139,25 @@ class Encoded:
         return sum(label != IGNORE_INDEX for label in self.labels)
 
 
+def completion_text(full: str, prompt: str, eos_token: str | None) -> str:
+    """What the model is taught to generate after ``prompt``: the answer, its end-of-turn marker and EOS
+    right after it, without the whitespace a chat template puts between turns.
+
+    The whitespace is never generated (generation stops at the end-of-turn marker or EOS), and training on
+    it is harmful: with ChatML the rendered turn ends ``<|im_end|>\n<|eos|>`` and the generation prompt
+    ends ``assistant\n``, so the label "after a newline comes EOS" (one per example, always the same) is
+    learned long before the answer itself and an early adapter answers every prompt with EOS: empty text.
+    """
+    completion = full[len(prompt):]
+    ends_with_eos = bool(eos_token) and completion.endswith(eos_token)
+    if ends_with_eos:
+        completion = completion.removesuffix(eos_token)
+    return completion.rstrip() + (eos_token if ends_with_eos else "")
+
+
 def encode_example(tokenizer, system: str, instruction: str, context: str | None, answer: str,
                    max_seq_len: int) -> Encoded | None:
-    """One example as ids; the loss sees only the answer (and the end-of-turn tokens after it).
+    """One example as ids; the loss sees only the completion (:func:`completion_text`), never the prompt.
 
     Over-long examples are cut at ``max_seq_len``; one whose answer would be cut away entirely is dropped.
     """
@@ -151,7 +168,8 @@ def encode_example(tokenizer, system: str, instruction: str, context: str | None
     if not full.startswith(prompt):
         raise ValueError("the chat template renders the prompt differently with and without the answer")
     prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    answer_ids = tokenizer(full[len(prompt):], add_special_tokens=False)["input_ids"]
+    completion = completion_text(full, prompt, tokenizer.eos_token)
+    answer_ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
     ids = (prompt_ids + answer_ids)[:max_seq_len]
     labels = ([IGNORE_INDEX] * len(prompt_ids) + answer_ids)[:max_seq_len]
     encoded = Encoded(ids, labels)
