@@ -323,8 +323,12 @@ class EvaluationSettings(_Section):
         "nll": MetricThreshold(max_regression=0.065, floor=8.0),
     }
     # with no champion, a candidate is judged against its own base model without the adapter: the interval of
-    # (base - candidate) answer NLL per token must lie above this gain, the other metrics within their tolerances
+    # (base - candidate) answer NLL per token must lie above this gain, the other metrics within their tolerances,
     first_candidate_min_nll_gain: float = Field(0.0, ge=0)
+    # and no generation metric (exact_match, f1, rouge_l) significantly worse: the interval of (candidate - base)
+    # must not lie wholly below -this. The tolerances above let a candidate that answers with empty text pass
+    # against a weak base (the first demo: f1 0.005 vs 0.084, CI [-0.093, -0.067], within 0.10)
+    first_candidate_max_significant_regression: float = Field(0.0, ge=0)
     n_resamples: int = Field(10_000, ge=100)
     confidence: float = Field(0.95, gt=0, lt=1)
     seed: int = 0

@@ -20,7 +20,7 @@ from llmops import lake
 from llmops import tokenizer as tk
 from llmops.evaluation import gate, harness
 from llmops.evaluation.items import read_items, read_test_split, render_items, write_items
-from llmops.evaluation.stats import MetricDecision, Threshold
+from llmops.evaluation.stats import MetricDecision, Threshold, decide
 from llmops.evaluation.tasks import utils
 from llmops.evaluation.verdict import EvalVerdict, format_table
 
@@ -322,3 +322,48 @@ def test_table_names_each_failure_with_its_reason():
     assert lines[1].split()[:2] == ["f1", "higher"] and lines[1].endswith("FAIL")
     assert lines[2].endswith("PASS")
     assert lines[-1] == "eval gate FAILED on 100 items, vs champion; 1 failed: f1 (CI low -0.1500 < -0.05 allowed)"
+
+
+def _first_candidate_run(candidate_f1: np.ndarray, base_f1: np.ndarray, nll_gain: float) -> dict:
+    """Per-item scores of a candidate and its base as the gate pairs them: f1 and rouge_l alike, NLL lower by
+    about ``nll_gain`` per token; the decisions under the first-candidate thresholds and under the usual ones."""
+    rng = np.random.default_rng(1)
+    base_nll = rng.normal(4.6, 0.3, base_f1.size)
+    candidate = {"f1": candidate_f1, "rouge_l": candidate_f1, "exact_match": np.zeros(base_f1.size),
+                 "nll": base_nll - nll_gain + rng.normal(0, 0.02, base_f1.size)}
+    base = {"f1": base_f1, "rouge_l": base_f1, "exact_match": np.zeros(base_f1.size), "nll": base_nll}
+    higher = {"f1": True, "rouge_l": True, "exact_match": True, "nll": False}
+    first = gate.first_candidate_thresholds(gate.DEFAULT_THRESHOLDS, 0.0, 0.0)
+    return {
+        "first": decide(candidate, base, higher, first, n_resamples=2000),
+        "usual": decide(candidate, base, higher, gate.DEFAULT_THRESHOLDS, n_resamples=2000),
+    }
+
+
+def test_a_first_candidate_significantly_worse_at_generation_than_its_base_is_rejected():
+    """The first demo's candidate: empty answers (f1 ~0.005) against a weak base (~0.08), NLL a little better.
+    Within the 0.10 tolerances, but the interval proves the regression: rejected on the generation metrics."""
+    rng = np.random.default_rng(0)
+    base_f1 = rng.uniform(0.0, 0.17, 118)
+    candidate_f1 = np.where(rng.random(118) < 0.05, 0.1, 0.0)
+    runs = _first_candidate_run(candidate_f1, base_f1, nll_gain=0.033)
+    usual = {d.metric: d for d in runs["usual"]}
+    assert usual["f1"].passed and usual["f1"].ci_high < 0  # what passed the demo: the tolerance alone
+    first = {d.metric: d for d in runs["first"]}
+    assert sorted(m for m, d in first.items() if not d.passed) == ["f1", "rouge_l"]
+    assert first["f1"].significant_regression_ok is False and first["f1"].regression_ok is True
+    assert first["nll"].improvement_ok and first["exact_match"].passed
+    verdict = EvalVerdict(candidate={}, champion=None, n_items=118, metrics=runs["first"], task_versions={},
+                          bootstrap={}, reference_role="base")  # fmt: skip
+    assert "f1 (significantly worse than the reference: CI high -0.0" in format_table(verdict)[-1]
+
+
+def test_a_first_candidate_no_worse_at_generation_and_better_at_nll_passes():
+    rng = np.random.default_rng(0)
+    base_f1 = rng.uniform(0.0, 0.17, 118)
+    candidate_f1 = np.clip(base_f1 + rng.normal(0, 0.05, 118), 0, 1)  # as good, item by item noisy
+    first = _first_candidate_run(candidate_f1, base_f1, nll_gain=0.033)["first"]
+    assert all(d.passed for d in first), [(d.metric, d.ci_low, d.ci_high) for d in first]
+    f1 = next(d for d in first if d.metric == "f1")
+    assert f1.ci_low < 0 < f1.ci_high and f1.significant_regression_ok is True
+    assert gate.first_candidate_thresholds(gate.DEFAULT_THRESHOLDS, 0.0, 0.0)["nll"].max_significant_regression is None

@@ -14,8 +14,10 @@ then recorded on the version (llmops.candidates.outcomes.record_gate). Threshold
 
 Both models answer the same items: the gold test split up to ``ds``. Each metric passes when the
 95% interval of mean(candidate - reference) rules out a regression beyond its tolerance and the
-candidate's mean clears its floor; against the base model the answer NLL must also improve: the interval
-of (base - candidate) NLL per token must lie above ``first_candidate_min_nll_gain``. Exit code 0: passed;
+candidate's mean clears its floor; against the base model the answer NLL must also improve (the interval
+of (base - candidate) NLL per token must lie above ``first_candidate_min_nll_gain``) and no generation metric
+may be significantly worse (the interval of candidate - base must not lie wholly below
+``-first_candidate_max_significant_regression``). Exit code 0: passed;
 1: failed (nothing downstream may promote the candidate); 2: the gate could not run (a base model that is
 gone included).
 
@@ -39,7 +41,7 @@ from llmops import lake, lakefs
 from llmops.candidates import lookup
 from llmops.candidates.outcomes import record_gate
 from llmops.config import EvaluationSettings, settings
-from llmops.evaluation.harness import ModelRef, ModelScores, evaluate_model, gate_metrics
+from llmops.evaluation.harness import GENERATION_TASK, ModelRef, ModelScores, evaluate_model, gate_metrics, task_metrics
 from llmops.evaluation.items import export_test_items, read_items
 from llmops.evaluation.report import Example, render_html
 from llmops.evaluation.stats import Threshold, decide
@@ -75,15 +77,25 @@ class GateOptions:
     max_new_tokens: int = 128
     worst_examples: int = 10
     first_candidate_min_nll_gain: float = 0.0  # against the base model: the NLL gain the interval must clear
+    first_candidate_max_significant_regression: float = 0.0  # ... and the generation metrics' proven regression
 
 
 IMPROVES = "nll"  # the metric a first candidate must improve on its base: one forward pass, low paired variance
 
 
-def first_candidate_thresholds(thresholds: dict[str, Threshold], min_gain: float) -> dict[str, Threshold]:
-    """The thresholds against the base model: the same tolerances and floors, and an NLL improvement demanded."""
+def first_candidate_thresholds(
+    thresholds: dict[str, Threshold], min_gain: float, max_significant_regression: float
+) -> dict[str, Threshold]:
+    """The thresholds against the base model: the same tolerances and floors, an NLL improvement demanded, and
+    no generation metric (of those gated) significantly worse than the base's. The tolerances alone, sized for
+    a champion that already answers well, let through a candidate that answers nothing at all."""
     nll = thresholds.get(IMPROVES, Threshold())
-    return {**thresholds, IMPROVES: dataclasses.replace(nll, min_improvement=min_gain)}
+    generation = {
+        m: dataclasses.replace(t, max_significant_regression=max_significant_regression)
+        for m, t in thresholds.items()
+        if m in task_metrics(GENERATION_TASK)
+    }
+    return {**thresholds, **generation, IMPROVES: dataclasses.replace(nll, min_improvement=min_gain)}
 
 
 def base_reference(candidate: ModelRef) -> ModelRef:
@@ -174,7 +186,9 @@ def run_eval_gate(
     role = "champion" if champion is not None else "base"
     reference = champion if champion is not None else base_reference(candidate)
     if role == "base":
-        thresholds = first_candidate_thresholds(thresholds, options.first_candidate_min_nll_gain)
+        thresholds = first_candidate_thresholds(
+            thresholds, options.first_candidate_min_nll_gain, options.first_candidate_max_significant_regression
+        )
     run = dict(
         extra_tasks=options.extra_tasks, limit=options.limit, device=options.device, dtype=options.dtype,
         batch_size=options.batch_size, max_new_tokens=options.max_new_tokens,
@@ -320,6 +334,9 @@ def judge(args: argparse.Namespace, candidate: ModelRef, champion: ModelRef | No
                 extra_tasks=tuple(args.extra_task), device=args.device, dtype=args.dtype,
                 batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
                 worst_examples=settings().evaluation.worst_examples, first_candidate_min_nll_gain=args.min_nll_gain,
+                first_candidate_max_significant_regression=(
+                    settings().evaluation.first_candidate_max_significant_regression
+                ),
             ),
         )  # fmt: skip
         publish_partition(str(staging), target)

@@ -67,9 +67,14 @@ def _template(task: str) -> dict[str, Any]:
     return yaml.load((TASKS_DIR / f"{task}.yaml").read_text(), Loader=_TemplateLoader)
 
 
+def task_metrics(task: str) -> set[str]:
+    """The metric names one gate task reports, known before anything runs."""
+    return {m["metric"] for m in _template(task)["metric_list"]}
+
+
 def gate_metrics() -> set[str]:
     """The metric names the gate tasks report, known before anything runs."""
-    return {m["metric"] for task in GATE_TASKS for m in _template(task)["metric_list"]}
+    return set().union(*(task_metrics(task) for task in GATE_TASKS))
 
 
 def write_task_dir(data_file: Path, task_dir: Path, max_new_tokens: int, cache_dir: Path) -> Path:

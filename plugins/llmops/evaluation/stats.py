@@ -6,7 +6,9 @@ independent intervals would suggest. A metric passes when the interval rules out
 larger than its tolerance and the candidate's own mean clears its floor. Direction is explicit:
 for lower-is-better metrics (NLL) a regression is a positive difference. A metric may also demand an
 improvement (``min_improvement``): the whole interval must lie beyond it, as a first candidate's NLL
-must against its own base model.
+must against its own base model. And it may refuse a regression the interval proves
+(``max_significant_regression``): the whole interval lies beyond it on the worse side, as a first
+candidate's generation metrics must not against its own base model.
 """
 
 from __future__ import annotations
@@ -29,17 +31,24 @@ class Threshold:
 
     ``min_improvement``: when set, the interval must show the candidate better than the reference by more
     than this (0 = any improvement the interval rules in entirely); None = no improvement demanded.
+
+    ``max_significant_regression``: when set, the candidate fails when the interval shows it worse than the
+    reference by more than this, i.e. the whole interval lies beyond it on the worse side (0 = any significant
+    regression); unlike ``max_regression`` it judges the bound nearer to no difference. None = not checked.
     """
 
     max_regression: float = 0.0
     floor: float | None = None
     min_improvement: float | None = None
+    max_significant_regression: float | None = None
 
     def __post_init__(self):
         if self.max_regression < 0:
             raise ValueError(f"max_regression must be >= 0, got {self.max_regression}")
         if self.min_improvement is not None and self.min_improvement < 0:
             raise ValueError(f"min_improvement must be >= 0, got {self.min_improvement}")
+        if self.max_significant_regression is not None and self.max_significant_regression < 0:
+            raise ValueError(f"max_significant_regression must be >= 0, got {self.max_significant_regression}")
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,8 @@ class MetricDecision:
     gated: bool = True  # False: measured and reported, but without a threshold it decides nothing
     min_improvement: float | None = None
     improvement_ok: bool | None = None  # None: no improvement demanded (or no reference)
+    max_significant_regression: float | None = None
+    significant_regression_ok: bool | None = None  # False: the interval proves a regression beyond the above
 
 
 def bootstrap_mean_ci(
@@ -106,7 +117,7 @@ def decide_metric(
     floor_ok = None
     if threshold.floor is not None:
         floor_ok = candidate_mean >= threshold.floor if higher_is_better else candidate_mean <= threshold.floor
-    champion_mean = difference = low = high = regression_ok = improvement_ok = None
+    champion_mean = difference = low = high = regression_ok = improvement_ok = significant_regression_ok = None
     if champion is not None:
         champion = np.asarray(champion, dtype=np.float64)
         if champion.shape != candidate.shape:
@@ -118,6 +129,9 @@ def decide_metric(
         if threshold.min_improvement is not None:
             gain = threshold.min_improvement
             improvement_ok = low > gain if higher_is_better else high < -gain
+        if threshold.max_significant_regression is not None:
+            bound = threshold.max_significant_regression
+            significant_regression_ok = high >= -bound if higher_is_better else low <= bound
     return MetricDecision(
         metric=metric,
         higher_is_better=higher_is_better,
@@ -131,9 +145,11 @@ def decide_metric(
         floor=threshold.floor,
         regression_ok=regression_ok,
         floor_ok=floor_ok,
-        passed=regression_ok is not False and floor_ok is not False and improvement_ok is not False,
+        passed=all(ok is not False for ok in (regression_ok, floor_ok, improvement_ok, significant_regression_ok)),
         min_improvement=threshold.min_improvement,
         improvement_ok=improvement_ok,
+        max_significant_regression=threshold.max_significant_regression,
+        significant_regression_ok=significant_regression_ok,
     )
 
 
