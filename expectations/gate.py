@@ -19,7 +19,6 @@ import dataclasses
 import functools
 import json
 import logging
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -44,7 +43,7 @@ from llmops.contracts.personal_data import DETECTION_PATTERNS
 from llmops.contracts.raw_landing import SOURCES
 from llmops.logs import setup_step_logging
 from llmops.publish import publish_partition
-from llmops.steps import uri_arg
+from llmops.steps import ds_arg, uri_arg
 from spark_jobs.session import get_spark
 
 log = logging.getLogger("expectations.gate")
@@ -101,7 +100,7 @@ def row_bounds(
     spark: SparkSession, lake_root: str, layer: str, table: str, ds: str, data: DataSettings
 ) -> suites.RowCountBounds:
     """Row-count bounds for ``ds`` from the newest earlier partition of the same table."""
-    previous = lake.previous_partition(lake.table_uri(lake_root, layer, table), ds)
+    previous = lakefs.previous_partition(lake.table_uri(lake_root, layer, table), ds)
     rows = read_table(spark, lake_root, layer, table, previous).count() if previous else None
     return suites.RowCountBounds.from_previous(rows, data.row_count_ratio)
 
@@ -370,25 +369,25 @@ def run_gate(
     lake.check_ds(ds)
     reports = f"gates/{layer}"
     target = lake.partition_uri(lake_root, "reports", reports, ds)
-    staging = lake.staging_uri(lake_root, "reports", reports, ds)
-    # a lake that is not local: the report is built in a local folder and uploaded (llmops.publish)
-    staging_dir = lake.local_path(staging) if lake.is_local(staging) else lakefs.local_staging(cfg.paths.scratch_dir)
     verdict = GateVerdict(layer, ds, passed=False, data_docs_url=lake.join(target, "data_docs", "index.html"))
     failure: Exception | None = None
-    try:
-        tables = TABLES[layer](spark, lake_root, ds, cfg.data)
-        context = _context(staging_dir)
-        for table in tables:
-            verdict.tables.append(validate_table(context, layer, table))
-        errors = [f"{t}: {e.name}({e.column}): {e.error}" for t, e in verdict.failures() if e.error]
-        verdict.error = "; ".join(errors) or None
-        verdict.passed = not errors and all(t.success for t in verdict.tables)
-    except Exception as exc:  # noqa: BLE001 - any failure to validate must still leave an error verdict
-        failure = exc
-        verdict.error = str(exc) if isinstance(exc, GateError) else f"{type(exc).__name__}: {exc}"
-    if not (staging_dir / "data_docs" / "index.html").exists():
-        verdict.data_docs_url = None
-    _publish(verdict, staging_dir, target)
+    # the report is built in a staging folder (beside the target, or local on an object-store lake) and published
+    with lakefs.build_folder(target, cfg.paths.scratch_dir, stage_local=True) as staging_dir:
+        try:
+            tables = TABLES[layer](spark, lake_root, ds, cfg.data)
+            context = _context(staging_dir)
+            for table in tables:
+                verdict.tables.append(validate_table(context, layer, table))
+            errors = [f"{t}: {e.name}({e.column}): {e.error}" for t, e in verdict.failures() if e.error]
+            verdict.error = "; ".join(errors) or None
+            verdict.passed = not errors and all(t.success for t in verdict.tables)
+        except Exception as exc:  # noqa: BLE001 - any failure to validate must still leave an error verdict
+            failure = exc
+            verdict.error = str(exc) if isinstance(exc, GateError) else f"{type(exc).__name__}: {exc}"
+        if not (staging_dir / "data_docs" / "index.html").exists():
+            verdict.data_docs_url = None
+        (staging_dir / "verdict.json").write_text(verdict.to_json())
+        publish_partition(str(staging_dir), target)
     *table_lines, summary = format_table(verdict)
     for line in table_lines:
         log.info(line)
@@ -398,28 +397,12 @@ def run_gate(
     return verdict
 
 
-def _publish(verdict: GateVerdict, staging_dir: Path, target: str) -> None:
-    staging_dir.mkdir(parents=True, exist_ok=True)
-    (staging_dir / "verdict.json").write_text(verdict.to_json())
-    try:
-        publish_partition(str(staging_dir), target)
-    finally:
-        shutil.rmtree(staging_dir, ignore_errors=True)
-
-
-def _ds(value: str) -> str:
-    try:
-        return lake.check_ds(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def main(argv: list[str] | None = None) -> int:
     setup_step_logging()
     parser = argparse.ArgumentParser(prog="python -m expectations.gate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--layer", required=True, choices=LAYERS)
     parser.add_argument("--lake-root", required=True, type=uri_arg, help="lake URI, e.g. file:///abs/path/lake")
-    parser.add_argument("--ds", required=True, type=_ds, help="logical date, YYYY-MM-DD")
+    parser.add_argument("--ds", required=True, type=ds_arg, help="logical date, YYYY-MM-DD")
     args = parser.parse_args(argv)  # bad arguments exit 2 here
     try:
         spark = get_spark(f"llmops-gate-{args.layer}")

@@ -36,7 +36,7 @@ from llmops import lake, lakefs
 from llmops.config import settings
 from llmops.contracts.raw_landing import REASONS, SOURCES
 from llmops.logs import setup_step_logging
-from llmops.steps import uri_arg
+from llmops.steps import ds_arg, uri_arg
 from spark_jobs import parsers
 from spark_jobs.schemas import BRONZE, QUARANTINE
 from spark_jobs.session import get_spark, read_partition, write_partition
@@ -272,13 +272,6 @@ def run(
     return summary
 
 
-def _ds(value: str) -> str:
-    try:
-        return lake.check_ds(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def _sources(value: str) -> tuple[str, ...]:
     chosen = tuple(s.strip() for s in value.split(",") if s.strip())
     unknown = sorted(set(chosen) - set(SOURCES))
@@ -291,7 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="spark_jobs.ingest", description=__doc__.splitlines()[0])
     parser.add_argument("--raw-root", required=True, type=uri_arg, help="raw landing zone URI")
     parser.add_argument("--lake-root", required=True, type=uri_arg, help="lake URI (bronze/quarantine/reports)")
-    parser.add_argument("--ds", required=True, type=_ds, help="logical date, YYYY-MM-DD")
+    parser.add_argument("--ds", required=True, type=ds_arg, help="logical date, YYYY-MM-DD")
     parser.add_argument("--sources", type=_sources, default=SOURCES, help="comma-separated subset of sources")
     parser.add_argument(
         "--allow-empty", action="store_true", help="publish empty partitions when nothing landed for the date"

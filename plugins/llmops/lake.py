@@ -65,16 +65,3 @@ def shown(uri: str) -> str:
 def staging_uri(lake_root: str, layer: str, table: str, ds: str) -> str:
     """A fresh, unique staging location for one write of one partition."""
     return join(table_uri(lake_root, layer, table), "_staging", f"ds={check_ds(ds)}.{uuid.uuid4().hex[:12]}")
-
-
-def list_partitions(table: str) -> list[str]:
-    """The ``ds`` values present in a table (on any file system llmops.lakefs reaches), sorted."""
-    from llmops.lakefs import subdirs  # noqa: PLC0415 - the path layout itself needs no file system
-
-    return [name[3:] for name in subdirs(table, "ds=")]
-
-
-def previous_partition(table: str, ds: str) -> str | None:
-    """The newest ``ds`` strictly before ``ds`` in a table, or None."""
-    earlier = [d for d in list_partitions(table) if d < check_ds(ds)]
-    return earlier[-1] if earlier else None

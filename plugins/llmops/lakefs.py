@@ -23,7 +23,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from llmops.config import ObjectStoreSettings, settings
-from llmops.lake import is_local, local_path
+from llmops.lake import check_ds, is_local, local_path
 
 S3_SCHEMES = ("s3", "s3a")
 
@@ -105,6 +105,17 @@ def subdirs(uri: str, prefix: str = "") -> list[str]:
     fs, path = filesystem(uri)
     entries = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
     return sorted(e.base_name for e in entries if e.type == pafs.FileType.Directory and e.base_name.startswith(prefix))
+
+
+def list_partitions(table: str) -> list[str]:
+    """The ``ds`` values present in a table, sorted."""
+    return [name[3:] for name in subdirs(table, "ds=")]
+
+
+def previous_partition(table: str, ds: str) -> str | None:
+    """The newest ``ds`` strictly before ``ds`` in a table, or None."""
+    earlier = [d for d in list_partitions(table) if d < check_ds(ds)]
+    return earlier[-1] if earlier else None
 
 
 def files(uri: str, suffix: str = "") -> list[str]:

@@ -22,7 +22,7 @@ LINEAGE_TAGS = {"gold ds": "llmops.gold.latest_ds", "base model": "llmops.base_m
 
 
 def _latest_ds(folder_uri: str) -> str | None:
-    dates = lake.list_partitions(folder_uri)
+    dates = lakefs.list_partitions(folder_uri)
     return dates[-1] if dates else None
 
 

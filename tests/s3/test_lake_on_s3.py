@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from expectations.gate import _publish as publish_gate_report
-from expectations.verdict import ExpectationOutcome, GateVerdict, TableOutcome
+from expectations import gate
+from expectations.verdict import ExpectationOutcome, TableOutcome
 from llmops import lake, lakefs
 from llmops.candidates.decision import _gate_problem
 from llmops.config import ConfigError, load_settings, settings
@@ -62,8 +62,8 @@ def test_publish_replaces_a_partition_and_the_readers_see_only_the_new_one(s3_la
     publish_partition(_stage(tmp_path, "v3", _gold(["e"], ["test"])), lake.partition_uri(s3_lake, "gold", "sft", NEXT))
 
     assert lakefs.files(target) == ["part-v2.parquet"]  # the replaced version's file is gone
-    assert lake.list_partitions(lake.table_uri(s3_lake, "gold", "sft")) == [DS, NEXT]
-    assert lake.previous_partition(lake.table_uri(s3_lake, "gold", "sft"), NEXT) == DS
+    assert lakefs.list_partitions(lake.table_uri(s3_lake, "gold", "sft")) == [DS, NEXT]
+    assert lakefs.previous_partition(lake.table_uri(s3_lake, "gold", "sft"), NEXT) == DS
     snapshot = load_gold(s3_lake, NEXT)  # the trainer's read
     assert sorted(snapshot.table["example_id"].to_pylist()) == ["a", "c", "d", "e"]
     assert snapshot.partitions == (DS, NEXT) and len(snapshot.content_hash) == 64
@@ -90,13 +90,20 @@ def test_publishing_nothing_is_refused_and_keeps_the_partition(s3_lake, tmp_path
     assert load_gold(s3_lake, DS).table.num_rows == 1
 
 
-def test_a_gate_verdict_published_to_s3_reaches_the_summary_and_the_ops_page(s3_lake, tmp_path):
+def test_a_gate_verdict_published_to_s3_reaches_the_summary_and_the_ops_page(s3_lake, tmp_path, monkeypatch):
+    """The data gate's report is built in a local folder, uploaded, and the folder removed (Spark's reads and GX's
+    validation are stubbed: tests/expectations runs them)."""
     outcome = ExpectationOutcome("expect_column_values_to_not_be_null", "text", {"unexpected": 3}, {}, False,
                                  description="no empty text")  # fmt: skip
-    verdict = GateVerdict("silver", DS, False, tables=[TableOutcome("tickets", 10, False, [outcome])])
+    monkeypatch.setitem(gate.TABLES, "silver", lambda *args: ["tickets"])
+    monkeypatch.setattr(gate, "validate_table", lambda *args: TableOutcome("tickets", 10, False, [outcome]))
+    monkeypatch.setenv("LLMOPS__PATHS__SCRATCH_DIR", str(tmp_path / "scratch"))
+    settings.cache_clear()
+    verdict = gate.run_gate(None, "silver", s3_lake, DS)
+    assert not verdict.passed
     target = lake.partition_uri(s3_lake, "reports", "gates/silver", DS)
-    publish_gate_report(verdict, tmp_path / "staging", target)
-    assert not (tmp_path / "staging").exists()  # the local build folder is removed once uploaded
+    assert lakefs.read_json(lake.join(target, "verdict.json"))["passed"] is False
+    assert not list((tmp_path / "scratch" / "lake-staging").iterdir()), "the local build folder was left behind"
     write_summary(s3_lake, "clean", DS, {"sources": {"tickets": {"silver": 10}}})
 
     table = rows(s3_lake, DS)
@@ -104,13 +111,22 @@ def test_a_gate_verdict_published_to_s3_reaches_the_summary_and_the_ops_page(s3_
         ("clean", "ok", "silver rows 10"),
         ("gate_silver", "FAIL", "1 failed expectations"),
     ]
-    (gate,) = data_gates(s3_lake)
-    assert (gate["layer"], gate["ds"], gate["status"], gate["failed"]) == (
+    (shown,) = data_gates(s3_lake)
+    assert (shown["layer"], shown["ds"], shown["status"], shown["failed"]) == (
         "silver",
         DS,
         "failed",
         ["tickets: no empty text"],
     )
+
+
+def test_a_data_gate_that_cannot_run_on_s3_still_uploads_an_error_verdict_and_fails(s3_lake, tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMOPS__PATHS__SCRATCH_DIR", str(tmp_path / "scratch"))
+    settings.cache_clear()
+    with pytest.raises(gate.GateError):
+        gate.run_gate(None, "silver", s3_lake, DS)  # no Spark session: reading silver raises
+    published = lakefs.read_json(lake.join(lake.partition_uri(s3_lake, "reports", "gates/silver", DS), "verdict.json"))
+    assert published["passed"] is False and "AttributeError" in published["error"]
 
 
 def test_the_decision_reads_gate_verdicts_from_s3_and_a_missing_one_fails_it(s3_lake):
@@ -154,7 +170,7 @@ def test_inference_log_writes_and_reads_a_window_on_s3(s3_lake):
     hour = dt.datetime(2026, 12, 5, 14, tzinfo=dt.UTC)
     window = read_window(s3_lake, hour, hour + dt.timedelta(hours=2))
     assert sorted(window["prompt"].to_pylist()) == ["question 0", "question 1"]
-    assert lake.list_partitions(lake.join(s3_lake, "inference", "requests")) == ["2026-12-05"]
+    assert lakefs.list_partitions(lake.join(s3_lake, "inference", "requests")) == ["2026-12-05"]
 
 
 def test_an_unreachable_store_is_an_error_never_an_empty_result(s3_lake, monkeypatch):
@@ -167,7 +183,7 @@ def test_an_unreachable_store_is_an_error_never_an_empty_result(s3_lake, monkeyp
     with pytest.raises(OSError):
         rows(s3_lake, DS)
     with pytest.raises(OSError):
-        lake.list_partitions(lake.table_uri(s3_lake, "gold", "sft"))
+        lakefs.list_partitions(lake.table_uri(s3_lake, "gold", "sft"))
 
 
 def test_the_endpoint_setting_must_be_a_url():

@@ -160,20 +160,6 @@ def test_command_lines_are_the_runtime_builders(settings, monkeypatch):
 
     command = containers["gateway"]["command"]
     assert command[:3] == ["python3", "-m", "llmops.serving.gateway"]
-    assert command[3:] == gateway.gateway_args(
-        "http://127.0.0.1:8000",
-        model=deploy.stable_name,
-        backend_model="base",
-        host=deploy.gateway_host,
-        port=deploy.gateway_port,
-        max_tokens=serving.max_tokens,
-        max_prompt_chars=serving.max_prompt_chars,
-        request_timeout_s=serving.request_timeout_s,
-        max_in_flight=serving.max_in_flight,
-        max_queued=serving.max_queued,
-        traffic_file=deploy.traffic_file,
-        inference_log=settings.paths.lake_root,
-    )
     # the gateway's own parser takes the line and builds its app from the traffic file
     seen = {}
     monkeypatch.setattr(gateway, "build_app", lambda *a, **kw: seen.update(backend=a[0], **kw))
@@ -181,6 +167,13 @@ def test_command_lines_are_the_runtime_builders(settings, monkeypatch):
     gateway.main(command[3:])
     assert seen["traffic_file"] == Path(deploy.traffic_file) and seen["admin_token"] is None
     assert (seen["host"], seen["port"], seen["max_in_flight"]) == ("0.0.0.0", 8080, serving.max_in_flight)
+    backend = ("http://127.0.0.1:8000", deploy.stable_name, "base")
+    assert (seen["backend"], seen["model"], seen["backend_model"]) == backend
+    limits = ("max_tokens", "max_prompt_chars", "request_timeout_s", "max_queued")
+    assert {k: seen[k] for k in limits} == {k: getattr(serving, k) for k in limits}
+    (log,) = seen["on_request_done"]  # the sidecar logs inference into the lake
+    assert log.lake_root == settings.paths.lake_root
+    log.close()
 
 
 def test_the_gateway_reads_the_mounted_config_map(settings, tmp_path):

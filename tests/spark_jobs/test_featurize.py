@@ -7,7 +7,7 @@ import datetime as dt
 import pyarrow.parquet as pq
 import pytest
 
-from llmops import lake
+from llmops import lake, lakefs
 from spark_jobs import featurize as fz
 from spark_jobs.schemas import GOLD_SFT, LLM_TRAINING_FEATURES
 from spark_jobs.session import write_partition
@@ -79,7 +79,7 @@ def test_run_publishes_a_partition_per_day(spark, gold_df, lake_root):
         write_partition(gold_df, lake_root, "gold", "sft", ds)
         assert fz.run(lake_root, ds)["rows"] == len(GOLD)
     table = lake.table_uri(lake_root, "features", fz.FEATURES_TABLE)
-    assert lake.list_partitions(table) == ["2026-11-21", "2026-11-22"]
+    assert lakefs.list_partitions(table) == ["2026-11-21", "2026-11-22"]
     part = lake.local_path(lake.partition_uri(lake_root, "features", fz.FEATURES_TABLE, "2026-11-22"))
     schema = pq.read_schema(next(part.glob("*.parquet")))
     assert str(schema.field("event_timestamp").type) == "timestamp[us, tz=UTC]"  # Feast/DuckDB-readable

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.config import ConfigError, load_settings
 from llmops.publish import publish_partition
 
@@ -29,7 +29,7 @@ def test_publish_replaces_a_partition_in_one_step(tmp_path):
     assert sorted(p.name for p in old.iterdir()) == ["part-0.parquet", "part-1.parquet"]
     assert (old / "part-0.parquet").read_text() == "new"
     assert not staging.exists()
-    assert lake.list_partitions(f"file://{table}") == ["2026-11-20"]
+    assert lakefs.list_partitions(f"file://{table}") == ["2026-11-20"]
 
 
 def _reader(path: str, stop: float, seen) -> None:
@@ -61,7 +61,7 @@ def test_a_job_killed_before_publishing_leaves_the_old_partition(tmp_path):
     target = _partition(table, "ds=2026-11-20", {"part-0": "old"})
     _partition(table / "_staging", "ds=2026-11-20.dead", {"part-0": "half"})  # never published
     assert (target / "part-0").read_text() == "old"
-    assert lake.list_partitions(f"file://{table}") == ["2026-11-20"]  # staging is invisible
+    assert lakefs.list_partitions(f"file://{table}") == ["2026-11-20"]  # staging is invisible
 
 
 @pytest.mark.parametrize("bad", ["2026-13-01", "2026-02-30", "20261120", "", "2026-1-5"])
@@ -73,8 +73,8 @@ def test_bad_dates_rejected(bad):
 def test_previous_partition(tmp_path):
     for ds in ("2026-11-18", "2026-11-20", "2026-11-21"):
         (tmp_path / f"ds={ds}").mkdir()
-    assert lake.previous_partition(f"file://{tmp_path}", "2026-11-21") == "2026-11-20"
-    assert lake.previous_partition(f"file://{tmp_path}", "2026-11-18") is None
+    assert lakefs.previous_partition(f"file://{tmp_path}", "2026-11-21") == "2026-11-20"
+    assert lakefs.previous_partition(f"file://{tmp_path}", "2026-11-18") is None
 
 
 def test_settings_profiles_and_overrides():

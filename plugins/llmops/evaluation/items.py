@@ -24,7 +24,7 @@ FIELDS = ("example_id", "source", "system", "instruction", "input", "output")
 def read_test_split(lake_root: str, ds: str, table: str = "sft") -> pa.Table:
     """Test examples of every gold partition up to ``ds``, deduplicated by example_id (newest ds wins)."""
     table_uri = lake.table_uri(lake_root, "gold", table)
-    partitions = [d for d in lake.list_partitions(table_uri) if d <= lake.check_ds(ds)]
+    partitions = [d for d in lakefs.list_partitions(table_uri) if d <= lake.check_ds(ds)]
     if not partitions:
         raise FileNotFoundError(f"no gold partition of {table_uri} at or before ds={ds}")
     parts = []

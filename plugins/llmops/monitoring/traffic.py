@@ -19,7 +19,7 @@ import time
 
 from faker import Faker
 
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.monitoring.prompts import gold_prompts
 
 KINDS = ("language", "topic", "long", "injection")
@@ -61,7 +61,7 @@ def shift_prompts(prompts: list[str], shift: float, kinds: tuple[str, ...] = KIN
 
 def held_out_prompts(lake_root: str, ds: str) -> list[str]:
     table = lake.table_uri(lake_root, "gold", "sft")
-    partitions = [p for p in lake.list_partitions(table) if p <= lake.check_ds(ds)]
+    partitions = [p for p in lakefs.list_partitions(table) if p <= lake.check_ds(ds)]
     if not partitions:
         raise FileNotFoundError(f"no gold partition of {table} at or before ds={ds}")
     return gold_prompts(table, partitions, "test")

@@ -48,7 +48,7 @@ def _gold_table(lake_root: str) -> str:
 
 def gold_partitions(lake_root: str, ds: str) -> list[str]:
     """Gold partitions at or before ``ds``, oldest first."""
-    return [d for d in lake.list_partitions(_gold_table(lake_root)) if d <= lake.check_ds(ds)]
+    return [d for d in lakefs.list_partitions(_gold_table(lake_root)) if d <= lake.check_ds(ds)]
 
 
 def content_hash(lake_root: str, partitions: list[str]) -> str:
