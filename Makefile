@@ -41,6 +41,7 @@ demo: export LLMOPS__DEPLOY__WINDOW_S ?= 5
 demo: export LLMOPS__DEPLOY__LOAD_RPS ?= 10
 demo: export LLMOPS__DEPLOY__DRAIN_S ?= 1
 demo: export LLMOPS__DEPLOY__ANALYSIS__MIN_REQUESTS ?= 10
+demo: export LLMOPS__DEPLOY__ANALYSIS__QUALITY_PROMPTS_PER_STEP ?= 20
 demo: $(BIN)/.installed
 	$(BIN)/python -m llmops.demo --ds $(DS) --records $(RECORDS) --port $(PORT)
 

@@ -390,6 +390,13 @@ class DeployAnalysisSettings(_Section):
     quality_tuned_at_prompts: int = Field(1000, ge=1)
     quality_max_tokens: int = Field(128, ge=1)  # the gate's generation length
 
+    @model_validator(mode="after")
+    def _check(self) -> DeployAnalysisSettings:
+        # quality is mirrored once per step: a first step with fewer pairs than the test needs could never pass
+        if 0 < self.quality_prompts_per_step < self.quality_min_prompts:
+            raise ValueError("quality_prompts_per_step must be 0 (quality not tested) or at least quality_min_prompts")
+        return self
+
 
 class DeployKubernetesSettings(_Section):
     """The vLLM pool's manifests (llmops.serving.manifests renders them; containers/vllm/deployment.yaml)."""
@@ -431,6 +438,9 @@ class DeploySettings(_Section):
     load_rps: float = Field(2.0, ge=0)  # held-out prompts replayed through the stable name when traffic is short
     load_max_tokens: int = Field(8, ge=1)
     drain_s: float = Field(5.0, ge=0)  # wait before unloading a version whose traffic moved away
+    # a human's Approve/Reject (Airflow's HITL ApprovalOperator) before 100 %; the analysis goes on while it waits
+    approval_required: bool = False
+    approval_timeout_s: float = Field(4 * 3600.0, gt=0)  # no answer by then: rolled back (never promoted unasked)
     state_dir: str = ""  # rollout state and reports (llmops.deploy.state); empty = <lake>/reports/deploy/rollouts
     analysis: DeployAnalysisSettings = DeployAnalysisSettings()
     kubernetes: DeployKubernetesSettings = DeployKubernetesSettings()

@@ -8,8 +8,10 @@ step's report from the task (an operator extra link, pushed when the task finish
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import BaseOperator
 
 from llmops.asset_events import describe_outlets
@@ -76,3 +78,25 @@ def step_task(step: Step, expand_arguments: Any = None, **kwargs: Any) -> Any:
     if expand_arguments is not None:
         return operator.partial(step=step, **defaults).expand(arguments=expand_arguments)
     return operator(step=step, **defaults)
+
+
+class RolloutApprovalOperator(ApprovalOperator):
+    """Airflow's HITL approval for a rollout holding before 100 %: the body is the hold's analysis (from the
+    ``hold_task``'s XCom) and the answer goes to the rollout (llmops.deploy.approval), which promotes on Approve
+    and rolls back on Reject. No answer within the timeout is a Reject."""
+
+    def __init__(self, *, hold_task: str, **kwargs: Any) -> None:
+        super().__init__(body=f"{{{{ ti.xcom_pull(task_ids='{hold_task}')['body'] }}}}", defaults=self.REJECT,
+                         **kwargs)  # fmt: skip
+        self.hold_task = hold_task
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+        from llmops.deploy import approval  # noqa: PLC0415 - pydantic models, only when an answer comes
+
+        answer = super().execute_complete(context, event)
+        user = answer.get("responded_by_user") or {}
+        by = user.get("name") or user.get("id") or "nobody (no answer before the timeout)"
+        held = context["ti"].xcom_pull(task_ids=self.hold_task)
+        recorded = approval.record(Path(held["state_file"]), answer["chosen_options"] == [self.APPROVE], by)
+        self.log.info("%s %s by %s", held["canary"], recorded.decision, by)
+        return answer

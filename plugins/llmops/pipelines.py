@@ -138,8 +138,10 @@ def deploy_report(lake_root: str, ds: str) -> str:
 
 
 def deploy_steps(lake_root: str, ds: str, version: str = "passed", steps: str = "", window_s: str = "",
-                 dry_run: str = "false") -> list[Step]:
-    """The canary rollout (llmops.deploy.run) of one version; empty ``steps``/``window_s`` = the settings'."""
+                 dry_run: str = "false", approval: str = "", run_id: str = "") -> list[Step]:
+    """The canary rollout (llmops.deploy.run) of one version; empty ``steps``/``window_s``/``approval`` = the
+    settings'."""
     args = ("--lake-root", lake_root, "--ds", ds, "--version", version, "--dry-run", dry_run,
-            *(("--steps", steps) if steps else ()), *(("--window-s", window_s) if window_s else ()))
+            *(("--steps", steps) if steps else ()), *(("--window-s", window_s) if window_s else ()),
+            *(("--approval", approval) if approval else ()), *(("--run-id", run_id) if run_id else ()))
     return [Step("rollout", "llmops.deploy.run", args, pod="evaluator", report=deploy_report(lake_root, ds))]

@@ -22,8 +22,12 @@ from tests.training.fixtures import write_gold
 def test_deploy_dag_schedule_params_and_tasks(tmp_path):
     dag = parse_dags(tmp_path)["dags"]["llmops_deploy"]
     assert dag["assets"] == ["model_passed_gates"] and dag["catchup"] is False
-    assert set(dag["params"]) == {"ds", "version", "steps", "window_s", "dry_run"}
+    assert set(dag["params"]) == {"ds", "version", "steps", "window_s", "approval", "dry_run"}
     assert dag["param_specs"]["version"]["value"] == "passed" and dag["param_specs"]["dry_run"]["value"] is False
+    assert dag["param_specs"]["approval"]["value"] is False  # deploy.approval_required
+    assert dag["tasks"]["approve_promotion"]["type"] == "RolloutApprovalOperator"
+    assert dag["tasks"]["approve_promotion"]["upstream"] == ["await_hold"]
+    assert dag["tasks"]["await_hold"]["upstream"] == []  # beside the rollout, not after it
     assert dag["tasks"]["rollout"]["type"] == "LocalStepOperator"
     assert dag["tasks"]["announce_deployed"]["outlets"] == ["model_deployed"]
     assert dag["tasks"]["announce_deployed"]["upstream"] == ["rollout"]

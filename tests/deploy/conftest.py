@@ -19,6 +19,10 @@ DEPLOY_ENV = {
     "LLMOPS__DEPLOY__DRAIN_S": "0.5",
     "LLMOPS__DEPLOY__ANALYSIS__MIN_REQUESTS": "8",
     "LLMOPS__DEPLOY__ANALYSIS__TUNED_AT_REQUESTS": "50",
+    # answer quality on 3 mirrored prompts per step, 8 tokens each (write_gold's 60 rows hold 6 test items)
+    "LLMOPS__DEPLOY__ANALYSIS__QUALITY_PROMPTS_PER_STEP": "3",
+    "LLMOPS__DEPLOY__ANALYSIS__QUALITY_MIN_PROMPTS": "3",
+    "LLMOPS__DEPLOY__ANALYSIS__QUALITY_MAX_TOKENS": "8",
     "LLMOPS__SERVING__MAX_TOKENS": "16",
     "LLMOPS__SERVING__STARTUP_TIMEOUT_S": "90",
     "LLMOPS_GATEWAY_ADMIN_TOKEN": "deploy-test-token",

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from llmops.config import DeployAnalysisSettings, DeploySettings
-from llmops.deploy import state
+from llmops.deploy import approval, state
 from llmops.deploy.quality import MirrorItem
 from llmops.deploy.rollout import run_rollout
 from llmops.serving.backends.local import LocalBackend
@@ -159,3 +159,59 @@ def test_an_on_call_rollback_ends_a_running_rollout_at_once(served, tmp_path):
     for _ in range(5):
         answer = httpx.post(f"{served.gateway_url}/v1/completions", json={"prompt": "Hi", "max_tokens": 2})
         assert answer.status_code == 200 and answer.headers["X-Llmops-Version"] == V6
+
+
+def _hold_rollout(served, tmp_path, **update) -> tuple[threading.Thread, dict, Path]:
+    """A rollout needing approval (50 % then 100 %), run in a thread until it holds at 50 %."""
+    cfg = CFG.model_copy(update={"steps": [50, 100], "approval_required": True, **update})
+    path, done = state.state_path(tmp_path / "state", V6, V7), {}
+    runner = threading.Thread(target=lambda: done.update(final=run_rollout(
+        served, V6, V7, cfg, tmp_path / "state", PROMPTS, references=REFERENCES, run_id="manual__1")), daemon=True)
+    runner.start()
+    deadline = time.monotonic() + 90
+    while not (path.exists() and state.load(path).hold_started) and time.monotonic() < deadline:
+        assert runner.is_alive(), "the rollout ended before its approval hold"
+        time.sleep(0.1)
+    return runner, done, path
+
+
+@pytest.mark.slow
+def test_an_approval_hold_keeps_analysing_and_promotes_only_when_approved(served, tmp_path):
+    runner, done, path = _hold_rollout(served, tmp_path)
+    found_path, holding = approval.find(tmp_path / "state", "manual__1")
+    assert found_path == path and holding.status == state.RUNNING and holding.weights[-1][1] == 0.5
+    body = approval.hold_body(holding, 3600)
+    assert "holds at **50 %** canary traffic" in body and "quality_f1" in body and "error_rate" in body
+    deadline = time.monotonic() + 60
+    while len(state.load(path).looks) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)  # the analysis goes on while nobody has answered
+    assert len(state.load(path).looks) >= 2 and state.load(path).status == state.RUNNING
+    approval.record(path, True, "alice")
+    runner.join(timeout=60)
+    final = done["final"]
+    assert final.status == state.PROMOTED and final.reason.endswith("approved by alice"), final.reason
+    assert [w for _, w in final.weights] == [0.5, 1.0] and V6 not in served._versions
+
+
+@pytest.mark.slow
+def test_a_failing_metric_rolls_back_during_the_approval_hold(served, tmp_path):
+    """Flagger #1801: a canary that turns bad while waiting for approval is rolled back at once; the approver's
+    later answer changes nothing."""
+    runner, done, path = _hold_rollout(served, tmp_path)
+    os.killpg(served._versions[V7][0].pgid, signal.SIGKILL)  # the canary's server dies during the hold
+    runner.join(timeout=90)
+    final = done["final"]
+    assert final.status == state.ROLLED_BACK and final.reason.startswith("waiting for approval: error_rate"), \
+        final.reason  # fmt: skip
+    approval.record(path, True, "late approver")
+    assert run_rollout(served, V6, V7, CFG, tmp_path / "state", PROMPTS).status == state.ROLLED_BACK
+
+
+@pytest.mark.slow
+def test_a_hold_nobody_answers_is_rolled_back_at_the_timeout(served, tmp_path):
+    runner, done, _ = _hold_rollout(served, tmp_path, approval_timeout_s=2.0)
+    runner.join(timeout=60)
+    final = done["final"]
+    assert final.status == state.ROLLED_BACK and final.reason == "no approval within 2 s"
+    answer = httpx.post(f"{served.gateway_url}/v1/completions", json={"prompt": "Hi", "max_tokens": 2})
+    assert answer.status_code == 200 and answer.headers["X-Llmops-Version"] == V6

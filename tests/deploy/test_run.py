@@ -58,6 +58,29 @@ def test_dry_run_prints_each_path_and_changes_nothing(deploy_env, capsys):
         run.main(_step(deploy_env, "--steps", "50,25"))  # falling steps: a usage error
 
 
+def test_too_few_held_out_items_for_the_quality_test_is_an_error(deploy_env, monkeypatch, capsys):
+    """The fixture lake holds 6 test items; a quality test needing 10 could only end "insufficient data": the
+    step refuses to start (exit 2, nothing served, the registry unchanged) and says which setting to change."""
+    version = register(None, "/models/base", "aaaa", status="passed")
+    monkeypatch.setenv("LLMOPS__DEPLOY__ANALYSIS__QUALITY_PROMPTS_PER_STEP", "10")
+    monkeypatch.setenv("LLMOPS__DEPLOY__ANALYSIS__QUALITY_MIN_PROMPTS", "10")
+    settings.cache_clear()
+    assert run.main(_step(deploy_env)) == 2
+    err = capsys.readouterr().err
+    assert "quality_min_prompts=10 held-out test items; the gold test split up to" in err and "has 6" in err
+    assert not (deploy_env / "lake" / "reports" / "deploy" / "rollouts").exists()
+    assert _tags(version)["llmops.status"] == "passed"
+
+
+def test_the_load_prompts_and_quality_references_are_the_held_out_test_items(deploy_env, monkeypatch):
+    prompts, references = run.rollout_inputs(settings(), f"file://{deploy_env / 'lake'}", DS)
+    assert len(references) == 6 and prompts == [item.prompt for item in references]
+    assert all(item.reference and item.instruction in item.prompt for item in references)
+    monkeypatch.setenv("LLMOPS__DEPLOY__ANALYSIS__QUALITY_PROMPTS_PER_STEP", "0")
+    settings.cache_clear()
+    assert run.rollout_inputs(settings(), f"file://{deploy_env / 'lake'}", DS) == (prompts, None)
+
+
 def _kill_server_of(version_dir: str, deadline_s: float = 120) -> None:
     """SIGKILL the process group of the model server serving the merged model in ``version_dir``."""
     deadline = time.monotonic() + deadline_s

@@ -102,6 +102,7 @@ def test_settings_profiles_and_overrides():
         ({"LLMOPS__EVALUATION__THRESHOLDS": "{exact_match: null, f1: null, rouge_l: null, nll: null}"},
          "at least one metric threshold"),  # null drops a default metric (an override merges, see config._layer)
         ({"LLMOPS__SERVING__CLIENT_TIMEOUT_S": "10"}, "client_timeout_s must exceed"),
+        ({"LLMOPS__DEPLOY__ANALYSIS__QUALITY_PROMPTS_PER_STEP": "5"}, "at least quality_min_prompts"),
     ],
 )
 def test_bad_settings_name_the_setting(environ, message):

@@ -34,6 +34,11 @@ class MirrorItem:
     input: str
     reference: str
 
+    @property
+    def prompt(self) -> str:
+        """The prompt as one text, as the load generator replays it through the stable name."""
+        return f"{self.instruction}\n{self.input}".strip() if self.input else self.instruction
+
 
 def held_out_items(lake_root: str, ds: str, limit: int | None = None) -> list[MirrorItem]:
     """The gold test split up to ``ds`` (the evaluation gate's items) as mirror items."""

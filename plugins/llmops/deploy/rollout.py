@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from llmops.config import DeploySettings
-from llmops.deploy import analysis, quality, state
+from llmops.deploy import analysis, approval, quality, state
 from llmops.deploy.analysis import Counts, Decision
 from llmops.deploy.quality import MirrorItem
 from llmops.deploy.report import write_report
@@ -74,6 +74,11 @@ def _totals(looks: list[state.Look]) -> tuple[Counts, Counts]:
     return stable, canary
 
 
+def _weight(st: state.RolloutState) -> float:
+    """The canary's current weight (0 before the first step)."""
+    return st.weights[-1][1] if st.weights else 0.0
+
+
 def _set_weight(backend: ServingBackend, st: state.RolloutState, weight: float) -> None:
     backend.set_weights(st.stable, st.canary if weight > 0 else None, weight)
     st.weights.append((time.time(), weight))
@@ -99,7 +104,7 @@ def _analyse_step(backend: ServingBackend, st: state.RolloutState, cfg: DeploySe
     """Mirror this step's held-out prompts and wait out the window, then read and analyse; if the window is
     short of requests, replay prompts until it is not or the step's deadline passes (then the look stays
     "insufficient data")."""
-    weight = st.steps[st.step_index] / 100
+    weight = _weight(st)  # held there while waiting for approval
     before = backend.read_metrics()
     started = time.monotonic()
     pairs = _mirror_step(backend, st, cfg, references)
@@ -169,47 +174,96 @@ def _enforce(backend: ServingBackend, st: state.RolloutState) -> state.RolloutSt
     return st
 
 
+def _failure(look: state.Look, when: str) -> str | None:
+    """The rollback reason a look gives (a failing metric, or too little traffic by the deadline), else None."""
+    if look.decision == Decision.ROLLBACK:
+        results = [analysis.MetricResult(**{**r, "decision": Decision(r["decision"])}) for r in look.results]
+        return f"{when}: {analysis.rollback_reason(results)}"
+    if look.decision == Decision.INSUFFICIENT:
+        return (f"{when}: insufficient data by the step deadline ({look.stable['requests']} stable, "
+                f"{look.canary['requests']} canary requests)")  # fmt: skip
+    return None
+
+
+def _promote(backend: ServingBackend, st: state.RolloutState, path: Path, cfg: DeploySettings,
+             prompts: Sequence[str], references: Sequence[MirrorItem] | None) -> state.RolloutState:  # fmt: skip
+    """Every step below 100 % passed: promote, or with approval required hold for a human's answer first."""
+    if st.approval_required:
+        return _hold(backend, st, path, cfg, prompts, references)
+    finish(backend, st, path, state.PROMOTED, "every step passed the canary analysis", cfg.drain_s)
+    return st
+
+
+def _hold(backend: ServingBackend, st: state.RolloutState, path: Path, cfg: DeploySettings,
+          prompts: Sequence[str], references: Sequence[MirrorItem] | None) -> state.RolloutState:  # fmt: skip
+    """Hold at the last canary weight until a human answers (:mod:`llmops.deploy.approval`), analysing each window
+    all along: a failing metric rolls back even now, and so do a rejection and no answer by the timeout."""
+    weight = _weight(st)
+    backend.set_weights(st.stable, st.canary if weight > 0 else None, weight)  # a resumed rollout's gateway may be new
+    if st.hold_started is None:
+        st.hold_started = time.time()
+        state.save(path, st)
+        log.info("every step below 100%% passed: holding at %g%% canary for a human's approval (timeout %g s)",
+                 100 * weight, cfg.approval_timeout_s)  # fmt: skip
+    while True:
+        if (answer := approval.read(path)) is not None:
+            if answer.decision == approval.APPROVED:
+                reason = f"every step passed the canary analysis; approved by {answer.by}"
+                finish(backend, st, path, state.PROMOTED, reason, cfg.drain_s)
+            else:
+                finish(backend, st, path, state.ROLLED_BACK, f"rejected by {answer.by} at the approval hold",
+                       cfg.drain_s)  # fmt: skip
+            return st
+        if time.time() - st.hold_started > cfg.approval_timeout_s:
+            finish(backend, st, path, state.ROLLED_BACK, f"no approval within {cfg.approval_timeout_s:g} s",
+                   cfg.drain_s)  # fmt: skip
+            return st
+        look = _analyse_step(backend, st, cfg, prompts, references)
+        if (ended := _ended_elsewhere(path)) is not None:
+            return _enforce(backend, ended)
+        st.looks.append(look)
+        if reason := _failure(look, "waiting for approval"):
+            finish(backend, st, path, state.ROLLED_BACK, reason, cfg.drain_s)
+            return st
+        state.save(path, st)
+
+
 def run_rollout(backend: ServingBackend, stable: str, canary: str, cfg: DeploySettings, state_dir: Path,
-                prompts: Sequence[str], *, references: Sequence[MirrorItem] | None = None,
+                prompts: Sequence[str], *, references: Sequence[MirrorItem] | None = None, run_id: str = "",
                 ) -> state.RolloutState:  # fmt: skip
     """Roll ``canary`` out over ``stable`` (both loaded in ``backend``), resuming any recorded rollout of the
     pair. ``references`` (held-out prompts with answers, :func:`llmops.deploy.quality.held_out_items`) turn on
-    the answer-quality test on mirrored prompts. Returns the final state; an ended rollout is only re-enforced
-    (traffic at its winner). The state file is re-read before each step and after each analysis window, so an
-    on-call promote or rollback (``llmops deploy``) ends a running rollout at once."""
+    the answer-quality test on mirrored prompts; ``run_id`` names the Airflow run (its approval task finds the
+    rollout by it). Returns the final state; an ended rollout is only re-enforced (traffic at its winner). The
+    state file is re-read before each step and after each analysis window, so an on-call promote or rollback
+    (``llmops deploy``) ends a running rollout at once."""
     path = state.state_path(state_dir, stable, canary)
-    st = state.load(path) or state.RolloutState(stable=stable, canary=canary, steps=list(cfg.steps))
+    st = state.load(path)
+    if st is None:
+        approval.answer_path(path).unlink(missing_ok=True)  # an answer left from a deleted state is not this one's
+        st = state.RolloutState(stable=stable, canary=canary, steps=list(cfg.steps),
+                                approval_required=cfg.approval_required)  # fmt: skip
     if st.status != state.RUNNING:
         return _enforce(backend, st)
+    st.run_id = run_id or st.run_id
     try:
         while st.step_index < len(st.steps):
             if (ended := _ended_elsewhere(path)) is not None:
                 return _enforce(backend, ended)
             if st.steps[st.step_index] >= 100:
-                finish(backend, st, path, state.PROMOTED, "every step passed the canary analysis", cfg.drain_s)
-                return st
+                return _promote(backend, st, path, cfg, prompts, references)
             _set_weight(backend, st, st.steps[st.step_index] / 100)
             state.save(path, st)
             look = _analyse_step(backend, st, cfg, prompts, references)
             if (ended := _ended_elsewhere(path)) is not None:  # decided during the window: that decision stands
                 return _enforce(backend, ended)
             st.looks.append(look)
-            if look.decision == Decision.ROLLBACK:
-                results = [analysis.MetricResult(**{**r, "decision": Decision(r["decision"])}) for r in look.results]
-                reason = f"step {st.step_index} ({st.steps[st.step_index]:g}%): {analysis.rollback_reason(results)}"
-                finish(backend, st, path, state.ROLLED_BACK, reason, cfg.drain_s)
-                return st
-            if look.decision == Decision.INSUFFICIENT:
-                reason = (
-                    f"step {st.step_index} ({st.steps[st.step_index]:g}%): insufficient data by the step "
-                    f"deadline ({look.stable['requests']} stable, {look.canary['requests']} canary requests)"
-                )
+            if reason := _failure(look, f"step {st.step_index} ({st.steps[st.step_index]:g}%)"):
                 finish(backend, st, path, state.ROLLED_BACK, reason, cfg.drain_s)
                 return st
             st.step_index += 1
             state.save(path, st)
-        finish(backend, st, path, state.PROMOTED, "every step passed the canary analysis", cfg.drain_s)
-        return st
+        return _promote(backend, st, path, cfg, prompts, references)
     except BaseException as exc:
         if st.status == state.RUNNING:
             finish(backend, st, path, state.ROLLED_BACK, f"rollout failed: {exc!r}", 0.0)

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 PASSED = "passed"  # --version: the newest version tagged passed (a rolled-out one is tagged deployed/rolled_back)
 TWO_DEPLOYMENTS, ADAPTER_CANARY, FIRST = "two deployments", "adapter canary", "first deployment"
 DRY_RUN = "dry run"
+ROLLOUT_ENDED = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})  # task states
+LOAD_PROMPTS = 64  # held-out prompts the load generator cycles through
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Plan:
     steps: list[float]
     window_s: float
     state_file: str
+    approval: bool = False  # hold before 100 % for a human's answer (llmops.deploy.approval)
 
 
 def state_dir(cfg: Settings) -> Path:
@@ -77,8 +80,8 @@ def candidate_row(ref: str) -> dict:
     return passed[0]
 
 
-def make_plan(ref: str, cfg: Settings, steps: list[float] | None = None, window_s: float | None = None
-              ) -> tuple[Plan, dict, dict | None]:  # fmt: skip
+def make_plan(ref: str, cfg: Settings, steps: list[float] | None = None, window_s: float | None = None,
+              approval: bool | None = None) -> tuple[Plan, dict, dict | None]:  # fmt: skip
     """The plan for rolling ``ref`` out, with the candidate's and the champion's registry rows."""
     from llmops.deploy.state import state_path  # noqa: PLC0415
     from llmops.training import lineage, registry  # noqa: PLC0415
@@ -98,7 +101,8 @@ def make_plan(ref: str, cfg: Settings, steps: list[float] | None = None, window_
     state_file = str(state_path(state_dir(cfg), stable, canary))
     plan = Plan(candidate=row["version"], champion=champion["version"] if champion else None, stable=stable,
                 canary=canary, path=path, path_reason=reason, backend=d.backend, steps=list(steps or d.steps),
-                window_s=window_s or d.window_s, state_file=state_file)  # fmt: skip
+                window_s=window_s or d.window_s, state_file=state_file,
+                approval=d.approval_required if approval is None else approval)  # fmt: skip
     return plan, row, champion
 
 
@@ -202,16 +206,33 @@ def end_rollout(cfg: Settings, version: int, promote: bool, reason: str):
     return st
 
 
-def held_out_prompts(lake_root: str, ds: str, limit: int = 64) -> list[str]:
-    """The gold test split's prompts the load generator replays when a window is short of traffic."""
-    from llmops.evaluation.items import read_test_split  # noqa: PLC0415 - pyarrow
+def rollout_inputs(cfg: Settings, lake_root: str, ds: str) -> tuple[list[str], list | None]:
+    """The held-out test items up to ``ds``: their prompts for the load generator, and the items themselves as
+    the references of the answer-quality test on mirrored prompts (None when
+    ``deploy.analysis.quality_prompts_per_step`` is 0). Fewer items than the test needs to ever pass
+    (``quality_min_prompts``) is an error here, not a rollout that can only end "insufficient data"."""
+    from llmops.deploy.quality import held_out_items  # noqa: PLC0415 - pyarrow
 
-    rows = read_test_split(lake_root, ds).slice(0, limit).to_pylist()
-    return [f"{r['instruction']}\n{r['input']}".strip() if r.get("input") else r["instruction"] for r in rows]
+    items = held_out_items(lake_root, ds)
+    prompts = [item.prompt for item in items[:LOAD_PROMPTS]]
+    a = cfg.deploy.analysis
+    if not a.quality_prompts_per_step:
+        log.warning("answer quality is not tested in this rollout: deploy.analysis.quality_prompts_per_step is 0")
+        return prompts, None
+    if len(items) < a.quality_min_prompts:
+        raise ValueError(f"the answer-quality test needs deploy.analysis.quality_min_prompts="
+                         f"{a.quality_min_prompts} held-out test items; the gold test split up to {ds} has "
+                         f"{len(items)} (set deploy.analysis.quality_prompts_per_step=0 to roll out without it)")
+    log.info("answer quality: %s on %d mirrored prompts per step, of %d held-out items", a.quality_metric,
+             a.quality_prompts_per_step, len(items))  # fmt: skip
+    return prompts, items
 
 
-def deploy(plan: Plan, row: dict, champion: dict | None, cfg: Settings, prompts: list[str]):
-    """Run (or resume) the rollout of ``plan`` and record its outcome in the registry; the final state."""
+def deploy(plan: Plan, row: dict, champion: dict | None, cfg: Settings, prompts: list[str],
+           references: list | None = None, run_id: str = ""):
+    """Run (or resume) the rollout of ``plan`` and record its outcome in the registry; the final state.
+    ``references``: held-out items for the answer-quality test (:func:`rollout_inputs`); ``run_id``: the Airflow
+    run, whose approval task finds the rollout by it."""
     from llmops.deploy import state  # noqa: PLC0415
     from llmops.deploy.outcome import record_outcome  # noqa: PLC0415
     from llmops.deploy.rollout import run_rollout  # noqa: PLC0415
@@ -226,14 +247,16 @@ def deploy(plan: Plan, row: dict, champion: dict | None, cfg: Settings, prompts:
             raise RuntimeError(f"{plan.path_reason}: the candidate needs its own vLLM Deployment and a weighted "
                                "HTTPRoute (llmops.serving.manifests), which this step does not apply yet")  # fmt: skip
         rollout_cfg = DeploySettings.model_validate({**cfg.deploy.model_dump(), "steps": plan.steps,
-                                                     "window_s": plan.window_s})  # fmt: skip
+                                                     "window_s": plan.window_s,
+                                                     "approval_required": plan.approval})  # fmt: skip
         base = base_dir((champion or row)["tags"])
         with build_backend(cfg, base) as backend:
             local = cfg.deploy.backend == "local"
             _ensure_loaded(backend, plan.stable, champion, local)
             _ensure_loaded(backend, plan.canary, row, local)
             try:
-                final = run_rollout(backend, plan.stable, plan.canary, rollout_cfg, state_dir(cfg), prompts)
+                final = run_rollout(backend, plan.stable, plan.canary, rollout_cfg, state_dir(cfg), prompts,
+                                    references=references, run_id=run_id)
             except Exception:  # the rollout ended at 100 % stable before raising: the registry says so too
                 ended = state.load(Path(plan.state_file))
                 if ended is not None and ended.status != state.RUNNING:
@@ -257,6 +280,7 @@ def format_plan(plan: Plan) -> str:
              f"path        {plan.path}: {plan.path_reason}",
              f"backend     {plan.backend}",
              f"steps       {' -> '.join(f'{s:g}%' for s in plan.steps)}, analysis window {plan.window_s:g} s",
+             f"approval    {'a human approves before 100%' if plan.approval else 'not required'}",
              f"state file  {plan.state_file}"]  # fmt: skip
     return "\n".join(lines)
 
@@ -277,6 +301,30 @@ def announce_deployed(params: dict, dag_run: Any, outlet_events: Any, triggering
     extra = {"version": summary["candidate"], "previous": summary["champion"], "ds": ds, "report": summary["report"]}
     outlet_events[MODEL_DEPLOYED].extra.update(extra)
     return extra
+
+
+def await_hold(params: dict, run_id: str, ti: Any) -> Any:
+    """In Airflow, beside the rollout task: poked until this run's rollout holds for approval, then the approver's
+    page (the state file and the body :func:`llmops.deploy.approval.hold_body` writes) as XCom; skipped when
+    no approval was asked for, or the rollout task ended without holding."""
+    from airflow.sdk import PokeReturnValue  # noqa: PLC0415 - only inside Airflow
+    from airflow.sdk.exceptions import AirflowSkipException  # noqa: PLC0415
+
+    from llmops.deploy import approval, state  # noqa: PLC0415
+
+    cfg = settings()
+    if params.get("dry_run") or not params.get("approval", cfg.deploy.approval_required):
+        raise AirflowSkipException("no approval asked for in this run")
+    found = approval.find(state_dir(cfg), run_id)
+    if found is not None and found[1].status == state.RUNNING and found[1].hold_started is not None:
+        path, st = found
+        return PokeReturnValue(is_done=True, xcom_value={"state_file": str(path), "canary": st.canary,
+                                                         "body": approval.hold_body(st, cfg.deploy.approval_timeout_s)})
+    rollout = ti.get_task_states(dag_id=ti.dag_id, task_ids=["rollout"], run_ids=[run_id])[run_id].get("rollout")
+    if (found is not None and found[1].status != state.RUNNING) or rollout in ROLLOUT_ENDED:
+        raise AirflowSkipException(f"the rollout ended without holding for approval (task {rollout}"
+                                   + (f"; {found[1].status}: {found[1].reason})" if found else ")"))
+    return PokeReturnValue(is_done=False)  # not started yet, or still below its last canary step
 
 
 def _steps(text: str) -> list[float]:
@@ -302,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window-s", type=float, default=None, help="analysis window per step (seconds)")
     parser.add_argument("--dry-run", type=_bool, nargs="?", const=True, default=False,
                         help="print the plan and change nothing")  # fmt: skip
+    parser.add_argument("--approval", type=_bool, nargs="?", const=True, default=None,
+                        help="hold before 100%% for a human's answer (default: deploy.approval_required)")
+    parser.add_argument("--run-id", default="", help="the Airflow run starting it (its approval task finds it)")
     args = parser.parse_args(argv)
     if args.window_s is not None and args.window_s <= 0:
         parser.error("--window-s must be positive")
@@ -309,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         cfg = settings()
-        plan, row, champion = make_plan(args.version, cfg, args.steps, args.window_s)
+        plan, row, champion = make_plan(args.version, cfg, args.steps, args.window_s, args.approval)
         log.info("rollout plan:\n%s", format_plan(plan))
         if plan.path == TWO_DEPLOYMENTS:
             log.warning("base model differs from the champion's: %s; two-Deployment path", plan.path_reason)
@@ -317,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
             print(format_plan(plan))
             write_summary(args.lake_root, "deploy", args.ds, {**asdict(plan), "status": DRY_RUN, "looks": []})
             return 0
-        final = deploy(plan, row, champion, cfg, held_out_prompts(args.lake_root, args.ds))
+        prompts, references = rollout_inputs(cfg, args.lake_root, args.ds)
+        final = deploy(plan, row, champion, cfg, prompts, references, args.run_id)
         report = final.report
         if final.report and lake.is_local(args.lake_root):
             report = deploy_report(args.lake_root, args.ds)

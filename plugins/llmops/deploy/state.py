@@ -38,6 +38,9 @@ class RolloutState(BaseModel):
     weights: list[tuple[float, float]] = []  # (unix time, canary weight) each time the weights changed
     looks: list[Look] = []
     report: str = ""
+    run_id: str = ""  # the Airflow run that started it: its approval task finds the rollout by it
+    approval_required: bool = False
+    hold_started: float | None = None  # unix time the rollout began to wait for a human before 100 %
 
 
 def state_path(root: Path, stable: str, canary: str) -> Path:

@@ -1,0 +1,92 @@
+"""Human approval before 100 %: the answer file, the approver's page, and the sensor that waits for the hold.
+
+The rollout's side (holding, analysing meanwhile, promoting or rolling back on the answer) runs on real servers
+in tests/deploy/test_rollout.py; the DAG's HITL task answered through the REST API in tests/e2e.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from airflow.sdk.exceptions import AirflowSkipException
+
+from llmops.config import settings
+from llmops.deploy import approval, run, state
+
+RESULT = {"metric": "error_rate", "stable": 0.0, "canary": 0.0, "difference": 0.0, "low": -0.2, "high": 0.2,
+          "threshold": 0.0, "decision": "continue", "stable_requests": 40, "canary_requests": 41}  # fmt: skip
+
+
+class TaskStates:
+    """What ``ti.get_task_states`` answers the sensor about the rollout task (Airflow's API, not the project's)."""
+
+    dag_id = "llmops_deploy"
+
+    def __init__(self, rollout: str):
+        self.rollout = rollout
+
+    def get_task_states(self, dag_id: str, task_ids: list[str], run_ids: list[str]) -> dict:
+        return {run_ids[0]: {"rollout": self.rollout}}
+
+
+def _rollout(root, run_id="manual__1", canary="sa-v2", **fields) -> state.RolloutState:
+    st = state.RolloutState(stable="sa-v1", canary=canary, steps=[50, 100], run_id=run_id, approval_required=True,
+                            weights=[(time.time(), 0.5)], **fields)  # fmt: skip
+    state.save(state.state_path(root, st.stable, st.canary), st)
+    return st
+
+
+@pytest.fixture
+def state_root(tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMOPS__DEPLOY__STATE_DIR", str(tmp_path / "rollouts"))
+    settings.cache_clear()
+    yield tmp_path / "rollouts"
+    settings.cache_clear()
+
+
+def test_an_answer_is_its_own_file_and_reads_back(tmp_path):
+    path = state.state_path(tmp_path, "sa-v1", "sa-v2")
+    assert approval.read(path) is None
+    approval.record(path, False, "bob")
+    assert approval.read(path).decision == approval.REJECTED and approval.read(path).by == "bob"
+    assert not path.exists()  # the rollout's own state file is not touched
+    assert list(tmp_path.glob("*-over-*.json")) == []  # nor is the answer taken for a rollout (llmops deploy status)
+
+
+def test_the_approvers_page_shows_the_latest_analysis_and_the_rules(tmp_path):
+    look = state.Look(step=0, canary_weight=0.5, stable={}, canary={}, results=[RESULT], decision="continue")
+    st = _rollout(tmp_path, looks=[look], hold_started=0.0)
+    body = approval.hold_body(st, 3600)
+    assert "**sa-v2** over **sa-v1** holds at **50 %** canary traffic" in body
+    assert "error_rate" in body and "+0.0000 [-0.2000, +0.2000]" in body and "40/41" in body
+    assert "No answer by 1970-01-01 01:00 UTC rolls it back" in body
+
+
+def test_the_sensor_skips_when_no_approval_is_asked(state_root):
+    with pytest.raises(AirflowSkipException, match="no approval asked"):
+        run.await_hold({"approval": False, "dry_run": False}, "manual__1", TaskStates("running"))
+    with pytest.raises(AirflowSkipException, match="no approval asked"):
+        run.await_hold({"approval": True, "dry_run": True}, "manual__1", TaskStates("success"))
+
+
+def test_the_sensor_waits_for_this_runs_hold_then_hands_over_the_page(state_root):
+    params = {"approval": True, "dry_run": False}
+    assert run.await_hold(params, "manual__1", TaskStates("running")).is_done is False  # not started yet
+    _rollout(state_root, run_id="manual__0", canary="sa-v3", hold_started=time.time())  # not this run's hold
+    _rollout(state_root)
+    assert run.await_hold(params, "manual__1", TaskStates("running")).is_done is False  # still below 100 %
+    st = _rollout(state_root, hold_started=time.time())
+    done = run.await_hold(params, "manual__1", TaskStates("running"))
+    assert done.is_done and done.xcom_value["canary"] == "sa-v2"
+    assert done.xcom_value["state_file"] == str(state.state_path(state_root, st.stable, st.canary))
+    assert "holds at **50 %**" in done.xcom_value["body"]
+
+
+def test_the_sensor_skips_when_the_rollout_ended_without_holding(state_root):
+    params = {"approval": True, "dry_run": False}
+    with pytest.raises(AirflowSkipException, match="task failed"):  # e.g. no passed version: no state at all
+        run.await_hold(params, "manual__1", TaskStates("failed"))
+    _rollout(state_root, status=state.ROLLED_BACK, reason="step 0 (50%): error_rate")
+    with pytest.raises(AirflowSkipException, match="rolled_back: step 0"):
+        run.await_hold(params, "manual__1", TaskStates("running"))

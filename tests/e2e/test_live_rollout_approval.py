@@ -1,0 +1,104 @@
+"""Human approval of a rollout on the running system: the scheduler runs llmops_deploy with approval, the rollout
+holds before 100 % while its analysis goes on, the approval task waits in Airflow's Required Actions with the
+analysis as its body, and an answer through the HITL REST API (what the UI's button sends) promotes the canary.
+
+A stack of its own (its own registry and lake): the shared one's registry holds the lifecycle test's versions,
+and model_passed_gates events it queued would start rollouts of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+
+from llmops.config import settings
+from llmops.deploy import run, state
+from llmops.stack import Stack
+from llmops.training import registry
+from tests.deploy.conftest import deploy_environ, register
+from tests.e2e.conftest import free_port
+from tests.serving.test_backends import _adapter
+from tests.training.conftest import DS, tiny_model  # noqa: F401 - the session's tiny base model, a fixture
+from tests.training.fixtures import write_gold
+
+pytestmark = pytest.mark.slow
+
+
+def _get(stack: Stack, path: str, **params) -> dict:
+    resp = httpx.get(f"{stack.url}/api/v2{path}", params=params, timeout=30,
+                     headers={"Authorization": f"Bearer {stack.token('admin')}"})  # fmt: skip
+    resp.raise_for_status()
+    return resp.json()
+
+
+def _wait(what: str, probe, timeout_s: float, every_s: float = 2.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if (found := probe()) is not None:
+            return found
+        time.sleep(every_s)
+    raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
+
+
+def test_an_approved_rollout_is_promoted_through_the_hitl_api(tmp_path, monkeypatch, tiny_model):  # noqa: F811
+    environ = deploy_environ(tmp_path)
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    settings.cache_clear()
+    write_gold(tmp_path / "lake", DS, 60)
+    champion = register(_adapter(tiny_model, tmp_path / "adapters" / "a", 1), str(tiny_model), "aaaa",
+                        alias="champion")  # fmt: skip
+    candidate = register(_adapter(tiny_model, tmp_path / "adapters" / "b", 2), str(tiny_model), "aaaa",
+                         status="passed")  # fmt: skip
+    stack = Stack(home=tmp_path / "airflow", state_dir=tmp_path / "stack-state", port=free_port(),
+                  extra_env={**environ, "LLMOPS__AIRFLOW__RETRIES": "0"})  # fmt: skip
+    stack.up()
+    try:
+        admin = {"Authorization": f"Bearer {stack.token('admin')}"}
+        _wait("llmops_deploy parsed", lambda: httpx.get(f"{stack.url}/api/v2/dags/llmops_deploy", headers=admin,
+                                                        timeout=30).status_code == 200 or None, 180)  # fmt: skip
+        httpx.patch(f"{stack.url}/api/v2/dags/llmops_deploy", json={"is_paused": False}, headers=admin,
+                    timeout=30).raise_for_status()  # fmt: skip
+        conf = {"ds": DS, "version": str(candidate), "steps": [50, 100], "window_s": 1, "approval": True}
+        started = httpx.post(f"{stack.url}/api/v2/dags/llmops_deploy/dagRuns", headers=admin, timeout=30,
+                             json={"logical_date": None, "conf": conf})  # fmt: skip
+        started.raise_for_status()
+        run_id = started.json()["dag_run_id"]
+        task = f"/dags/llmops_deploy/dagRuns/{run_id}/taskInstances"
+
+        def awaiting():
+            ti = _get(stack, f"{task}/approve_promotion")
+            assert ti["state"] not in ("skipped", "failed", "upstream_failed"), ti
+            return ti if ti["state"] == "awaiting_input" else None
+
+        _wait("the approval task waiting for a human", awaiting, 300)
+        detail = _get(stack, f"{task}/approve_promotion/-1/hitlDetails")
+        assert detail["options"] == ["Approve", "Reject"] and detail["defaults"] == ["Reject"]
+        assert f"support-assistant-v{candidate}" in detail["subject"]
+        assert "holds at **50 %** canary traffic" in detail["body"] and "quality_f1" in detail["body"]
+        path = state.state_path(run.state_dir(settings()), f"support-assistant-v{champion}",
+                                f"support-assistant-v{candidate}")  # fmt: skip
+        held = len(state.load(path).looks)
+        _wait("an analysis while waiting", lambda: len(state.load(path).looks) > held or None, 60, 0.5)
+
+        answer = httpx.patch(f"{stack.url}/api/v2{task}/approve_promotion/-1/hitlDetails", headers=admin, timeout=30,
+                             json={"chosen_options": ["Approve"]})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        def finished_run():
+            dag_run = _get(stack, f"/dags/llmops_deploy/dagRuns/{run_id}")
+            return dag_run if dag_run["state"] in ("success", "failed") else None
+
+        finished = _wait("the run to finish", finished_run, 240)
+        states = {ti["task_id"]: ti["state"] for ti in _get(stack, task)["task_instances"]}
+        assert finished["state"] == "success", states
+        final = state.load(path)
+        assert final.status == state.PROMOTED and final.reason.endswith("approved by admin"), final.reason
+        assert registry.version_by_alias(registry.CHAMPION)["version"] == candidate
+        summary = json.loads((tmp_path / "lake" / "reports" / "deploy" / f"ds={DS}" / "summary.json").read_text())
+        assert summary["status"] == "promoted" and summary["approval"] is True
+    finally:
+        stack.down()
+        settings.cache_clear()
