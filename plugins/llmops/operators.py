@@ -8,7 +8,6 @@ step's report from the task (an operator extra link, pushed when the task finish
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator
@@ -97,6 +96,6 @@ class RolloutApprovalOperator(ApprovalOperator):
         user = answer.get("responded_by_user") or {}
         by = user.get("name") or user.get("id") or "nobody (no answer before the timeout)"
         held = context["ti"].xcom_pull(task_ids=self.hold_task)
-        recorded = approval.record(Path(held["state_file"]), answer["chosen_options"] == [self.APPROVE], by)
+        recorded = approval.record(held["state_file"], answer["chosen_options"] == [self.APPROVE], by)
         self.log.info("%s %s by %s", held["canary"], recorded.decision, by)
         return answer

@@ -50,8 +50,9 @@ def test_an_answer_is_its_own_file_and_reads_back(tmp_path):
     assert approval.read(path) is None
     approval.record(path, False, "bob")
     assert approval.read(path).decision == approval.REJECTED and approval.read(path).by == "bob"
-    assert not path.exists()  # the rollout's own state file is not touched
-    assert list(tmp_path.glob("*-over-*.json")) == []  # nor is the answer taken for a rollout (llmops deploy status)
+    assert state.load(path) is None  # the rollout's own state file is not touched
+    assert state.listed(tmp_path) == []  # nor is the answer listed as a rollout (llmops deploy status)
+    assert approval.read(path, since=time.time() + 60) is None  # given before this hold began: an earlier one's
 
 
 def test_the_approvers_page_shows_the_latest_analysis_and_the_rules(tmp_path):

@@ -118,7 +118,7 @@ def test_a_rollout_killed_mid_step_is_resumed_to_a_consistent_end(served, tiny_m
                               str(state_dir)], cwd=Path(__file__).parents[2])  # fmt: skip
     try:
         deadline = time.monotonic() + 120
-        while not (path.exists() and state.load(path).weights) and time.monotonic() < deadline:
+        while not ((recorded := state.load(path)) and recorded.weights) and time.monotonic() < deadline:
             assert child.poll() is None, "the rollout process ended before its first step"
             time.sleep(0.2)
         recorded = state.load(path)
@@ -146,7 +146,7 @@ def test_an_on_call_rollback_ends_a_running_rollout_at_once(served, tmp_path):
                                                                            PROMPTS)), daemon=True)  # fmt: skip
     runner.start()
     deadline = time.monotonic() + 60
-    while not (path.exists() and state.load(path).weights) and time.monotonic() < deadline:
+    while not ((recorded := state.load(path)) and recorded.weights) and time.monotonic() < deadline:
         time.sleep(0.05)  # the rollout has set its first weight and waits out the window
     on_call = state.load(path)
     on_call.status, on_call.reason = state.ROLLED_BACK, "manual rollback by on-call"
@@ -169,7 +169,7 @@ def _hold_rollout(served, tmp_path, **update) -> tuple[threading.Thread, dict, P
         served, V6, V7, cfg, tmp_path / "state", PROMPTS, references=REFERENCES, run_id="manual__1")), daemon=True)
     runner.start()
     deadline = time.monotonic() + 90
-    while not (path.exists() and state.load(path).hold_started) and time.monotonic() < deadline:
+    while not ((recorded := state.load(path)) and recorded.hold_started) and time.monotonic() < deadline:
         assert runner.is_alive(), "the rollout ended before its approval hold"
         time.sleep(0.1)
     return runner, done, path

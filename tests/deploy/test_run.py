@@ -110,7 +110,7 @@ def test_a_failing_first_canary_is_rolled_back_naming_the_metric(deploy_env, tin
                             text=True)  # fmt: skip
     try:
         deadline = time.monotonic() + 150
-        while not (path.exists() and state.load(path).weights):
+        while not ((recorded := state.load(path)) and recorded.weights):
             assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
             time.sleep(0.2)
         _kill_server_of(str(deploy_env / "scratch" / "deploy" / "merged" / canary))

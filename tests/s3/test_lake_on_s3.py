@@ -256,6 +256,27 @@ def test_drift_check_uploads_its_report_and_leaves_no_staging_folder(s3_lake, tm
     assert not list((tmp_path / "scratch" / "lake-staging").iterdir()), "the local build folder was left behind"
 
 
+def test_rollout_state_report_and_approval_live_in_the_lake(s3_lake, monkeypatch):
+    """A rollout pod that is replaced, and the approval task in the worker, read the same state: by default in
+    the lake, here on S3."""
+    from llmops.deploy import approval, run, state
+    from llmops.deploy.report import write_report
+
+    monkeypatch.setenv("LLMOPS__PATHS__LAKE_ROOT", s3_lake)
+    settings.cache_clear()
+    root = run.state_dir(settings())
+    assert root == lake.join(s3_lake, "reports", "deploy", "rollouts")
+    path = state.state_path(root, "sa-v1", "sa-v2")
+    st = state.RolloutState(stable="sa-v1", canary="sa-v2", steps=[50, 100], run_id="scheduled__1", hold_started=1.0)
+    state.save(path, st)
+    approval.record(path, True, "alice")
+    assert state.load(path) == st and state.listed(root) == [path]
+    assert approval.find(root, "scheduled__1") == (path, st) and approval.read(path).by == "alice"
+    report = write_report(st, state.report_path(path))
+    assert report.startswith("s3a://") and "Rollout of sa-v2 over sa-v1" in lakefs.read_text(report)
+    assert [r.canary for r in run.rollouts(settings())] == ["sa-v2"]
+
+
 def test_airflow_plugin_serves_reports_from_s3_and_nothing_outside_them(s3_lake, monkeypatch):
     import importlib.util
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from llmops.contracts.personal_data import _IBAN_LENGTHS
+from llmops.contracts.personal_data import IBAN_LENGTHS
 from llmops.masking.pii import DETECTION_PATTERNS, PLACEHOLDERS, iban_valid, luhn_valid, mask_pii
 
 # (type, raw value): every value must become exactly its placeholder.
@@ -426,7 +426,7 @@ def _ibans() -> list[str]:
     digits and capitals), check digits computed by ISO 7064 MOD 97-10."""
     rng = random.Random(13616)
     ibans = []
-    for length, countries in _IBAN_LENGTHS.items():
+    for length, countries in IBAN_LENGTHS.items():
         for country in countries.split("|"):
             bban = "".join(rng.choice(string.digits * 3 + string.ascii_uppercase) for _ in range(length - 4))
             check = 98 - int((bban + country + "00").translate(_IBAN_DIGITS)) % 97

@@ -14,7 +14,7 @@ TYPES = ("EMAIL", "PHONE", "CREDIT_CARD", "SSN", "IBAN", "IP_ADDRESS", "SECRET",
 PLACEHOLDERS = {t: f"[{t}]" for t in TYPES}
 
 # IBAN total length per country (ISO 13616 registry), grouped by length to keep the regex short.
-_IBAN_LENGTHS = {
+IBAN_LENGTHS = {
     15: "NO", 16: "BE", 18: "DK|FI|FO|GL|NL", 19: "MK|SI", 20: "AT|BA|EE|KZ|LT|LU|XK", 21: "CH|HR|LI|LV",
     22: "BG|BH|CR|DE|GB|GE|IE|ME|RS", 23: "AE|GI|IL", 24: "AD|CZ|ES|MD|PK|RO|SA|SE|SK|TN|VG", 25: "PT",
     26: "IS|TR", 27: "FR|GR|IT|MC|MR|SM", 28: "AL|AZ|CY|DO|GT|HU|LB|PL", 29: "BR|EG|PS|QA|UA",
@@ -25,7 +25,7 @@ _IBAN_LENGTHS = {
 def _iban_pattern() -> str:
     # country, check digits, then the BBAN in 4-character groups with an optional space between groups
     alternatives = []
-    for length, countries in _IBAN_LENGTHS.items():
+    for length, countries in IBAN_LENGTHS.items():
         full, rest = divmod(length - 4, 4)
         tail = f"(?: ?[A-Z0-9]{{{rest}}})" if rest else ""
         alternatives.append(f"(?:{countries})[0-9]{{2}}(?: ?[A-Z0-9]{{4}}){{{full}}}{tail}")

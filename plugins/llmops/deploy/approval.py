@@ -11,12 +11,13 @@ of the state file, so the approver and the running rollout never overwrite each 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from llmops import lakefs
 from llmops.deploy import state
 from llmops.deploy.analysis import MetricResult, format_table
 
@@ -29,26 +30,28 @@ class Answer(BaseModel):
     at: float = Field(default_factory=time.time)
 
 
-def answer_path(state_file: Path) -> Path:
-    """``<canary>-over-<stable>.approval`` beside the state file (JSON, but not matched as a rollout's state)."""
-    return state_file.with_suffix(".approval")
+def answer_path(state_file: str | os.PathLike) -> str:
+    """``<canary>-over-<stable>.approval`` beside the state file (JSON, but not listed as a rollout's state)."""
+    return os.fspath(state_file).removesuffix(".json") + ".approval"
 
 
-def record(state_file: Path, approved: bool, by: str) -> Answer:
+def record(state_file: str | os.PathLike, approved: bool, by: str) -> Answer:
     """Write the human's answer for the rollout whose state is ``state_file`` (atomically, as the state)."""
     answer = Answer(decision=APPROVED if approved else REJECTED, by=by)
     state.save(answer_path(state_file), answer)
     return answer
 
 
-def read(state_file: Path) -> Answer | None:
-    path = answer_path(state_file)
-    return Answer.model_validate_json(path.read_text()) if path.exists() else None
+def read(state_file: str | os.PathLike, since: float | None = None) -> Answer | None:
+    """The answer for this rollout; one given before ``since`` (its hold began) belongs to an earlier one."""
+    found = lakefs.read_json(answer_path(state_file))
+    answer = None if found is None else Answer.model_validate(found)
+    return answer if answer is not None and (since is None or answer.at >= since) else None
 
 
-def find(state_dir: Path, run_id: str) -> tuple[Path, state.RolloutState] | None:
+def find(state_dir: str | os.PathLike, run_id: str) -> tuple[str, state.RolloutState] | None:
     """The rollout started by the Airflow run ``run_id`` (None: it has not written its state yet)."""
-    for path in sorted(state_dir.glob("*-over-*.json")) if state_dir.is_dir() else []:
+    for path in state.listed(state_dir):
         st = state.load(path)
         if st is not None and st.run_id == run_id:
             return path, st

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import html
 import io
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the headless backend
 
+from llmops import lakefs  # noqa: E402
 from llmops.deploy.state import RolloutState  # noqa: E402
 
 
@@ -36,8 +36,8 @@ def _figure_png(st: RolloutState) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def write_report(st: RolloutState, path: Path) -> Path:
-    """Write the report for ``st`` to ``path`` (one self-contained HTML file)."""
+def write_report(st: RolloutState, location: str) -> str:
+    """Write the report for ``st`` to ``location`` (one self-contained HTML file, on any lake file system)."""
     cells = ("step", "weight", "metric", "stable", "canary", "difference [interval]", "threshold", "decision",
              "requests s/c", "replayed")  # fmt: skip
     rows = "".join(
@@ -52,7 +52,6 @@ def write_report(st: RolloutState, path: Path) -> Path:
             f"<p><b>{html.escape(st.status)}</b>: {html.escape(st.reason)}</p>"
             f"<img alt='weights and metrics' src='data:image/png;base64,{_figure_png(st)}'>"
             f"<table border='1'><tr>{header}</tr>{rows}</table>")  # fmt: skip
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>Rollout</title></head>"
-                    f"<body>{body}</body></html>")  # fmt: skip
-    return path
+    lakefs.write_text(location, f"<!doctype html><html><head><meta charset='utf-8'><title>Rollout</title></head>"
+                                f"<body>{body}</body></html>")  # fmt: skip
+    return location

@@ -144,21 +144,21 @@ def _analyse_step(backend: ServingBackend, st: state.RolloutState, cfg: DeploySe
                       loadgen_requests=generator.sent if generator else 0, quality=pairs or [])  # fmt: skip
 
 
-def finish(backend: ServingBackend, st: state.RolloutState, path: Path, status: str, reason: str,
+def finish(backend: ServingBackend, st: state.RolloutState, path: str, status: str, reason: str,
            drain_s: float) -> None:  # fmt: skip
     """Move all traffic to the winner, record the outcome, drain, and unload the loser."""
     keep, drop = (st.canary, st.stable) if status == state.PROMOTED else (st.stable, st.canary)
     backend.set_weights(keep)
     st.weights.append((time.time(), 1.0 if status == state.PROMOTED else 0.0))
     st.status, st.reason = status, reason
-    st.report = str(write_report(st, path.with_suffix(".html")))
+    st.report = write_report(st, state.report_path(path))
     state.save(path, st)
     log.info("rollout %s: %s", status, reason)
     time.sleep(drain_s)
     backend.unload_version(drop)
 
 
-def _ended_elsewhere(path: Path) -> state.RolloutState | None:
+def _ended_elsewhere(path: str) -> state.RolloutState | None:
     """The recorded state when someone else ended this rollout while it ran (``llmops deploy promote|rollback``
     writes the same state file), else None: the file, not this process's copy, is the rollout's truth."""
     recorded = state.load(path)
@@ -185,7 +185,7 @@ def _failure(look: state.Look, when: str) -> str | None:
     return None
 
 
-def _promote(backend: ServingBackend, st: state.RolloutState, path: Path, cfg: DeploySettings,
+def _promote(backend: ServingBackend, st: state.RolloutState, path: str, cfg: DeploySettings,
              prompts: Sequence[str], references: Sequence[MirrorItem] | None) -> state.RolloutState:  # fmt: skip
     """Every step below 100 % passed: promote, or with approval required hold for a human's answer first."""
     if st.approval_required:
@@ -194,7 +194,7 @@ def _promote(backend: ServingBackend, st: state.RolloutState, path: Path, cfg: D
     return st
 
 
-def _hold(backend: ServingBackend, st: state.RolloutState, path: Path, cfg: DeploySettings,
+def _hold(backend: ServingBackend, st: state.RolloutState, path: str, cfg: DeploySettings,
           prompts: Sequence[str], references: Sequence[MirrorItem] | None) -> state.RolloutState:  # fmt: skip
     """Hold at the last canary weight until a human answers (:mod:`llmops.deploy.approval`), analysing each window
     all along: a failing metric rolls back even now, and so do a rejection and no answer by the timeout."""
@@ -206,7 +206,7 @@ def _hold(backend: ServingBackend, st: state.RolloutState, path: Path, cfg: Depl
         log.info("every step below 100%% passed: holding at %g%% canary for a human's approval (timeout %g s)",
                  100 * weight, cfg.approval_timeout_s)  # fmt: skip
     while True:
-        if (answer := approval.read(path)) is not None:
+        if (answer := approval.read(path, since=st.hold_started)) is not None:
             if answer.decision == approval.APPROVED:
                 reason = f"every step passed the canary analysis; approved by {answer.by}"
                 finish(backend, st, path, state.PROMOTED, reason, cfg.drain_s)
@@ -228,7 +228,7 @@ def _hold(backend: ServingBackend, st: state.RolloutState, path: Path, cfg: Depl
         state.save(path, st)
 
 
-def run_rollout(backend: ServingBackend, stable: str, canary: str, cfg: DeploySettings, state_dir: Path,
+def run_rollout(backend: ServingBackend, stable: str, canary: str, cfg: DeploySettings, state_dir: str | Path,
                 prompts: Sequence[str], *, references: Sequence[MirrorItem] | None = None, run_id: str = "",
                 ) -> state.RolloutState:  # fmt: skip
     """Roll ``canary`` out over ``stable`` (both loaded in ``backend``), resuming any recorded rollout of the
@@ -240,7 +240,6 @@ def run_rollout(backend: ServingBackend, stable: str, canary: str, cfg: DeploySe
     path = state.state_path(state_dir, stable, canary)
     st = state.load(path)
     if st is None:
-        approval.answer_path(path).unlink(missing_ok=True)  # an answer left from a deleted state is not this one's
         st = state.RolloutState(stable=stable, canary=canary, steps=list(cfg.steps),
                                 approval_required=cfg.approval_required)  # fmt: skip
     if st.status != state.RUNNING:

@@ -18,13 +18,12 @@ import argparse
 import contextlib
 import json
 import logging
-import shutil
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from llmops import lake
+from llmops import lake, lakefs
 from llmops.config import DeploySettings, Settings, settings
 from llmops.logs import setup_step_logging
 from llmops.pipelines import deploy_report
@@ -57,9 +56,9 @@ class Plan:
     approval: bool = False  # hold before 100 % for a human's answer (llmops.deploy.approval)
 
 
-def state_dir(cfg: Settings) -> Path:
-    return Path(cfg.deploy.state_dir) if cfg.deploy.state_dir else \
-        lake.local_path(lake.join(cfg.paths.lake_root, "reports", "deploy", "rollouts"))  # fmt: skip
+def state_dir(cfg: Settings) -> str:
+    """Where rollout states, reports and approval answers live: ``deploy.state_dir``, else in the lake."""
+    return cfg.deploy.state_dir or lake.join(cfg.paths.lake_root, "reports", "deploy", "rollouts")
 
 
 def version_name(cfg: DeploySettings, version: int | None) -> str:
@@ -98,7 +97,7 @@ def make_plan(ref: str, cfg: Settings, steps: list[float] | None = None, window_
     d = cfg.deploy
     stable = version_name(d, champion["version"] if champion else None)
     canary = version_name(d, row["version"])
-    state_file = str(state_path(state_dir(cfg), stable, canary))
+    state_file = state_path(state_dir(cfg), stable, canary)
     plan = Plan(candidate=row["version"], champion=champion["version"] if champion else None, stable=stable,
                 canary=canary, path=path, path_reason=reason, backend=d.backend, steps=list(steps or d.steps),
                 window_s=window_s or d.window_s, state_file=state_file,
@@ -180,7 +179,7 @@ def rollouts(cfg: Settings) -> list:
     """Every recorded rollout, newest first."""
     from llmops.deploy import state  # noqa: PLC0415
 
-    found = [state.load(p) for p in state_dir(cfg).glob("*-over-*.json")] if state_dir(cfg).is_dir() else []
+    found = [state.load(p) for p in state.listed(state_dir(cfg))]
     return sorted(found, key=lambda st: -(st.weights[0][0] if st.weights else 0.0))
 
 
@@ -237,7 +236,7 @@ def deploy(plan: Plan, row: dict, champion: dict | None, cfg: Settings, prompts:
     from llmops.deploy.outcome import record_outcome  # noqa: PLC0415
     from llmops.deploy.rollout import run_rollout  # noqa: PLC0415
 
-    recorded = state.load(Path(plan.state_file))
+    recorded = state.load(plan.state_file)
     if recorded is not None and recorded.status != state.RUNNING:
         log.info("the rollout of %s over %s already ended (%s): recording its outcome again", plan.canary,
                  plan.stable, recorded.status)  # fmt: skip
@@ -258,7 +257,7 @@ def deploy(plan: Plan, row: dict, champion: dict | None, cfg: Settings, prompts:
                 final = run_rollout(backend, plan.stable, plan.canary, rollout_cfg, state_dir(cfg), prompts,
                                     references=references, run_id=run_id)
             except Exception:  # the rollout ended at 100 % stable before raising: the registry says so too
-                ended = state.load(Path(plan.state_file))
+                ended = state.load(plan.state_file)
                 if ended is not None and ended.status != state.RUNNING:
                     record_outcome(plan.candidate, ended)
                 raise
@@ -371,11 +370,9 @@ def main(argv: list[str] | None = None) -> int:
         prompts, references = rollout_inputs(cfg, args.lake_root, args.ds)
         final = deploy(plan, row, champion, cfg, prompts, references, args.run_id)
         report = final.report
-        if final.report and lake.is_local(args.lake_root):
+        if final.report:  # the run's copy, linked from the task (the original stays beside the state)
             report = deploy_report(args.lake_root, args.ds)
-            target = lake.local_path(report)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(final.report, target)
+            lakefs.write_bytes(report, lakefs.read_bytes(final.report))
         summary = rollout_summary(plan, final, report)
         write_summary(args.lake_root, "deploy", args.ds, summary)
         log.info("deploy summary: %s", json.dumps(summary, default=str))

@@ -1,15 +1,16 @@
 """The rollout's persisted state: one JSON file per (stable, canary) pair, replaced atomically after every change,
-so a killed or retried task continues from the recorded step (or finds the rollout already ended)."""
+so a killed or retried task continues from the recorded step (or finds the rollout already ended). The files
+live where ``deploy.state_dir`` says, on any file system llmops.lakefs reaches (by default in the lake), so a
+rollout pod that is replaced, and the approval task in the worker, read the same state."""
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 import time
-from pathlib import Path
 
 from pydantic import BaseModel, Field
+
+from llmops import lake, lakefs
 
 RUNNING, PROMOTED, ROLLED_BACK = "running", "promoted", "rolled_back"
 
@@ -43,20 +44,26 @@ class RolloutState(BaseModel):
     hold_started: float | None = None  # unix time the rollout began to wait for a human before 100 %
 
 
-def state_path(root: Path, stable: str, canary: str) -> Path:
-    return root / f"{canary}-over-{stable}.json"
+def state_path(root: str | os.PathLike, stable: str, canary: str) -> str:
+    return lake.join(os.fspath(root), f"{canary}-over-{stable}.json")
 
 
-def load(path: Path) -> RolloutState | None:
-    return RolloutState.model_validate_json(path.read_text()) if path.exists() else None
+def report_path(state_file: str) -> str:
+    """The rollout's HTML report, beside its state."""
+    return state_file.removesuffix(".json") + ".html"
 
 
-def save(path: Path, state: RolloutState) -> None:
-    """Write to a temporary file beside ``path``, fsync, then rename: a reader sees the old or the new state."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(state.model_dump(mode="json"), handle, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+def listed(root: str | os.PathLike) -> list[str]:
+    """The state files of every rollout recorded under ``root``."""
+    root = os.fspath(root)
+    return [lake.join(root, name) for name in lakefs.files(root, ".json") if "/" not in name and "-over-" in name]
+
+
+def load(location: str | os.PathLike) -> RolloutState | None:
+    found = lakefs.read_json(os.fspath(location))
+    return None if found is None else RolloutState.model_validate(found)
+
+
+def save(location: str | os.PathLike, record: BaseModel) -> None:
+    """Replace the file whole (llmops.lakefs.write_text): a reader sees the old or the new state, never a part."""
+    lakefs.write_text(os.fspath(location), record.model_dump_json(indent=1))

@@ -64,10 +64,10 @@ def reason(d: MetricDecision) -> str:
         parts.append(f"no improvement over the reference: gain's CI low {gain_low:+.4f} <= {d.min_improvement:g}")
     if d.significant_regression_ok is False:
         bound = d.max_significant_regression
-        if d.higher_is_better:
-            parts.append(f"significantly worse than the reference: CI high {d.ci_high:+.4f} < -{bound:g}")
+        if d.higher_is_better:  # "< 0", not "< -0", at the default bound
+            parts.append(f"significantly worse than the reference: CI high {d.ci_high:+.4f} < {-bound or 0.0:g}")
         else:
-            parts.append(f"significantly worse than the reference: CI low {d.ci_low:+.4f} > +{bound:g}")
+            parts.append(f"significantly worse than the reference: CI low {d.ci_low:+.4f} > {bound:g}")
     if d.regression_ok is False:
         if d.higher_is_better:
             parts.append(f"CI low {d.ci_low:+.4f} < -{d.max_regression:g} allowed")

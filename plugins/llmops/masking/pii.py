@@ -52,12 +52,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from llmops.contracts.personal_data import (
-    _IBAN_LENGTHS,
     ASSIGN_COLON_KEY,
     ASSIGN_COLON_VALUE,
     ASSIGN_EQ_KEY,
     ASSIGN_EQ_VALUE,
     DETECTION_PATTERNS,
+    IBAN_LENGTHS,
     PLACEHOLDERS,
     SECRET_TOKENS,
     TYPES,
@@ -86,7 +86,7 @@ EMAIL_PATTERN = f"{_EMAIL_LOCAL}@{_EMAIL_DOMAIN}"
 # between any two (the contract's pattern takes single spaces between groups of four only)
 IBAN_PATTERN = (
     r"\b(?i:"
-    + "|".join(f"(?:{cc})[0-9]{{2}}(?:[ -]?[A-Z0-9]){{{length - 4}}}" for length, cc in _IBAN_LENGTHS.items())
+    + "|".join(f"(?:{cc})[0-9]{{2}}(?:[ -]?[A-Z0-9]){{{length - 4}}}" for length, cc in IBAN_LENGTHS.items())
     + r")\b"
 )
 # an SSN shape with the digit groups around it, so the check can see an international number it is part of:
