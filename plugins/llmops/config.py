@@ -187,6 +187,10 @@ class RuntimeSettings(_Section):
     checkpoint_pvc: str = "llmops-checkpoints"
     checkpoint_mount: str = "/checkpoints"
     shm_size: str = "8Gi"
+    # KubernetesPodOperator's deferrable mode: the triggerer watches a running pod and no worker slot is held
+    # (a rollout's analysis windows, a training run); its log is fetched every log_interval_s meanwhile
+    deferrable_pods: bool = True
+    log_interval_s: int = Field(60, ge=10)
     pods: dict[str, PodSettings] = {
         "spark": PodSettings(image="ghcr.io/llmops-airflow/spark:0.1.0", cpu="2", memory="8Gi"),
         "trainer": PodSettings(image="ghcr.io/llmops-airflow/trainer:0.1.0", cpu="8", memory="64Gi", gpus=1),

@@ -72,6 +72,8 @@ def pod_arguments(step: Step, cfg: Settings) -> dict[str, Any]:
         else None,
         "startup_timeout_seconds": rt.startup_timeout_s,
         "get_logs": True,
+        "deferrable": rt.deferrable_pods,
+        "logging_interval": rt.log_interval_s if rt.deferrable_pods else None,
         "on_finish_action": "delete_pod",
         "labels": {"app.kubernetes.io/part-of": "llmops", "llmops/step": step.name},
     }
@@ -89,6 +91,11 @@ class KubernetesStepOperator(KubernetesPodOperator):
         self.report = step.report
 
     def execute(self, context: Any) -> Any:
-        result = super().execute(context)
+        result = super().execute(context)  # deferrable: defers here, and the pod's end comes to trigger_reentry
+        describe_outlets(context, self.outlets, list(self.arguments))
+        return result
+
+    def trigger_reentry(self, context: Any, event: dict[str, Any]) -> Any:
+        result = super().trigger_reentry(context, event)  # a pod still running defers again (logging_interval)
         describe_outlets(context, self.outlets, list(self.arguments))
         return result

@@ -28,7 +28,8 @@ for dag in bag.dags.values():
             error = None
         except Exception as exc:
             error = str(exc)
-        out[f"{dag.dag_id}.{task.task_id}"] = {"pod": pod, "error": error}
+        out[f"{dag.dag_id}.{task.task_id}"] = {"pod": pod, "error": error, "deferrable": task.deferrable,
+                                               "logging_interval": task.logging_interval}
 print("JSON:" + json.dumps(out))
 """
 
@@ -41,7 +42,7 @@ def test_every_pod_validates_and_uses_settings(tmp_path):
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("JSON:")), None)
     assert line, proc.stdout[-2000:] + proc.stderr[-3000:]
     pods = json.loads(line[5:])
-    assert "llmops_data.clean" in pods
+    assert "llmops_data.clean" in pods and "llmops_deploy.rollout" in pods
     for name, rendered in pods.items():
         assert rendered["error"] is None, f"{name}: {rendered['error']}"
         spec = rendered["pod"]["spec"]
@@ -56,6 +57,8 @@ def test_every_pod_validates_and_uses_settings(tmp_path):
                    for src in container.get("envFrom", []))
         assert {"name": "dshm", "mountPath": "/dev/shm"} in container["volumeMounts"]
         assert spec["serviceAccountName"] == "llmops-runner"
+        # the triggerer watches the pod: no worker slot held through a rollout's windows or a training run
+        assert rendered["deferrable"] is True and rendered["logging_interval"] == 60, name
     assert pods["llmops_data.ingest"]["pod"]["spec"]["containers"][0]["args"][:2] == ["-m", "spark_jobs.ingest"]
 
 
@@ -91,3 +94,20 @@ def test_training_pods_get_a_gpu_volumes_and_secrets(tmp_path):
     trial = pods["llmops_train.sweep_trial"]["pod"]["spec"]["containers"][0]["args"]
     assert trial[:4] == ["-m", "llmops.training.sweep", "trial", "--lake-root"] and trial[-2:] == ["--index", "0"]
     assert "nvidia.com/gpu" not in pods["llmops_data.clean"]["pod"]["spec"]["containers"][0]["resources"]["limits"]
+
+
+def test_a_deferred_pod_describes_its_outlets_when_it_ends(monkeypatch):
+    """In deferrable mode the pod's end reaches trigger_reentry, not execute: the outlets are described there."""
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+
+    from llmops import pods
+    from llmops.pipelines import deploy_steps
+
+    seen = []
+    monkeypatch.setattr(KubernetesPodOperator, "trigger_reentry", lambda self, context, event: "pod ended")
+    monkeypatch.setattr(pods, "describe_outlets", lambda context, outlets, arguments: seen.append(arguments))
+    (step,) = deploy_steps("file:///lake", "2026-12-05")
+    operator = pods.KubernetesStepOperator(task_id="rollout", step=step)
+    assert operator.deferrable is True
+    assert operator.trigger_reentry({}, {"status": "success"}) == "pod ended"
+    assert seen == [step.arguments()]
