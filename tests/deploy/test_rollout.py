@@ -46,8 +46,9 @@ def served(tiny_model, tmp_path, monkeypatch):  # noqa: F811
 
 
 class Client(threading.Thread):
-    """A user calling the stable name all along, as one sticky caller; records when each answer came and its
-    status (the gateway's error answers carry no variant header, so the time tells before/after the switch)."""
+    """A user calling the stable name all along, as one sticky caller; records when each request was sent and its
+    answer's status (the gateway's error answers carry no variant header, so the time tells before/after the
+    switch; a request sent before it may be answered after it)."""
 
     def __init__(self, url: str):
         super().__init__(daemon=True)
@@ -57,11 +58,11 @@ class Client(threading.Thread):
         with httpx.Client(base_url=self.url, timeout=60) as client:
             while not self.stop.wait(0.05):
                 body = {"model": "support-assistant", "prompt": "Hi", "max_tokens": 2, "user": "steady-user"}
+                sent = time.time()
                 try:
-                    answer = client.post("/v1/completions", json=body)
-                    self.statuses.append((time.time(), answer.status_code))
+                    self.statuses.append((sent, client.post("/v1/completions", json=body).status_code))
                 except httpx.HTTPError as exc:
-                    self.statuses.append((time.time(), repr(exc)))
+                    self.statuses.append((sent, repr(exc)))
 
 
 @pytest.mark.slow
