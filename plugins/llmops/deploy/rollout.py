@@ -79,8 +79,12 @@ def _weight(st: state.RolloutState) -> float:
     return st.weights[-1][1] if st.weights else 0.0
 
 
-def _set_weight(backend: ServingBackend, st: state.RolloutState, weight: float) -> None:
+def _route(backend: ServingBackend, st: state.RolloutState, weight: float) -> None:
     backend.set_weights(st.stable, st.canary if weight > 0 else None, weight)
+
+
+def _set_weight(backend: ServingBackend, st: state.RolloutState, weight: float) -> None:
+    _route(backend, st, weight)
     st.weights.append((time.time(), weight))
 
 
@@ -199,7 +203,7 @@ def _hold(backend: ServingBackend, st: state.RolloutState, path: str, cfg: Deplo
     """Hold at the last canary weight until a human answers (:mod:`llmops.deploy.approval`), analysing each window
     all along: a failing metric rolls back even now, and so do a rejection and no answer by the timeout."""
     weight = _weight(st)
-    backend.set_weights(st.stable, st.canary if weight > 0 else None, weight)  # a resumed rollout's gateway may be new
+    _route(backend, st, weight)  # a resumed rollout's gateway may be new; the weight is recorded already
     if st.hold_started is None:
         st.hold_started = time.time()
         state.save(path, st)
