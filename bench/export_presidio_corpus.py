@@ -6,7 +6,7 @@ cannot live in the project's environment: run this script in an environment of i
 
     python3 -m venv /tmp/pe-env && /tmp/pe-env/bin/pip install uv
     /tmp/pe-env/bin/uv pip install --python /tmp/pe-env/bin/python presidio-evaluator==0.3.2
-    /tmp/pe-env/bin/python bench/export_presidio_corpus.py [--sentences 20000] [--seed 42]
+    /tmp/pe-env/bin/python bench/export_presidio_corpus.py [--sentences 20000] [--seed 42] [--out FILE]
 
 Writes bench/data/presidio_evaluator_sentences.jsonl.gz: one sentence a line, {"text", "template_id",
 "spans": [{"type", "value", "start", "end"}]} with presidio-evaluator's own entity types.
@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--locale", default="en_US")
+    parser.add_argument("--out", type=Path, default=OUT, help="a held-out corpus goes elsewhere (another seed)")
     args = parser.parse_args()
 
     from importlib.metadata import version
@@ -43,7 +44,7 @@ def main() -> None:
         "seed": args.seed,
         "sentences": args.sentences,
     }
-    with gzip.open(OUT, "wt", encoding="utf-8", compresslevel=9) as out:
+    with gzip.open(args.out, "wt", encoding="utf-8", compresslevel=9) as out:
         out.write(json.dumps({"meta": meta}) + "\n")
         for sample in samples:
             spans = [
@@ -57,7 +58,7 @@ def main() -> None:
                 for s in sample.spans
             ]
             out.write(json.dumps({"text": sample.full_text, "template_id": sample.template_id, "spans": spans}) + "\n")
-    print(f"wrote {len(samples)} sentences to {OUT}")
+    print(f"wrote {len(samples)} sentences to {args.out}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ A run that matches a shape whole is a phone here at once (the shapes would mask 
 with evidence, because order ids, street numbers and licence numbers look the same; a 6-9 digit national number
 is valid in dozens of regions at once, so libphonenumber alone cannot tell. The evidence, in order:
 
-- a phone word next to it (call, phone, mobile, fax, text message...; ``_CONTEXT``) and 6-15 digits in
+- a phone word next to it (call, phone, mobile, fax, text message, not answering...; ``_CONTEXT``) and 6-15 digits in
   phone-like groups (no date shape, at most 12 digits without a separator);
 - else an international prefix and libphonenumber says the number is valid: ``+``, or a region's international
   call prefix written as the first group (ITU-T E.164/E.123: ``00 44 20 7946 0958``, ``0044...``, ``011 44 ...``
@@ -44,10 +44,14 @@ _NON_DIGIT = re.compile(r"\D")
 _SHAPES = re.compile(DETECTION_PATTERNS["PHONE"], re.ASCII)
 _EXTENSION = re.compile(r",?\s?(?:x|ext\.?|extension)\s?\d{1,6}$", re.IGNORECASE)
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})")
-# words that say a nearby number is a phone: the telephone itself, calling, messaging, and contact-card labels
+# words that say a nearby number is a phone: the telephone itself, calling and what goes wrong with a call (not
+# answered, nobody picked up, hung up, got through), messaging, and contact-card labels; a bare "answer" is not
+# one ("the answer to ticket 4471 2209")
 _CONTEXT = re.compile(
     r"\b(?:(?:tele|smart|cell|mobile\s)?phones?|tel|mobiles?|cell|fax|landline|hotline|switchboard|desk|office"
-    r"|call(?:s|ed|ing)?|ring|dial(?:led)?|reach|contact|sms|texts?|messages?|whats\s?app|voicemail)\b",
+    r"|call(?:s|ed|ing)?|ring(?:s|ing)?|dial(?:led|ing)?|reach|contact|sms|texts?|messages?|whats\s?app|voicemail"
+    r"|(?:not|never|nobody|no\s+one|\w+n't)\s+(?:answer(?:s|ed|ing)?|pick(?:s|ed|ing)?\s+up)|no\s+answer"
+    r"|hung\s+up|hang(?:s|ing)?\s+up|get(?:ting)?\s+through)\b",
     re.IGNORECASE,
 )
 _BEFORE, _AFTER = 40, 12  # context window, characters
