@@ -463,6 +463,8 @@ class MonitoringSettings(_Section):
 
     # Airflow connection holding the webhook secrets: extra {"bearer_tokens": [...], "hmac_secrets": [...]}
     webhook_connection_id: str = "llmops_alert_webhook"
+    # the connection is read again after this long: a rotated or revoked secret takes effect within it (0: always)
+    secrets_cache_s: float = Field(10.0, ge=0, le=300)
     # where Grafana / the drift check put the signature and its timestamp (Grafana's name differs by version)
     signature_header: str = "X-Grafana-Alerting-Signature"
     timestamp_header: str = "X-Grafana-Alerting-Timestamp"

@@ -94,6 +94,7 @@ class Stack:
     profile: str = "local"
     dags_folder: Path = REPO / "dags"
     extra_env: dict[str, str] = field(default_factory=dict)
+    api_workers: int = 1  # API server processes; one leaves this 2-core machine's second core to the rest
 
     @property
     def url(self) -> str:
@@ -188,7 +189,8 @@ class Stack:
         logs = self.home / "services"
         logs.mkdir(parents=True, exist_ok=True)
         args = {
-            "api-server": ["api-server", "--host", self.host, "--port", str(self.port), "--workers", "1"],
+            "api-server": ["api-server", "--host", self.host, "--port", str(self.port), "--workers",
+                           str(self.api_workers)],
             "scheduler": ["scheduler", "--skip-serve-logs"],
             "dag-processor": ["dag-processor"],
             "triggerer": ["triggerer", "--skip-serve-logs"],

@@ -43,6 +43,7 @@ def receiver(tmp_path, monkeypatch):
             return str(len(events))
 
     monkeypatch.setattr(webhook, "emit_event", emit)
+    webhook.SECRETS.clear()  # each test reads its own connection
     app = FastAPI()
     app.include_router(webhook.router)
     with TestClient(app) as client:
@@ -144,6 +145,47 @@ def test_no_secrets_configured_means_nobody_gets_in(receiver, monkeypatch):
     monkeypatch.delenv("AIRFLOW_CONN_LLMOPS_ALERT_WEBHOOK")
     assert post_am(client, alertmanager_payload("x")).status_code == 503
     assert events == []
+
+
+def test_the_connection_is_read_once_per_cache_period_and_a_revoked_secret_stops_working_after_it(
+        receiver, monkeypatch):
+    client, _ = receiver
+    from llmops.monitoring import webhook_auth
+
+    reads, real = [], webhook_auth.load_secrets
+    monkeypatch.setattr(webhook_auth, "load_secrets", lambda conn_id: reads.append(conn_id) or real(conn_id))
+    now = [1000.0]
+    monkeypatch.setattr(webhook_auth.time, "monotonic", lambda: now[0])
+    for i in range(5):
+        assert post_am(client, alertmanager_payload(f"c{i}"), token=OLD_TOKEN).status_code == 202
+    assert reads == ["llmops_alert_webhook"]
+    monkeypatch.setenv("AIRFLOW_CONN_LLMOPS_ALERT_WEBHOOK", json.dumps({  # OLD_TOKEN revoked
+        "conn_type": "generic", "extra": {"bearer_tokens": [TOKEN], "hmac_secrets": [SECRET]}}))
+    now[0] += webhook.settings().monitoring.secrets_cache_s + 1
+    assert post_am(client, alertmanager_payload("c5"), token=OLD_TOKEN).status_code == 401
+    assert post_am(client, alertmanager_payload("c6"), token=TOKEN).status_code == 202
+    assert len(reads) == 2
+
+
+def test_a_failed_secrets_lookup_is_not_remembered(receiver, monkeypatch):
+    client, events = receiver
+    configured = json.dumps({"conn_type": "generic", "extra": {"bearer_tokens": [TOKEN]}})
+    monkeypatch.delenv("AIRFLOW_CONN_LLMOPS_ALERT_WEBHOOK")
+    assert post_am(client, alertmanager_payload("late")).status_code == 503
+    monkeypatch.setenv("AIRFLOW_CONN_LLMOPS_ALERT_WEBHOOK", configured)
+    assert post_am(client, alertmanager_payload("late")).status_code == 202 and len(events) == 1
+
+
+def test_a_state_store_that_fails_is_a_503_not_a_500(receiver, monkeypatch):
+    client, events = receiver
+    from llmops.monitoring.alert_store import AlertStore
+
+    def down(self, *args):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(AlertStore, "first_delivery", down)
+    resp = post_signed(client, grafana("g-store"))
+    assert resp.status_code == 503 and "state store" in resp.json()["detail"] and events == []
 
 
 def test_an_event_that_cannot_be_created_is_a_503_and_a_retry_creates_it(receiver, monkeypatch):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, delete, insert, update
+from sqlalchemy import Column, Float, MetaData, String, Table, bindparam, create_engine, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from llmops import lake
@@ -34,6 +34,13 @@ def state_url(cfg: Settings) -> str:
     return f"sqlite:///{folder / 'alert_webhook.db'}"
 
 
+# a key's claim renewed once its window has passed (its table, its primary key)
+_RENEW = {
+    table.name: update(table)
+    .where(table.primary_key.columns[0] == bindparam("claimed"), table.c.seen_at < bindparam("expired"))
+    .values(seen_at=bindparam("now"))
+    for table in (_DELIVERIES, _ALERTS)
+}
 PURGE_EVERY_S = 60.0  # expired keys are dropped this often, not on every request (one write per request)
 
 
@@ -43,21 +50,21 @@ class AlertStore:
         _META.create_all(self.engine)
         self._purged: dict[str, float] = {}
 
-    def _claim(self, table: Table, key: str, ttl_s: float, **values: object) -> bool:
+    def _claim(self, table: Table, key: str, ttl_s: float) -> bool:
         now = time.time()
         if now - self._purged.get(table.name, 0.0) > PURGE_EVERY_S:
             self._purged[table.name] = now
             with self.engine.begin() as conn:
                 conn.execute(delete(table).where(table.c.seen_at < now - ttl_s))
         column = table.primary_key.columns[0]
+        # constant statements with bound parameters: compiled once and cached, not built per request
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(table).values(**{column.name: key, "seen_at": now, **values}))
+                conn.execute(insert(table), {column.name: key, "seen_at": now})
         except IntegrityError:
             # seen before: claimed again only once its window has passed, by one conditional update (one winner)
             with self.engine.begin() as conn:
-                renewed = conn.execute(update(table).where(column == key, table.c.seen_at < now - ttl_s)
-                                       .values(seen_at=now))
+                renewed = conn.execute(_RENEW[table.name], {"claimed": key, "expired": now - ttl_s, "now": now})
             return renewed.rowcount == 1
         return True
 

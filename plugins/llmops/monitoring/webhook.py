@@ -3,8 +3,10 @@
 Plugin apps get no authentication from Airflow, so every request proves itself before anything else happens:
 Alertmanager with its bearer token, Grafana and the drift check with an HMAC signature over a fresh timestamp.
 Then, in order: 415 for a body that is not JSON, 413 for one over the limit (refused from its Content-Length,
-and counted while reading, never buffered whole), 401 for a bad credential, 409 for a signed delivery already
-seen, 422 for anything that is not a known payload, and 202 when accepted.
+and counted while reading, never buffered whole), 401 for a bad credential, 422 for anything that is not a known
+payload, 409 for a signed delivery already seen, 503 when the receiver's memory or Airflow cannot record it (the
+sender retries), and 202 when accepted. The secrets are read from their connection at most every
+``monitoring.secrets_cache_s``; the store and Airflow are written in one worker-thread hop per delivery.
 
 A resolved alert is recorded and starts nothing. A firing alert is deduplicated by fingerprint within
 ``monitoring.dedup_window_s`` (one run per alert storm, whatever the retries, repeats and concurrent
@@ -24,14 +26,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from llmops.assets import DRIFT_ALERTS
-from llmops.config import settings
+from llmops.config import MonitoringSettings, settings
 from llmops.monitoring.alert_store import AlertStore, state_url
 from llmops.monitoring.alerts import SOURCES, Alert, PayloadError, parse
-from llmops.monitoring.webhook_auth import AuthError, check_bearer, check_signature, load_secrets
+from llmops.monitoring.webhook_auth import AuthError, SecretsCache, check_bearer, check_signature
 from llmops.serving.gateway_requests import Refused, parse_body
 
 log = logging.getLogger(__name__)
 router = APIRouter()
+SECRETS = SecretsCache()
 
 
 class Rejected(Exception):
@@ -93,6 +96,33 @@ def _decide(alert: Alert, store: AlertStore, window_s: float) -> tuple[str, str]
         raise
 
 
+def _record(source: str, alerts: list[Alert], signature: str | None, store: AlertStore,
+            cfg: MonitoringSettings) -> list[dict]:
+    """The blocking part of a delivery, run in a worker thread: claim a signed delivery (409 for a replay), then
+    decide each alert; a store or Airflow failure is a 503 so that the sender retries."""
+    if signature is not None:
+        try:
+            first = store.first_delivery(signature, 2 * cfg.replay_window_s)
+        except Exception as exc:  # noqa: BLE001 - without its memory the receiver cannot refuse replays: 503
+            log.error("alert-webhook source=%s decision=unavailable reason=%s", source, exc)
+            raise Rejected(503, f"the receiver's state store is unavailable: {exc}") from None
+        if not first:
+            raise Rejected(409, "this signed delivery was already received")
+    decisions = []
+    for alert in alerts:
+        try:
+            decision, event = _decide(alert, store, cfg.dedup_window_s)
+        except Exception as exc:  # noqa: BLE001 - 503 so that Alertmanager retries
+            log.error("alert-webhook source=%s alert=%s fingerprint=%s status=%s decision=error reason=%s",
+                      source, alert.name, alert.fingerprint, alert.status, exc)
+            raise Rejected(503, f"could not record alert {alert.name}: {exc}") from None
+        log.info("alert-webhook source=%s alert=%s fingerprint=%s status=%s decision=%s event=%s",
+                 source, alert.name, alert.fingerprint, alert.status, decision, event)
+        decisions.append({"alert": alert.name, "fingerprint": alert.fingerprint, "decision": decision,
+                          "event": event})
+    return decisions
+
+
 @router.post("/alerts/{source}")
 async def receive(source: str, request: Request) -> JSONResponse:
     cfg = settings().monitoring
@@ -109,7 +139,7 @@ async def receive(source: str, request: Request) -> JSONResponse:
             raise Rejected(415, "Content-Type must be application/json")
         body = await _read_limited(request, cfg.max_body_bytes)
         try:
-            secrets = load_secrets(cfg.webhook_connection_id)
+            secrets = SECRETS.get(cfg.webhook_connection_id, cfg.secrets_cache_s)
         except Exception as exc:  # noqa: BLE001 - no secrets: nobody gets in, and the sender retries
             log.error("alert-webhook source=%s decision=unavailable reason=%s", source, exc)
             raise Rejected(503, "the receiver has no credentials configured") from None
@@ -121,29 +151,16 @@ async def receive(source: str, request: Request) -> JSONResponse:
         except AuthError as exc:
             raise Rejected(exc.status, exc.message) from None
         try:
-            store = _store(state_url(settings()))
-        except Exception as exc:  # noqa: BLE001 - without its memory the receiver cannot deduplicate: 503
-            raise Rejected(503, f"the receiver's state store is unavailable: {exc}") from None
-        if not bearer and not await asyncio.to_thread(store.first_delivery, signature, 2 * cfg.replay_window_s):
-            raise Rejected(409, "this signed delivery was already received")
-        try:
             alerts = parse(source, parse_body(body))
         except Refused as exc:
             raise Rejected(422, exc.message) from None
         except PayloadError as exc:
             raise Rejected(422, str(exc)) from None
-        decisions = []
-        for alert in alerts:
-            try:
-                decision, event = await asyncio.to_thread(_decide, alert, store, cfg.dedup_window_s)
-            except Exception as exc:  # noqa: BLE001 - 503 so that Alertmanager retries
-                log.error("alert-webhook source=%s alert=%s fingerprint=%s status=%s decision=error reason=%s",
-                          source, alert.name, alert.fingerprint, alert.status, exc)
-                raise Rejected(503, f"could not record alert {alert.name}: {exc}") from None
-            log.info("alert-webhook source=%s alert=%s fingerprint=%s status=%s decision=%s event=%s",
-                     source, alert.name, alert.fingerprint, alert.status, decision, event)
-            decisions.append({"alert": alert.name, "fingerprint": alert.fingerprint, "decision": decision,
-                              "event": event})
+        try:
+            store = _store(state_url(settings()))
+        except Exception as exc:  # noqa: BLE001 - without its memory the receiver cannot deduplicate: 503
+            raise Rejected(503, f"the receiver's state store is unavailable: {exc}") from None
+        decisions = await asyncio.to_thread(_record, source, alerts, None if bearer else signature, store, cfg)
     except Rejected as exc:
         if exc.status in (401, 409, 413, 415, 422):
             log.warning("alert-webhook source=%s decision=refused status=%d reason=%s", source, exc.status,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 import time
 from dataclasses import dataclass
 
@@ -33,6 +34,31 @@ def load_secrets(conn_id: str) -> WebhookSecrets:
     if not any(secrets.bearer_tokens + secrets.hmac_secrets) or "" in secrets.bearer_tokens + secrets.hmac_secrets:
         raise RuntimeError(f"connection {conn_id!r} holds no usable webhook secret")
     return secrets
+
+
+class SecretsCache:
+    """``load_secrets`` remembered for ``ttl_s`` seconds: the connection lookup (secrets backends, Fernet, JSON)
+    was the receiver's largest cost per request under load. A secret added or revoked in the connection takes
+    effect within ``ttl_s``; a failed lookup is never remembered (every request retries it and gets 503)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, WebhookSecrets]] = {}
+
+    def get(self, conn_id: str, ttl_s: float) -> WebhookSecrets:
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(conn_id)
+        if entry is not None and now - entry[0] < ttl_s:
+            return entry[1]
+        secrets = load_secrets(conn_id)
+        with self._lock:
+            self._entries[conn_id] = (now, secrets)
+        return secrets
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
 def check_bearer(authorization: str | None, tokens: tuple[str, ...]) -> None:
