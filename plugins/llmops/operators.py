@@ -90,12 +90,19 @@ class RolloutApprovalOperator(ApprovalOperator):
         self.hold_task = hold_task
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        from llmops.deploy import approval  # noqa: PLC0415 - pydantic models, only when an answer comes
+        from airflow.sdk.exceptions import AirflowSkipException  # noqa: PLC0415
+
+        from llmops.deploy import approval, state  # noqa: PLC0415 - pydantic models, only when an answer comes
 
         answer = super().execute_complete(context, event)
         user = answer.get("responded_by_user") or {}
         by = user.get("name") or user.get("id") or "nobody (no answer before the timeout)"
         held = context["ti"].xcom_pull(task_ids=self.hold_task)
+        now = state.load(held["state_file"])
+        if now is None or now.status != state.RUNNING:  # rolled back during the hold: the answer changes nothing
+            ended = "its state is gone" if now is None else f"{now.status}: {now.reason}"
+            raise AirflowSkipException(f"the rollout of {held['canary']} ended before this answer ({ended}); "
+                                       f"{answer['chosen_options']} by {by} was not applied")  # fmt: skip
         recorded = approval.record(held["state_file"], answer["chosen_options"] == [self.APPROVE], by)
         self.log.info("%s %s by %s", held["canary"], recorded.decision, by)
         return answer

@@ -7,6 +7,7 @@ in tests/deploy/test_rollout.py; the DAG's HITL task answered through the REST A
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 from airflow.sdk.exceptions import AirflowSkipException
@@ -91,3 +92,43 @@ def test_the_sensor_skips_when_the_rollout_ended_without_holding(state_root):
     _rollout(state_root, status=state.ROLLED_BACK, reason="step 0 (50%): error_rate")
     with pytest.raises(AirflowSkipException, match="rolled_back: step 0"):
         run.await_hold(params, "manual__1", TaskStates("running"))
+
+
+class HeldTI:
+    """What the approval task's ``ti.xcom_pull`` returns: the sensor's hand-over (llmops.deploy.run.await_hold)."""
+
+    def __init__(self, state_file: str):
+        self.held = {"state_file": state_file, "canary": "sa-v2"}
+
+    def xcom_pull(self, task_ids: str) -> dict:
+        return self.held
+
+
+def _answer(option: str) -> dict:
+    """The event Airflow's HITL machinery resumes the task with (a named approver's response)."""
+    return {"chosen_options": [option], "params_input": {}, "responded_at": datetime.now(UTC),
+            "responded_by_user": {"id": "1", "name": "oncall"}}  # fmt: skip
+
+
+def _approval_task():
+    from llmops.operators import RolloutApprovalOperator
+
+    return RolloutApprovalOperator(task_id="approve_promotion", hold_task="await_hold", subject="Promote?")
+
+
+def test_an_answer_reaches_a_holding_rollout(state_root):
+    st = _rollout(state_root, hold_started=time.time())
+    path = state.state_path(state_root, st.stable, st.canary)
+    task = _approval_task()
+    task.execute_complete({"ti": HeldTI(str(path))}, _answer(task.APPROVE))
+    answer = approval.read(path)
+    assert answer is not None and answer.decision == approval.APPROVED and answer.by == "oncall"
+
+
+def test_an_answer_after_the_rollout_rolled_back_during_its_hold_is_not_applied(state_root):
+    st = _rollout(state_root, hold_started=time.time(), status=state.ROLLED_BACK, reason="hold: error_rate")
+    path = state.state_path(state_root, st.stable, st.canary)
+    task = _approval_task()
+    with pytest.raises(AirflowSkipException, match=r"ended before this answer \(rolled_back: hold: error_rate\)"):
+        task.execute_complete({"ti": HeldTI(str(path))}, _answer(task.APPROVE))
+    assert approval.read(path) is None
