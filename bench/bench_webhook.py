@@ -139,6 +139,7 @@ def main() -> None:
     # PostgreSQL, as in the integration profile (127.0.0.1:5432)
     parser.add_argument("--profile", default="integration", choices=["integration", "local"])
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]  # other work on the machine shows here: compare runs with similar values
     root = Path(tempfile.mkdtemp(prefix="bench-webhook-"))
     database = f"llmops_bench_{uuid.uuid4().hex[:8]}"
     postgres = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{database}"
@@ -196,7 +197,6 @@ def main() -> None:
             drop_database(postgres)
         shutil.rmtree(root, ignore_errors=True)  # the stack's home, state and lake: nothing of a run is kept
     rows = {"webhook receiver (dedup by fingerprint)": ours, "baseline: REST asset event per delivery": base}
-    load_before = os.getloadavg()[0]
     print(f"\n{'path':<42} {'requests':>8} {'sent/s':>7} {'done/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'1st p99':>7} {'rep p99':>7} {'errors':>6} {'distinct':>8} {'events':>7}")
     for name, r in rows.items():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import Column, Float, MetaData, String, Table, bindparam, create_engine, delete, insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from llmops import lake
 from llmops.config import Settings
@@ -47,7 +47,12 @@ PURGE_EVERY_S = 60.0  # expired keys are dropped this often, not on every reques
 class AlertStore:
     def __init__(self, url: str):
         self.engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
-        _META.create_all(self.engine)
+        try:
+            _META.create_all(self.engine)
+        except DBAPIError:
+            # each API-server worker creates the tables on its first delivery: two at once race on PostgreSQL's
+            # catalog and one loses; checked again, the tables exist. Any other failure raises again here.
+            _META.create_all(self.engine)
         self._purged: dict[str, float] = {}
 
     def _claim(self, table: Table, key: str, ttl_s: float) -> bool:

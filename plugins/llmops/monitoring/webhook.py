@@ -159,6 +159,7 @@ async def receive(source: str, request: Request) -> JSONResponse:
         try:
             store = _store(state_url(settings()))
         except Exception as exc:  # noqa: BLE001 - without its memory the receiver cannot deduplicate: 503
+            log.error("alert-webhook source=%s decision=unavailable reason=%s", source, exc)
             raise Rejected(503, f"the receiver's state store is unavailable: {exc}") from None
         decisions = await asyncio.to_thread(_record, source, alerts, None if bearer else signature, store, cfg)
     except Rejected as exc:
