@@ -156,19 +156,6 @@ def test_features_materialized_and_online(run):
     assert online["n_chars"][0] and online["n_chars"][0] > 0 and online["injection_flag"] == [False]
 
 
-def test_rerun_same_date_gives_same_rows(run):
-    generate(f"file://{run.raw}", DS, RECORDS)  # the same sample again: same bytes, same rows
-    again = run.dags_test(DS, {})
-    assert again.returncode == 0, again.stdout[-4000:]
-    for source, rows in run.silver.items():
-        now = _table(run.lake, "silver", source, DS)
-        key = ID.get(source, "order_id")
-        assert sorted(r[key] for r in now) == sorted(r[key] for r in rows), source
-    gold_now = _table(run.lake, "gold", "sft", DS)
-    assert sorted(g["example_id"] for g in gold_now) == sorted(g["example_id"] for g in run.gold)
-    assert len({g["example_id"] for g in gold_now}) == len(gold_now)
-
-
 def test_bad_batch_fails_the_gate_and_stops_downstream(run):
     generate(f"file://{run.raw}", BAD_DS, 1500, seed=11, malformed_rate=0.2)  # 20% > max_quarantine_rate
     proc = run.dags_test(BAD_DS, {})

@@ -15,8 +15,10 @@ import subprocess
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 
 import httpx
+import pyarrow.dataset as pads
 import pytest
 
 from llmops.stack import Stack
@@ -199,14 +201,28 @@ def test_training_logs_progress_with_an_eta_at_least_every_30_seconds(data_run, 
     assert max(b - a for a, b in zip(stamps, stamps[1:], strict=False)).total_seconds() <= 31
 
 
+def _rows(stack: Stack) -> dict[str, list[str]]:
+    """The ids of DS's silver and gold rows in the stack's lake."""
+    lake = Path(stack.extra_env["LLMOPS__PATHS__LAKE_ROOT"].removeprefix("file://"))
+    tables = {("silver", "tickets"): "ticket_id", ("silver", "faq"): "faq_id", ("silver", "reviews"): "review_id",
+              ("silver", "orders"): "order_id", ("gold", "sft"): "example_id"}  # fmt: skip
+    return {f"{layer}/{table}": sorted(pads.dataset(lake / layer / table / f"ds={DS}", format="parquet")
+                                       .to_table(columns=[key]).column(key).to_pylist())
+            for (layer, table), key in tables.items()}  # fmt: skip
+
+
 def test_a_data_rerun_without_new_examples_skips_training(data_run, lifecycle):
+    """The same day's landing data run again gives the same silver and gold rows, and no new training."""
     _wait_run(lifecycle, "llmops_train", _started_by_gold_after(data_run["run"]), 1500)  # the first training
+    first = _rows(lifecycle)
+    assert all(first.values()) and len(set(first["gold/sft"])) == len(first["gold/sft"]), first
     resp = httpx.post(f"{lifecycle.url}/api/v2/dags/llmops_data/dagRuns", headers=_admin(lifecycle), timeout=30,
                       json={"logical_date": None, "conf": {"ds": DS}})
     assert resp.status_code == 200, resp.text
     rerun_id = resp.json()["dag_run_id"]
     assert _wait_run(lifecycle, "llmops_data", lambda r: r["dag_run_id"] == rerun_id, 900)["state"] == "success"
     rerun = _wait_run(lifecycle, "llmops_data", lambda r: r["dag_run_id"] == rerun_id, 60)
+    assert _rows(lifecycle) == first
     second = _wait_run(lifecycle, "llmops_train", _started_by_gold_after(rerun), 600)
     states = _task_states(lifecycle, "llmops_train", second["dag_run_id"])
     assert states.pop("check_new_examples") == "success"
