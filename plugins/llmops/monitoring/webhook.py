@@ -96,18 +96,18 @@ def _decide(alert: Alert, store: AlertStore, window_s: float) -> tuple[str, str]
         raise
 
 
-def _record(source: str, alerts: list[Alert], signature: str | None, store: AlertStore,
-            cfg: MonitoringSettings) -> list[dict]:
-    """The blocking part of a delivery, run in a worker thread: claim a signed delivery (409 for a replay), then
-    decide each alert; a store or Airflow failure is a 503 so that the sender retries."""
-    if signature is not None:
-        try:
-            first = store.first_delivery(signature, 2 * cfg.replay_window_s)
-        except Exception as exc:  # noqa: BLE001 - without its memory the receiver cannot refuse replays: 503
-            log.error("alert-webhook source=%s decision=unavailable reason=%s", source, exc)
-            raise Rejected(503, f"the receiver's state store is unavailable: {exc}") from None
-        if not first:
-            raise Rejected(409, "this signed delivery was already received")
+def _record(source: str, alerts: list[Alert], signature: str | None, cfg: MonitoringSettings) -> list[dict]:
+    """The blocking part of a delivery, run in a worker thread: open the store (its tables are created on the
+    first delivery), claim a signed delivery (409 for a replay), then decide each alert; a store or Airflow
+    failure is a 503 so that the sender retries."""
+    try:
+        store = _store(state_url(settings()))
+        first = signature is None or store.first_delivery(signature, 2 * cfg.replay_window_s)
+    except Exception as exc:  # noqa: BLE001 - without its memory the receiver cannot deduplicate: 503
+        log.error("alert-webhook source=%s decision=unavailable reason=%s", source, exc)
+        raise Rejected(503, f"the receiver's state store is unavailable: {exc}") from None
+    if not first:
+        raise Rejected(409, "this signed delivery was already received")
     decisions = []
     for alert in alerts:
         try:
@@ -156,12 +156,7 @@ async def receive(source: str, request: Request) -> JSONResponse:
             raise Rejected(422, exc.message) from None
         except PayloadError as exc:
             raise Rejected(422, str(exc)) from None
-        try:
-            store = _store(state_url(settings()))
-        except Exception as exc:  # noqa: BLE001 - without its memory the receiver cannot deduplicate: 503
-            log.error("alert-webhook source=%s decision=unavailable reason=%s", source, exc)
-            raise Rejected(503, f"the receiver's state store is unavailable: {exc}") from None
-        decisions = await asyncio.to_thread(_record, source, alerts, None if bearer else signature, store, cfg)
+        decisions = await asyncio.to_thread(_record, source, alerts, None if bearer else signature, cfg)
     except Rejected as exc:
         if exc.status in (401, 409, 413, 415, 422):
             log.warning("alert-webhook source=%s decision=refused status=%d reason=%s", source, exc.status,
