@@ -2,7 +2,9 @@
 
 Operators stay thin: the local one hands the command line to :func:`llmops.steps.run_local`, the
 Kubernetes one to KubernetesPodOperator with a pod built from settings (llmops.pods). Both link the
-step's report from the task (an operator extra link, pushed when the task finishes, pass or fail).
+step's report from the task (an operator extra link, pushed when the task finishes, pass or fail). A step
+that ran and found a problem (exit code 1: a gate's verdict, a rollback) fails without retries, since the same
+input gives the same verdict; one that could not run (exit code 2, a crash, a lost pod) is retried.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from typing import Any
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from llmops.asset_events import describe_outlets
 from llmops.config import settings
 from llmops.reports import ReportLink
-from llmops.steps import Step, kill_group, run_local
+from llmops.steps import EXIT_FAILED, Step, StepFailed, kill_group, run_local
 
 
 class LocalStepOperator(BaseOperator):
@@ -36,6 +39,10 @@ class LocalStepOperator(BaseOperator):
     def execute(self, context: Any) -> str | None:
         try:
             run_local(self.step.with_arguments(list(self.arguments)), emit=self.log.info, on_start=self._started)
+        except StepFailed as exc:
+            if exc.returncode == EXIT_FAILED:  # a verdict on this input: a retry gives the same one
+                raise AirflowFailException(f"{exc} (not retried: the step ran and found a problem)") from exc
+            raise
         finally:
             self._group = None  # ended: its group id may be reused
         describe_outlets(context, self.outlets, list(self.arguments))
@@ -90,8 +97,6 @@ class RolloutApprovalOperator(ApprovalOperator):
         self.hold_task = hold_task
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        from airflow.sdk.exceptions import AirflowSkipException  # noqa: PLC0415
-
         from llmops.deploy import approval, state  # noqa: PLC0415 - pydantic models, only when an answer comes
 
         answer = super().execute_complete(context, event)

@@ -10,12 +10,13 @@ from typing import Any
 
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.providers.cncf.kubernetes.secret import Secret
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from kubernetes.client import models as k8s
 
 from llmops.asset_events import describe_outlets
 from llmops.config import Settings, settings
 from llmops.reports import ReportLink
-from llmops.steps import Step
+from llmops.steps import EXIT_FAILED, Step
 
 
 def _gpu_extras(cfg: Settings) -> dict[str, list]:
@@ -99,3 +100,20 @@ class KubernetesStepOperator(KubernetesPodOperator):
         result = super().trigger_reentry(context, event)  # a pod still running defers again (logging_interval)
         describe_outlets(context, self.outlets, list(self.arguments))
         return result
+
+    def cleanup(self, pod: k8s.V1Pod, remote_pod: k8s.V1Pod, *args: Any, **kwargs: Any) -> None:
+        """As the local operator: a step that exited 1 (it ran and found a problem) fails without retries."""
+        try:
+            super().cleanup(pod, remote_pod, *args, **kwargs)
+        except AirflowException as exc:
+            if type(exc) is AirflowException and exit_code(remote_pod, self.base_container_name) == EXIT_FAILED:
+                raise AirflowFailException(f"{exc} (not retried: the step ran and found a problem)") from exc
+            raise
+
+
+def exit_code(pod: k8s.V1Pod | None, container: str) -> int | None:
+    """The named container's exit code once it has terminated, else None."""
+    statuses = (pod.status.container_statuses if pod is not None and pod.status else None) or []
+    status = next((s for s in statuses if s.name == container), None)
+    terminated = status.state.terminated if status is not None and status.state else None
+    return terminated.exit_code if terminated is not None else None

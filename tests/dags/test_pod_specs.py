@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.airflow_env import ROOT, airflow_env
 
 _RENDER = r"""
@@ -111,3 +113,34 @@ def test_a_deferred_pod_describes_its_outlets_when_it_ends(monkeypatch):
     assert operator.deferrable is True
     assert operator.trigger_reentry({}, {"status": "success"}) == "pod ended"
     assert seen == [step.arguments()]
+
+
+def _ended_pod(exit_code: int):
+    from kubernetes.client import models as k8s
+
+    terminated = k8s.V1ContainerState(terminated=k8s.V1ContainerStateTerminated(exit_code=exit_code))
+    status = k8s.V1ContainerStatus(name="base", state=terminated, image="i", image_id="i", ready=False,
+                                   restart_count=0)  # fmt: skip
+    return k8s.V1Pod(metadata=k8s.V1ObjectMeta(name="llmops-gate-bronze"),
+                     status=k8s.V1PodStatus(phase="Failed", container_statuses=[status]))  # fmt: skip
+
+
+def test_a_pod_that_exits_1_fails_without_retries_and_one_that_errors_is_retried(monkeypatch):
+    """Exit 1 is a verdict on the input (a failed gate): retrying it only repeats it. Exit 2 (could not run) is
+    the operator's plain failure, which Airflow retries. Only the pod API calls are stubbed; the decision is real."""
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+    from llmops import pods
+    from llmops.pipelines import deploy_steps
+
+    for io in ("is_istio_enabled", "patch_already_checked", "process_pod_deletion", "_read_pod_container_states",
+               "_read_pod_events"):
+        monkeypatch.setattr(KubernetesPodOperator, io, lambda self, *args, **kwargs: None)
+    (step,) = deploy_steps("file:///lake", "2026-12-05")
+    operator = pods.KubernetesStepOperator(task_id="rollout", step=step)
+    with pytest.raises(AirflowFailException, match="not retried"):
+        operator.cleanup(_ended_pod(1), _ended_pod(1))
+    with pytest.raises(AirflowException, match="returned a failure") as error:
+        operator.cleanup(_ended_pod(2), _ended_pod(2))
+    assert type(error.value) is AirflowException

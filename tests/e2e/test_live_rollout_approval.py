@@ -34,13 +34,26 @@ def _get(stack: Stack, path: str, **params) -> dict:
     return resp.json()
 
 
-def _wait(what: str, probe, timeout_s: float, every_s: float = 2.0):
+def _wait(what: str, probe, timeout_s: float, every_s: float = 2.0, explain=lambda: ""):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if (found := probe()) is not None:
             return found
         time.sleep(every_s)
-    raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
+    raise AssertionError(f"{what}: not within {timeout_s:.0f} s{explain()}")
+
+
+def _explain(stack: Stack, run_id: str) -> str:
+    """What a stuck run was doing: its task states, the services alive and healthy, and the tails of its task logs
+    and of the scheduler's and triggerer's logs."""
+    tis = _get(stack, f"/dags/llmops_deploy/dagRuns/{run_id}/taskInstances")["task_instances"]
+    health = httpx.get(f"{stack.url}/api/v2/monitor/health", timeout=30).text
+    parts = [f"\ntask states: { {ti['task_id']: ti['state'] for ti in tis} }\nalive: {sorted(stack.running())}"
+             f"\nhealth: {health}"]
+    logs = sorted((stack.home / "logs").glob(f"dag_id=llmops_deploy/run_id={run_id}/task_id=*/attempt=*.log"))
+    for log in [*logs, stack.home / "services" / "scheduler.log", stack.home / "services" / "triggerer.log"]:
+        parts.append(f"\n--- {log.relative_to(stack.home)} (tail)\n" + log.read_text(errors="replace")[-3000:])
+    return "".join(parts)
 
 
 def test_an_approved_rollout_is_promoted_through_the_hitl_api(tmp_path, monkeypatch, tiny_model):  # noqa: F811
@@ -87,11 +100,12 @@ def test_an_approved_rollout_is_promoted_through_the_hitl_api(tmp_path, monkeypa
         answer = httpx.patch(f"{stack.url}/api/v2{task}/approve_promotion/-1/hitlDetails", headers=admin, timeout=30,
                              json={"chosen_options": ["Approve"]})  # fmt: skip
         assert answer.status_code == 200, answer.text
+
         def finished_run():
             dag_run = _get(stack, f"/dags/llmops_deploy/dagRuns/{run_id}")
             return dag_run if dag_run["state"] in ("success", "failed") else None
 
-        finished = _wait("the run to finish", finished_run, 240)
+        finished = _wait("the run to finish", finished_run, 240, explain=lambda: _explain(stack, run_id))
         states = {ti["task_id"]: ti["state"] for ti in _get(stack, task)["task_instances"]}
         assert finished["state"] == "success", states
         final = state.load(path)

@@ -105,3 +105,19 @@ def test_a_step_that_finishes_is_not_touched(step_dir):
     started: list[int] = []
     run_local(Step("slow", "slow_step", (str(step_dir),)), emit=lambda line: None, on_start=started.append)
     assert (step_dir / "published").read_text() == "1" and started
+
+
+@pytest.mark.parametrize(("code", "retried"), [(1, False), (2, True)])
+def test_a_step_that_exits_1_fails_without_retries(step_dir, code, retried):
+    """Exit 1 (the step ran and found a problem, e.g. a failed gate) would give the same verdict on a retry: the
+    task fails at once. Exit 2 (could not run) stays a plain failure, retried by the task's policy."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from llmops.operators import LocalStepOperator
+
+    (step_dir.parent / "mod" / "exit_step.py").write_text("import sys; sys.exit(int(sys.argv[1]))")
+    op = LocalStepOperator(task_id="gate", step=Step("gate", "exit_step", (str(code),)))
+    with pytest.raises(StepFailed if retried else AirflowFailException) as error:
+        op.execute({})
+    assert isinstance(error.value, AirflowFailException) is not retried
+    assert f"exit code {code}" in str(error.value)
