@@ -9,12 +9,13 @@ input gives the same verdict; one that could not run (exit code 2, a crash, a lo
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, TaskAwaitingInput
 
 from llmops.asset_events import describe_outlets
 from llmops.config import settings
@@ -89,20 +90,37 @@ def step_task(step: Step, expand_arguments: Any = None, **kwargs: Any) -> Any:
 class RolloutApprovalOperator(ApprovalOperator):
     """Airflow's HITL approval for a rollout holding before 100 %: the body is the hold's analysis (from the
     ``hold_task``'s XCom) and the answer goes to the rollout (llmops.deploy.approval), which promotes on Approve
-    and rolls back on Reject. No answer within the timeout is a Reject."""
+    and rolls back on Reject. No answer within the timeout is a Reject. The wait is deferred to
+    :class:`~llmops.deploy.approval_trigger.RolloutEndTrigger`, so it also ends (skipped) when the rollout ends
+    without an answer: rolled back during the hold, or timed out on its own."""
+
+    GRACE_S = 120.0  # the rollout's own approval timeout (from its hold's start) comes first
 
     def __init__(self, *, hold_task: str, **kwargs: Any) -> None:
         super().__init__(body=f"{{{{ ti.xcom_pull(task_ids='{hold_task}')['body'] }}}}", defaults=self.REJECT,
                          **kwargs)  # fmt: skip
         self.hold_task = hold_task
 
+    def execute(self, context: Any) -> Any:
+        from llmops.deploy.approval_trigger import RolloutEndTrigger  # noqa: PLC0415 - pydantic, when it runs
+
+        try:
+            return super().execute(context)  # writes the request for the UI's Required Actions, then parks
+        except TaskAwaitingInput:  # parked until an answer only: wait on the triggerer for the rollout's end too
+            held = context["ti"].xcom_pull(task_ids=self.hold_task)
+            wait_s = self.response_timeout.total_seconds() if self.response_timeout else 0.0
+            self.defer(trigger=RolloutEndTrigger(held["state_file"], time.time() + wait_s + self.GRACE_S),
+                       method_name="execute_complete")  # fmt: skip
+
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
         from llmops.deploy import approval, state  # noqa: PLC0415 - pydantic models, only when an answer comes
 
+        held = context["ti"].xcom_pull(task_ids=self.hold_task)
+        if "chosen_options" not in event:  # the trigger: the rollout ended, or the backstop deadline passed
+            return self._unanswered(held, event)
         answer = super().execute_complete(context, event)
         user = answer.get("responded_by_user") or {}
         by = user.get("name") or user.get("id") or "nobody (no answer before the timeout)"
-        held = context["ti"].xcom_pull(task_ids=self.hold_task)
         now = state.load(held["state_file"])
         if now is None or now.status != state.RUNNING:  # rolled back during the hold: the answer changes nothing
             ended = "its state is gone" if now is None else f"{now.status}: {now.reason}"
@@ -111,3 +129,18 @@ class RolloutApprovalOperator(ApprovalOperator):
         recorded = approval.record(held["state_file"], answer["chosen_options"] == [self.APPROVE], by)
         self.log.info("%s %s by %s", held["canary"], recorded.decision, by)
         return answer
+
+    def _unanswered(self, held: dict, event: dict[str, Any]) -> None:
+        """No answer came. A rollout that ended skips this task (its request stays in Required Actions, answered by
+        nobody: a task cannot answer its own HITL request). One still recorded as running at the deadline (its
+        process died mid-hold) gets the rejection, so a resumed rollout rolls back."""
+        from llmops.deploy import approval  # noqa: PLC0415
+
+        if event.get("timed_out"):
+            approval.record(held["state_file"], approved=False, by="nobody (no answer before the timeout)")
+            self.log.warning("%s: no answer and the rollout still recorded as running after the approval "
+                             "timeout: rejection recorded", held["canary"])  # fmt: skip
+            return
+        ended = "its state is gone" if event["status"] is None else f"{event['status']}: {event['reason']}"
+        raise AirflowSkipException(f"the rollout of {held['canary']} ended before anyone answered ({ended}); "
+                                   "nothing to approve")  # fmt: skip

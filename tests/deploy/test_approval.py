@@ -6,8 +6,9 @@ in tests/deploy/test_rollout.py; the DAG's HITL task answered through the REST A
 
 from __future__ import annotations
 
+import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from airflow.sdk.exceptions import AirflowSkipException
@@ -97,6 +98,8 @@ def test_the_sensor_skips_when_the_rollout_ended_without_holding(state_root):
 class HeldTI:
     """What the approval task's ``ti.xcom_pull`` returns: the sensor's hand-over (llmops.deploy.run.await_hold)."""
 
+    id = "0193-approve-promotion"  # the task instance's id, which its HITL request is filed under
+
     def __init__(self, state_file: str):
         self.held = {"state_file": state_file, "canary": "sa-v2"}
 
@@ -132,3 +135,75 @@ def test_an_answer_after_the_rollout_rolled_back_during_its_hold_is_not_applied(
     with pytest.raises(AirflowSkipException, match=r"ended before this answer \(rolled_back: hold: error_rate\)"):
         task.execute_complete({"ti": HeldTI(str(path))}, _answer(task.APPROVE))
     assert approval.read(path) is None
+
+
+def _first_event(trigger, within_s: float = 10.0) -> dict | None:
+    """The trigger's first event payload, or None if it fires none within ``within_s`` (as the triggerer runs it)."""
+
+    async def first():
+        async for event in trigger.run():
+            return event.payload
+        return None
+
+    async def bounded():
+        try:
+            return await asyncio.wait_for(first(), within_s)
+        except TimeoutError:
+            return None
+
+    return asyncio.run(bounded())
+
+
+def test_the_wait_ends_when_the_rollout_ends_and_not_before(state_root):
+    from llmops.deploy.approval_trigger import RolloutEndTrigger
+
+    st = _rollout(state_root, hold_started=time.time())
+    path = str(state.state_path(state_root, st.stable, st.canary))
+    trigger = RolloutEndTrigger(path, deadline=time.time() + 3600, poll_s=0.05)
+    assert _first_event(trigger, within_s=0.5) is None  # holding: nothing to say
+    _rollout(state_root, hold_started=time.time(), status=state.ROLLED_BACK, reason="hold: error_rate")
+    assert _first_event(trigger) == {"status": "rolled_back", "reason": "hold: error_rate"}
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "llmops.deploy.approval_trigger.RolloutEndTrigger"
+    assert RolloutEndTrigger(**kwargs).state_file == path
+    st = _rollout(state_root, canary="sa-v3", hold_started=time.time())
+    late = RolloutEndTrigger(str(state.state_path(state_root, st.stable, st.canary)), deadline=time.time(), poll_s=0.05)
+    assert _first_event(late) == {"status": "running", "reason": "no answer by the deadline", "timed_out": True}
+
+
+def test_the_approval_task_waits_on_the_rollouts_end_as_well_as_for_an_answer(state_root, monkeypatch):
+    """The HITL request is written for the UI, then the wait is deferred to the rollout-end trigger (Airflow 3.3
+    would park it awaiting an answer only)."""
+    from airflow.providers.standard.operators import hitl
+    from airflow.sdk.exceptions import TaskDeferred
+
+    requests = []
+    monkeypatch.setattr(hitl, "upsert_hitl_detail", lambda **request: requests.append(request))
+    st = _rollout(state_root, hold_started=time.time())
+    path = str(state.state_path(state_root, st.stable, st.canary))
+    task = _approval_task()
+    task.response_timeout = timedelta(hours=4)
+    with pytest.raises(TaskDeferred) as deferred:
+        task.execute({"ti": HeldTI(path), "task_instance": HeldTI(path)})
+    assert requests and requests[0]["options"] == ["Approve", "Reject"]
+    trigger = deferred.value.trigger
+    assert trigger.state_file == path and deferred.value.method_name == "execute_complete"
+    assert abs(trigger.deadline - (time.time() + 4 * 3600 + task.GRACE_S)) < 60
+
+
+def test_a_rollout_that_ended_unanswered_skips_the_approval(state_root):
+    st = _rollout(state_root, hold_started=time.time(), status=state.ROLLED_BACK, reason="rolled back by oncall")
+    path = state.state_path(state_root, st.stable, st.canary)
+    task = _approval_task()
+    with pytest.raises(AirflowSkipException, match=r"ended before anyone answered \(rolled_back: rolled back by"):
+        task.execute_complete({"ti": HeldTI(str(path))}, {"status": "rolled_back", "reason": "rolled back by oncall"})
+    assert approval.read(path) is None
+
+
+def test_a_rollout_still_running_at_the_deadline_gets_the_rejection(state_root):
+    st = _rollout(state_root, hold_started=time.time())
+    path = state.state_path(state_root, st.stable, st.canary)
+    _approval_task().execute_complete({"ti": HeldTI(str(path))}, {"status": "running", "timed_out": True,
+                                                                   "reason": "no answer by the deadline"})  # fmt: skip
+    answer = approval.read(path)
+    assert answer is not None and answer.decision == approval.REJECTED and answer.by.startswith("nobody")

@@ -1,6 +1,8 @@
 """Human approval of a rollout on the running system: the scheduler runs llmops_deploy with approval, the rollout
 holds before 100 % while its analysis goes on, the approval task waits in Airflow's Required Actions with the
 analysis as its body, and an answer through the HITL REST API (what the UI's button sends) promotes the canary.
+A later rollout that the on-call rolls back while its approval waits ends that approval at once (skipped), so
+the run ends instead of holding the next rollout for the approval timeout.
 
 A stack of its own (its own registry and lake): the shared one's registry holds the lifecycle test's versions,
 and model_passed_gates events it queued would start rollouts of their own.
@@ -56,7 +58,39 @@ def _explain(stack: Stack, run_id: str) -> str:
     return "".join(parts)
 
 
-def test_an_approved_rollout_is_promoted_through_the_hitl_api(tmp_path, monkeypatch, tiny_model):  # noqa: F811
+def _trigger(stack: Stack, candidate: int) -> str:
+    conf = {"ds": DS, "version": str(candidate), "steps": [50, 100], "window_s": 1, "approval": True}
+    started = httpx.post(f"{stack.url}/api/v2/dags/llmops_deploy/dagRuns", timeout=30, json={"logical_date": None,
+                         "conf": conf}, headers={"Authorization": f"Bearer {stack.token('admin')}"})  # fmt: skip
+    started.raise_for_status()
+    return started.json()["dag_run_id"]
+
+
+def _wait_waiting(stack: Stack, run_id: str) -> None:
+    """Until approve_promotion waits for a human (deferred on the rollout-end trigger, its request open)."""
+
+    def waiting():
+        ti = _get(stack, f"/dags/llmops_deploy/dagRuns/{run_id}/taskInstances/approve_promotion")
+        assert ti["state"] not in ("skipped", "failed", "upstream_failed"), ti
+        return ti if ti["state"] == "deferred" else None
+
+    _wait("the approval task waiting for a human", waiting, 300)
+
+
+def _wait_finished(stack: Stack, run_id: str) -> tuple[dict, dict[str, str]]:
+    """The finished run and its task states."""
+
+    def finished_run():
+        dag_run = _get(stack, f"/dags/llmops_deploy/dagRuns/{run_id}")
+        return dag_run if dag_run["state"] in ("success", "failed") else None
+
+    finished = _wait("the run to finish", finished_run, 240, explain=lambda: _explain(stack, run_id))
+    tis = _get(stack, f"/dags/llmops_deploy/dagRuns/{run_id}/taskInstances")["task_instances"]
+    return finished, {ti["task_id"]: ti["state"] for ti in tis}
+
+
+def test_an_approved_rollout_is_promoted_and_a_rolled_back_one_ends_its_approval(tmp_path, monkeypatch,
+                                                                                 tiny_model):  # noqa: F811
     environ = deploy_environ(tmp_path)
     for key, value in environ.items():
         monkeypatch.setenv(key, value)
@@ -75,19 +109,9 @@ def test_an_approved_rollout_is_promoted_through_the_hitl_api(tmp_path, monkeypa
                                                         timeout=30).status_code == 200 or None, 180)  # fmt: skip
         httpx.patch(f"{stack.url}/api/v2/dags/llmops_deploy", json={"is_paused": False}, headers=admin,
                     timeout=30).raise_for_status()  # fmt: skip
-        conf = {"ds": DS, "version": str(candidate), "steps": [50, 100], "window_s": 1, "approval": True}
-        started = httpx.post(f"{stack.url}/api/v2/dags/llmops_deploy/dagRuns", headers=admin, timeout=30,
-                             json={"logical_date": None, "conf": conf})  # fmt: skip
-        started.raise_for_status()
-        run_id = started.json()["dag_run_id"]
+        run_id = _trigger(stack, candidate)
         task = f"/dags/llmops_deploy/dagRuns/{run_id}/taskInstances"
-
-        def awaiting():
-            ti = _get(stack, f"{task}/approve_promotion")
-            assert ti["state"] not in ("skipped", "failed", "upstream_failed"), ti
-            return ti if ti["state"] == "awaiting_input" else None
-
-        _wait("the approval task waiting for a human", awaiting, 300)
+        _wait_waiting(stack, run_id)
         detail = _get(stack, f"{task}/approve_promotion/-1/hitlDetails")
         assert detail["options"] == ["Approve", "Reject"] and detail["defaults"] == ["Reject"]
         assert f"support-assistant-v{candidate}" in detail["subject"]
@@ -100,19 +124,29 @@ def test_an_approved_rollout_is_promoted_through_the_hitl_api(tmp_path, monkeypa
         answer = httpx.patch(f"{stack.url}/api/v2{task}/approve_promotion/-1/hitlDetails", headers=admin, timeout=30,
                              json={"chosen_options": ["Approve"]})  # fmt: skip
         assert answer.status_code == 200, answer.text
-
-        def finished_run():
-            dag_run = _get(stack, f"/dags/llmops_deploy/dagRuns/{run_id}")
-            return dag_run if dag_run["state"] in ("success", "failed") else None
-
-        finished = _wait("the run to finish", finished_run, 240, explain=lambda: _explain(stack, run_id))
-        states = {ti["task_id"]: ti["state"] for ti in _get(stack, task)["task_instances"]}
+        finished, states = _wait_finished(stack, run_id)
         assert finished["state"] == "success", states
         final = state.load(path)
         assert final.status == state.PROMOTED and final.reason.endswith("approved by admin"), final.reason
         assert registry.version_by_alias(registry.CHAMPION)["version"] == candidate
         summary = json.loads((tmp_path / "lake" / "reports" / "deploy" / f"ds={DS}" / "summary.json").read_text())
         assert summary["status"] == "promoted" and summary["approval"] is True
+
+        # the next candidate is rolled back by the on-call while its approval waits: the approval task does not
+        # wait on for hours (holding the run, and the next rollout behind it)
+        third = register(_adapter(tiny_model, tmp_path / "adapters" / "c", 3), str(tiny_model), "aaaa",
+                         status="passed")  # fmt: skip
+        run_id = _trigger(stack, third)
+        _wait_waiting(stack, run_id)
+        path = state.state_path(run.state_dir(settings()), f"support-assistant-v{candidate}",
+                                f"support-assistant-v{third}")  # fmt: skip
+        st = state.load(path)  # what `llmops deploy rollback` writes: the state file is the rollout's truth
+        st.status, st.reason = state.ROLLED_BACK, "rolled back by the on-call"
+        state.save(path, st)
+        finished, states = _wait_finished(stack, run_id)
+        assert finished["state"] == "failed" and states["rollout"] == "failed", states
+        assert states["approve_promotion"] == "skipped" and states["announce_deployed"] == "upstream_failed", states
+        assert registry.version_by_alias(registry.CHAMPION)["version"] == candidate
     finally:
         stack.down()
         settings.cache_clear()
