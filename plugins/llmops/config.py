@@ -417,6 +417,12 @@ class DeployKubernetesSettings(_Section):
     max_loras: int = Field(2, ge=2)  # the stable and a canary adapter at once
     traffic_config_map: str = "llmops-traffic"
     http_gateway: str = "llmops-gateway"  # the Gateway API Gateway the HTTPRoute attaches to
+    # that Gateway's address as the deploy step reaches it (e.g. http://llmops-gateway.llmops.svc): a candidate on
+    # another base is replayed prompts through the HTTPRoute's split; empty refuses that path (two_deployments)
+    http_gateway_url: str = ""
+    field_manager: str = "llmops-deploy"  # server-side apply's owner of the fields the deploy step sets
+    ready_timeout_s: float = Field(1800.0, gt=0)  # a pool rolled out by then (GPU node scale-up, model load)
+    ready_poll_s: float = Field(5.0, gt=0)
     endpoint_picker: str = "llmops-epp"  # llm-d's endpoint picker Service (InferencePool)
     endpoint_picker_port: int = Field(9002, ge=1, le=65535)
     service_monitor_labels: dict[str, str] = {"release": "prometheus"}  # what the Prometheus selects

@@ -13,10 +13,15 @@ from pathlib import Path
 import pytest
 
 from llmops import cli
-from llmops.config import settings
+from llmops.candidates import adapter_cache
+from llmops.config import load_settings, settings
 from llmops.deploy import run, state
 from llmops.deploy.outcome import REASON_TAG
+from llmops.serving.backends.base import BackendError
+from llmops.serving.backends.two_deployments import TwoDeploymentsBackend
+from llmops.serving.backends.vllm import VLLMBackend
 from llmops.training import registry, tracking
+from llmops.training.lineage import BASE_HASH_TAG, BASE_PATH_TAG
 from tests.deploy.conftest import register
 from tests.serving.test_backends import _adapter
 from tests.training.conftest import DS, tiny_model  # noqa: F401 - the session's tiny base model, a fixture
@@ -56,6 +61,30 @@ def test_dry_run_prints_each_path_and_changes_nothing(deploy_env, capsys):
     assert summary["status"] == run.DRY_RUN and summary["candidate"] == same
     with pytest.raises(SystemExit):
         run.main(_step(deploy_env, "--steps", "50,25"))  # falling steps: a usage error
+
+
+def test_a_candidate_on_another_base_gets_a_pool_of_its_own_in_kubernetes(monkeypatch):
+    """The two-Deployment path's wiring: in kubernetes the candidate's recorded base and its adapter build its pool
+    (tests/serving/test_two_deployments.py drives that backend); the vllm backend outside kubernetes has no
+    Deployments to apply and refuses; a candidate on the champion's base stays an adapter in the one pool."""
+    champion = {"version": 7, "tags": {BASE_PATH_TAG: "/models/base/a", BASE_HASH_TAG: "aaaa"}}
+    row = {"version": 8, "source": "runs:/r8/adapter", "run_id": "r8",
+           "tags": {BASE_PATH_TAG: "/models/base/b", BASE_HASH_TAG: "bbbb"}}  # fmt: skip
+    assert run.rollout_path(row, champion)[0] == run.TWO_DEPLOYMENTS
+    monkeypatch.setattr(adapter_cache, "download_adapter", lambda source, run_id: Path("/models/adapters") / run_id)
+    cfg = load_settings("kubernetes", environ={"LLMOPS__DEPLOY__KUBERNETES__HTTP_GATEWAY_URL": "http://gw.invalid"})
+    with run.build_backend(cfg, champion["tags"], ("support-assistant-v8", row)) as backend:
+        assert isinstance(backend, TwoDeploymentsBackend)
+        assert (backend.canary, backend.canary_base, backend.canary_adapter) == (
+            "support-assistant-v8", "/models/base/b", "/models/adapters/r8")  # fmt: skip
+    with run.build_backend(cfg, champion["tags"]) as backend:
+        assert isinstance(backend, VLLMBackend)
+    outside = load_settings("kubernetes", environ={"LLMOPS__RUNTIME__KIND": "local"})
+    with pytest.raises(BackendError, match="in the kubernetes runtime only"):
+        run.build_backend(outside, champion["tags"], ("support-assistant-v8", row))
+    unrecorded = {**row, "tags": {BASE_HASH_TAG: "bbbb"}}
+    with pytest.raises(BackendError, match="version 8 records no base model"):
+        run.build_backend(cfg, champion["tags"], ("support-assistant-v8", unrecorded))
 
 
 def test_too_few_held_out_items_for_the_quality_test_is_an_error(deploy_env, monkeypatch, capsys):

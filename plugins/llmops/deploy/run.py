@@ -3,9 +3,11 @@
 The candidate (a version number, an alias, or ``passed``: the newest version tagged passed and not yet rolled
 out) is canaried against the ``champion``; before the first promotion against its own base model served
 without adapter, so nothing is ever promoted without a comparison. A candidate on another base than the
-champion's cannot share an adapter pool: that is logged and recorded as the two-Deployment path (the local
-backend serves every version in its own process either way). Decisions live in :mod:`llmops.deploy.rollout`
-and :mod:`llmops.training.lineage`, I/O in the backends and the registry; this module wires them.
+champion's cannot share an adapter pool: it takes the two-Deployment path (logged, and recorded in the summary),
+where the kubernetes runtime gives it a vLLM pool of its own and the HTTPRoute splits the traffic
+(:mod:`llmops.serving.backends.two_deployments`); the local backend serves every version in its own process
+either way. Decisions live in :mod:`llmops.deploy.rollout` and :mod:`llmops.training.lineage`, I/O in the
+backends and the registry; this module wires them.
 
 CLI: ``python -m llmops.deploy.run --lake-root URI --ds DATE [--version passed|N|ALIAS] [--steps 5,25,50,100]
 [--window-s S] [--dry-run]``. Exit 0: promoted (or a dry run's plan printed); 1: rolled back (the reason names
@@ -83,17 +85,13 @@ def make_plan(ref: str, cfg: Settings, steps: list[float] | None = None, window_
               approval: bool | None = None) -> tuple[Plan, dict, dict | None]:  # fmt: skip
     """The plan for rolling ``ref`` out, with the candidate's and the champion's registry rows."""
     from llmops.deploy.state import state_path  # noqa: PLC0415
-    from llmops.training import lineage, registry  # noqa: PLC0415
+    from llmops.training import registry  # noqa: PLC0415
 
     row = candidate_row(ref)
     champion = registry.version_by_alias(registry.CHAMPION)
     if champion is not None and champion["version"] == row["version"]:
         raise ValueError(f"version {row['version']} is already the champion: nothing to roll out")
-    if champion is None:
-        path, reason = FIRST, "no champion yet: the candidate is canaried against its base model without adapter"
-    else:
-        same, reason = lineage.same_base(row["tags"], champion["tags"])
-        path = ADAPTER_CANARY if same else TWO_DEPLOYMENTS
+    path, reason = rollout_path(row, champion)
     d = cfg.deploy
     stable = version_name(d, champion["version"] if champion else None)
     canary = version_name(d, row["version"])
@@ -103,6 +101,16 @@ def make_plan(ref: str, cfg: Settings, steps: list[float] | None = None, window_
                 window_s=window_s or d.window_s, state_file=state_file,
                 approval=d.approval_required if approval is None else approval)  # fmt: skip
     return plan, row, champion
+
+
+def rollout_path(row: dict, champion: dict | None) -> tuple[str, str]:
+    """The path of rolling registry row ``row`` out over ``champion``'s, and why."""
+    from llmops.training import lineage  # noqa: PLC0415
+
+    if champion is None:
+        return FIRST, "no champion yet: the candidate is canaried against its base model without adapter"
+    same, reason = lineage.same_base(row["tags"], champion["tags"])
+    return ADAPTER_CANARY if same else TWO_DEPLOYMENTS, reason
 
 
 def base_dir(tags: dict) -> Path:
@@ -117,15 +125,19 @@ def base_dir(tags: dict) -> Path:
     return Path(snapshot_download(tags[BASE_PATH_TAG], revision=tags.get("llmops.base_model_revision") or None))
 
 
-def build_backend(cfg: Settings, base: Path):
-    """The configured serving backend (a context manager that closes it)."""
+def build_backend(cfg: Settings, base_tags: dict, canary: tuple[str, dict] | None = None):
+    """The configured serving backend (a context manager that closes it). ``base_tags``: the lineage of the version
+    whose base the local backend serves by default; ``canary``: the served name and registry row of a candidate on
+    another base than the champion's, which the kubernetes runtime serves from a pool of its own."""
     d = cfg.deploy
     if d.backend == "local":
         from llmops.serving.backends.local import LocalBackend  # noqa: PLC0415 - torch
 
-        return LocalBackend(base, Path(cfg.paths.scratch_dir) / "deploy", cfg.serving, stable_name=d.stable_name,
-                            gateway_port=d.gateway_port, admin_token_env=d.admin_token_env,
-                            inference_log=cfg.paths.lake_root)  # fmt: skip
+        return LocalBackend(base_dir(base_tags), Path(cfg.paths.scratch_dir) / "deploy", cfg.serving,
+                            stable_name=d.stable_name, gateway_port=d.gateway_port,
+                            admin_token_env=d.admin_token_env, inference_log=cfg.paths.lake_root)  # fmt: skip
+    if canary is not None:
+        return _two_deployments(cfg, *canary)
     from llmops.serving.backends.base import AdminTrafficStore, FileTrafficStore  # noqa: PLC0415
     from llmops.serving.backends.vllm import VLLMBackend  # noqa: PLC0415
 
@@ -142,6 +154,24 @@ def build_backend(cfg: Settings, base: Path):
         traffic = AdminTrafficStore(gateway_url, os.environ.get(d.admin_token_env, ""))
     return contextlib.closing(VLLMBackend(d.vllm_url, stable_name=d.stable_name, gateway_url=gateway_url,
                                           traffic=traffic))  # fmt: skip
+
+
+def _two_deployments(cfg: Settings, name: str, row: dict):
+    """The vllm backend of the two-Deployment path: ``row``'s version, served as ``name`` in a pool of its own on
+    its recorded base (the identity its trainer loaded)."""
+    from llmops.candidates.adapter_cache import download_adapter  # noqa: PLC0415 - mlflow
+    from llmops.serving.backends.base import BackendError  # noqa: PLC0415
+    from llmops.serving.backends.two_deployments import TwoDeploymentsBackend  # noqa: PLC0415
+    from llmops.training.lineage import BASE_PATH_TAG  # noqa: PLC0415
+
+    if cfg.runtime.kind != "kubernetes":
+        raise BackendError(f"{name} sits on another base than the champion: the vllm backend gives it a pool "
+                           "of its own in the kubernetes runtime only (runtime.kind)")  # fmt: skip
+    if not row["tags"].get(BASE_PATH_TAG):
+        raise BackendError(f"version {row['version']} records no base model ({BASE_PATH_TAG}): no pool can serve it")
+    adapter = str(download_adapter(row["source"], row["run_id"]))
+    return contextlib.closing(TwoDeploymentsBackend(cfg, canary=name, canary_base=row["tags"][BASE_PATH_TAG],
+                                                    canary_adapter=adapter))  # fmt: skip
 
 
 def _ensure_loaded(backend, name: str, row: dict | None, local: bool) -> None:
@@ -196,8 +226,10 @@ def end_rollout(cfg: Settings, version: int, promote: bool, reason: str):
         raise ValueError(f"no running rollout of version {version} ({canary}) in {state_dir(cfg)}")
     st = running[0]
     keep = st.canary if promote else st.stable
-    row = _row_of(cfg, keep)
-    with build_backend(cfg, base_dir((row or _row_of(cfg, st.canary))["tags"])) as backend:
+    stable_row, canary_row = _row_of(cfg, st.stable), _row_of(cfg, st.canary)
+    row = canary_row if promote else stable_row
+    separate = rollout_path(canary_row, stable_row)[0] == TWO_DEPLOYMENTS
+    with build_backend(cfg, (row or canary_row)["tags"], (st.canary, canary_row) if separate else None) as backend:
         _ensure_loaded(backend, keep, row, cfg.deploy.backend == "local")
         finish(backend, st, state.state_path(state_dir(cfg), st.stable, st.canary),
                state.PROMOTED if promote else state.ROLLED_BACK, reason, cfg.deploy.drain_s)  # fmt: skip
@@ -242,14 +274,11 @@ def deploy(plan: Plan, row: dict, champion: dict | None, cfg: Settings, prompts:
                  plan.stable, recorded.status)  # fmt: skip
         final = recorded
     else:
-        if plan.path == TWO_DEPLOYMENTS and cfg.deploy.backend != "local":
-            raise RuntimeError(f"{plan.path_reason}: the candidate needs its own vLLM Deployment and a weighted "
-                               "HTTPRoute (llmops.serving.manifests), which this step does not apply yet")  # fmt: skip
         rollout_cfg = DeploySettings.model_validate({**cfg.deploy.model_dump(), "steps": plan.steps,
                                                      "window_s": plan.window_s,
                                                      "approval_required": plan.approval})  # fmt: skip
-        base = base_dir((champion or row)["tags"])
-        with build_backend(cfg, base) as backend:
+        separate = (plan.canary, row) if plan.path == TWO_DEPLOYMENTS else None
+        with build_backend(cfg, (champion or row)["tags"], separate) as backend:
             local = cfg.deploy.backend == "local"
             _ensure_loaded(backend, plan.stable, champion, local)
             _ensure_loaded(backend, plan.canary, row, local)

@@ -6,7 +6,8 @@ name's traffic by adapter, following the traffic table in a mounted ConfigMap (`
 container command lines come from the same builders the local runtime runs (:func:`llmops.serving.vllm.vllm_args`,
 :func:`llmops.serving.gateway.gateway_args`). Also rendered: the Gateway API Inference Extension equivalents
 (``InferencePool`` and an ``InferenceModelRewrite`` with weighted targets, for llm-d's endpoint picker) and, for a
-candidate on a different base, a second pool and an ``HTTPRoute`` splitting traffic between the two Deployments.
+candidate on a different base, a second pool (started with the candidate's adapter) and an ``HTTPRoute`` splitting
+traffic between the two Deployments (:mod:`llmops.serving.backends.two_deployments` applies them).
 
 ``python -m llmops.serving.manifests render > manifests.yaml``; containers/vllm/deployment.yaml is that output
 for the kubernetes profile (a test keeps them equal).
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import posixpath
 import sys
+from pathlib import PurePosixPath
 
 import yaml
 
@@ -62,10 +64,21 @@ def max_adapter_rank(settings: Settings) -> int:
     return max(settings.training.lora_rank, *settings.training.sweep.space.lora_rank)
 
 
-def vllm_command(settings: Settings, base_model: str) -> list[str]:
-    k8s, serving = settings.deploy.kubernetes, settings.serving
+def canary_pool_name(settings: Settings) -> str:
+    """The pool of a candidate on another base than the champion's."""
+    return f"{settings.deploy.kubernetes.pool_name}-canary"
+
+
+def vllm_command(settings: Settings, base_model: str, adapter: tuple[str, str] | None = None) -> list[str]:
+    """``adapter`` (served name, path): a pool built for one version loads it at start; its pod reads it from the
+    model-cache volume, the only one it mounts besides the traffic table."""
+    k8s, serving, mount = settings.deploy.kubernetes, settings.serving, settings.runtime.model_cache_mount
+    if adapter and not PurePosixPath(adapter[1]).is_relative_to(mount):
+        raise ValueError(f"the adapter of {adapter[0]} must lie on the model-cache volume (runtime.model_cache_mount "
+                         f"{mount}) for the pool's pod to read it, got {adapter[1]}")  # fmt: skip
     return vllm_args(
         base_model,
+        *(adapter or ()),
         max_model_len=serving.vllm_max_model_len,
         max_tokens=serving.max_tokens,
         lora_rank=max_adapter_rank(settings),
@@ -111,7 +124,9 @@ def traffic_config_map(settings: Settings, name: str, table: TrafficTable) -> di
     }
 
 
-def deployment(settings: Settings, name: str, base_model: str, config_map: str) -> dict:
+def deployment(
+    settings: Settings, name: str, base_model: str, config_map: str, adapter: tuple[str, str] | None = None
+) -> dict:
     k8s, runtime = settings.deploy.kubernetes, settings.runtime
     labels = {"app.kubernetes.io/name": name}
     traffic_dir, _ = _traffic_mount(settings)
@@ -119,7 +134,7 @@ def deployment(settings: Settings, name: str, base_model: str, config_map: str) 
     vllm = {
         "name": "vllm",
         "image": k8s.image,
-        "command": vllm_command(settings, base_model),
+        "command": vllm_command(settings, base_model, adapter),
         "env": [
             {"name": "HF_HOME", "value": f"{runtime.model_cache_mount}/hf"},
             {"name": "HF_HUB_OFFLINE", "value": "1"},
@@ -205,8 +220,11 @@ def disruption_budget(settings: Settings, name: str) -> dict:
     }
 
 
-def pool(settings: Settings, name: str, base_model: str, table: TrafficTable) -> list[dict]:
-    """One vLLM pool: its traffic ConfigMap, Deployment, Service and PodDisruptionBudget."""
+def pool(
+    settings: Settings, name: str, base_model: str, table: TrafficTable, adapter: tuple[str, str] | None = None
+) -> list[dict]:
+    """One vLLM pool: its traffic ConfigMap, Deployment, Service and PodDisruptionBudget (``adapter``: see
+    :func:`vllm_command`)."""
     config_map = (
         f"{name}-traffic"
         if name != settings.deploy.kubernetes.pool_name
@@ -214,7 +232,7 @@ def pool(settings: Settings, name: str, base_model: str, table: TrafficTable) ->
     )
     return [
         traffic_config_map(settings, config_map, table),
-        deployment(settings, name, base_model, config_map),
+        deployment(settings, name, base_model, config_map, adapter),
         service(settings, name),
         disruption_budget(settings, name),
     ]
@@ -291,7 +309,7 @@ def http_route(settings: Settings, canary_weight: float) -> dict:
                     "matches": [{"path": {"type": "PathPrefix", "value": "/v1"}}],
                     "backendRefs": [
                         {"name": k8s.pool_name, "port": port, "weight": stable},
-                        {"name": f"{k8s.pool_name}-canary", "port": port, "weight": canary},
+                        {"name": canary_pool_name(settings), "port": port, "weight": canary},
                     ],
                 }
             ],
@@ -306,9 +324,11 @@ def render(
     canary: str | None = None,
     canary_weight: float = 0.0,
     canary_base: str | None = None,
+    canary_adapter: str | None = None,
 ) -> list[dict]:
     """Every serving object. Without ``canary_base`` the canary is an adapter in the one pool; with it, the
-    candidate's base gets its own pool (serving ``canary`` as its stable name's target) and an HTTPRoute."""
+    candidate's base gets its own pool (serving ``canary`` as its stable name's target, loading the adapter at
+    ``canary_adapter`` at start when given) and an HTTPRoute."""
     k8s = settings.deploy.kubernetes
     base = settings.training.base_model
     if canary_base is None:
@@ -320,7 +340,13 @@ def render(
         ]
     return [
         *pool(settings, k8s.pool_name, base, traffic_table(settings, stable)),
-        *pool(settings, f"{k8s.pool_name}-canary", canary_base, traffic_table(settings, canary or BASE_NAME)),
+        *pool(
+            settings,
+            canary_pool_name(settings),
+            canary_base,
+            traffic_table(settings, canary or BASE_NAME),
+            (canary, canary_adapter) if canary and canary_adapter else None,
+        ),
         service_monitor(settings),
         http_route(settings, canary_weight),
     ]
@@ -339,6 +365,7 @@ def main(argv: list[str] | None = None) -> None:
     cmd.add_argument("--canary", help="the canary version")
     cmd.add_argument("--canary-weight", type=float, default=0.0, help="canary share of traffic, 0..1")
     cmd.add_argument("--canary-base", help="the canary's base model when it differs: a second pool and an HTTPRoute")
+    cmd.add_argument("--canary-adapter", help="with --canary-base: the canary's adapter, on the model-cache volume")
     args = parser.parse_args(argv)
     try:
         objects = render(
@@ -347,6 +374,7 @@ def main(argv: list[str] | None = None) -> None:
             canary=args.canary,
             canary_weight=args.canary_weight,
             canary_base=args.canary_base,
+            canary_adapter=args.canary_adapter,
         )
     except ValueError as exc:
         parser.error(str(exc))

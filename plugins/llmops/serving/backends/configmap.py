@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from llmops.config import Settings
 from llmops.serving.backends.base import BackendError
+from llmops.serving.backends.kube import in_cluster_client
 from llmops.serving.traffic import TrafficTable
 
 
@@ -38,11 +39,8 @@ class ConfigMapTrafficStore:
 
     @property
     def api(self) -> k8s.CoreV1Api:
-        if self._api is None:  # in-cluster credentials of the deploy task's pod (its service account)
-            from kubernetes import config
-
-            config.load_incluster_config()
-            self._api = k8s.CoreV1Api()
+        if self._api is None:
+            self._api = k8s.CoreV1Api(in_cluster_client())
         return self._api
 
     def _where(self) -> str:
