@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal, get_args, get_origin
 
 import yaml
@@ -168,6 +168,9 @@ class PodSettings(_Section):
     cpu: str = "2"
     memory: str = "8Gi"
     gpus: int = Field(0, ge=0)
+    # mount the model-cache volume read-write without a GPU (GPU pods always mount it): the deploy step copies
+    # adapters onto it for the vLLM pool's pods (llmops.serving.backends.adapter_volume)
+    model_cache: bool = False
 
 
 class RuntimeSettings(_Section):
@@ -195,6 +198,8 @@ class RuntimeSettings(_Section):
         "spark": PodSettings(image="ghcr.io/llmops-airflow/spark:0.1.0", cpu="2", memory="8Gi"),
         "trainer": PodSettings(image="ghcr.io/llmops-airflow/trainer:0.1.0", cpu="8", memory="64Gi", gpus=1),
         "evaluator": PodSettings(image="ghcr.io/llmops-airflow/evaluator:0.1.0", cpu="4", memory="32Gi", gpus=1),
+        "deploy": PodSettings(image="ghcr.io/llmops-airflow/evaluator:0.1.0", cpu="2", memory="8Gi",
+                              model_cache=True),
     }
 
 
@@ -421,13 +426,24 @@ class DeployKubernetesSettings(_Section):
     # another base is replayed prompts through the HTTPRoute's split; empty refuses that path (two_deployments)
     http_gateway_url: str = ""
     field_manager: str = "llmops-deploy"  # server-side apply's owner of the fields the deploy step sets
-    ready_timeout_s: float = Field(1800.0, gt=0)  # a pool rolled out by then (GPU node scale-up, model load)
+    ready_timeout_s: float = Field(1800.0, gt=0)  # a pool rolled out, or every pod loaded an adapter, by then
     ready_poll_s: float = Field(5.0, gt=0)
+    # where the deploy step copies each version's adapter (<runtime.model_cache_mount>/<adapter_dir>/<served name>)
+    # for the pool's pods, which list them in their traffic table and load them (llmops.serving.adapter_sync)
+    adapter_dir: str = "llmops-adapters"
     endpoint_picker: str = "llmops-epp"  # llm-d's endpoint picker Service (InferencePool)
     endpoint_picker_port: int = Field(9002, ge=1, le=65535)
     service_monitor_labels: dict[str, str] = {"release": "prometheus"}  # what the Prometheus selects
     # the gateway logs each request (masked) to paths.lake_root for the drift check (llmops.monitoring.inference_log)
     inference_log: bool = True
+
+    @field_validator("adapter_dir")
+    @classmethod
+    def _inside_the_volume(cls, value: str) -> str:
+        path = PurePosixPath(value)
+        if not path.parts or path.is_absolute() or ".." in path.parts:
+            raise ValueError(f"expected a directory relative to runtime.model_cache_mount, without '..', got {value!r}")
+        return value
 
 
 class DeploySettings(_Section):
@@ -441,7 +457,9 @@ class DeploySettings(_Section):
     admin_token_env: str = "LLMOPS_GATEWAY_ADMIN_TOKEN"  # the admin endpoint's bearer token (local weights)
     traffic_file: str = ""  # kubernetes: the mounted ConfigMap file the gateway follows; empty: admin endpoint
     traffic_poll_s: float = Field(1.0, gt=0)
-    vllm_url: str = "http://127.0.0.1:8000"  # vLLM's root as the deploy code reaches it
+    # where the deploy code asks each version by its own name (mirrored prompts): vLLM's root; in kubernetes the
+    # pool's gateway Service, whose table routes each loaded version's own name to it
+    vllm_url: str = "http://127.0.0.1:8000"
     steps: list[float] = [5, 25, 50, 100]  # canary traffic percent per rollout step
     window_s: float = Field(60.0, gt=0)  # analysis window per step
     step_deadline_s: float = Field(300.0, gt=0)  # a step still short of min_requests by then fails (rollback)

@@ -19,19 +19,26 @@ from llmops.reports import ReportLink
 from llmops.steps import EXIT_FAILED, Step
 
 
+def _model_cache(cfg: Settings) -> tuple[k8s.V1Volume, k8s.V1VolumeMount]:
+    """The model-cache volume, read-write (the vLLM pool's pods mount it read-only)."""
+    rt = cfg.runtime
+    claim = k8s.V1PersistentVolumeClaimVolumeSource(claim_name=rt.model_cache_pvc)
+    return (k8s.V1Volume(name="model-cache", persistent_volume_claim=claim),
+            k8s.V1VolumeMount(name="model-cache", mount_path=rt.model_cache_mount))  # fmt: skip
+
+
 def _gpu_extras(cfg: Settings) -> dict[str, list]:
     """What a GPU step adds: the model cache and checkpoint volumes, the hub token, the cache's location."""
     rt = cfg.runtime
     cache, ckpt = rt.model_cache_mount, rt.checkpoint_mount
+    cache_volume, cache_mount = _model_cache(cfg)
     return {
         "volumes": [
-            k8s.V1Volume(name="model-cache", persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(
-                claim_name=rt.model_cache_pvc)),
+            cache_volume,
             k8s.V1Volume(name="checkpoints", persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(
                 claim_name=rt.checkpoint_pvc)),
         ],
-        "mounts": [k8s.V1VolumeMount(name="model-cache", mount_path=cache),
-                   k8s.V1VolumeMount(name="checkpoints", mount_path=ckpt)],
+        "mounts": [cache_mount, k8s.V1VolumeMount(name="checkpoints", mount_path=ckpt)],
         "env": [k8s.V1EnvVar(name="HF_HOME", value=f"{cache}/hf"),
                 k8s.V1EnvVar(name="HF_HUB_OFFLINE", value="1"),  # the cache is filled ahead; never fetch mid-run
                 k8s.V1EnvVar(name="LLMOPS__TRAINING__CHECKPOINT_ROOT", value=f"file://{ckpt}")],
@@ -45,6 +52,8 @@ def pod_arguments(step: Step, cfg: Settings) -> dict[str, Any]:
     pod = rt.pods[step.pod]
     limits = {"cpu": pod.cpu, "memory": pod.memory}
     gpu = _gpu_extras(cfg) if pod.gpus else {"volumes": [], "mounts": [], "env": [], "secrets": []}
+    if pod.model_cache and not pod.gpus:  # the deploy step copies adapters there for the vLLM pool
+        gpu["volumes"], gpu["mounts"] = ([part] for part in _model_cache(cfg))
     if pod.gpus:
         limits["nvidia.com/gpu"] = str(pod.gpus)
     volumes = [k8s.V1Volume(name="dshm", empty_dir=k8s.V1EmptyDirVolumeSource(medium="Memory",

@@ -17,6 +17,7 @@ from llmops.candidates import adapter_cache
 from llmops.config import load_settings, settings
 from llmops.deploy import run, state
 from llmops.deploy.outcome import REASON_TAG
+from llmops.serving.backends.adapter_pool import AdapterPoolBackend
 from llmops.serving.backends.base import BackendError
 from llmops.serving.backends.two_deployments import TwoDeploymentsBackend
 from llmops.serving.backends.vllm import VLLMBackend
@@ -66,7 +67,9 @@ def test_dry_run_prints_each_path_and_changes_nothing(deploy_env, capsys):
 def test_a_candidate_on_another_base_gets_a_pool_of_its_own_in_kubernetes(monkeypatch):
     """The two-Deployment path's wiring: in kubernetes the candidate's recorded base and its adapter build its pool
     (tests/serving/test_two_deployments.py drives that backend); the vllm backend outside kubernetes has no
-    Deployments to apply and refuses; a candidate on the champion's base stays an adapter in the one pool."""
+    Deployments to apply and refuses; a candidate on the champion's base stays an adapter in the one pool, loaded
+    through the pool's traffic table (tests/serving/test_adapter_pool.py), and outside kubernetes through vLLM's
+    own API."""
     champion = {"version": 7, "tags": {BASE_PATH_TAG: "/models/base/a", BASE_HASH_TAG: "aaaa"}}
     row = {"version": 8, "source": "runs:/r8/adapter", "run_id": "r8",
            "tags": {BASE_PATH_TAG: "/models/base/b", BASE_HASH_TAG: "bbbb"}}  # fmt: skip
@@ -78,8 +81,10 @@ def test_a_candidate_on_another_base_gets_a_pool_of_its_own_in_kubernetes(monkey
         assert (backend.canary, backend.canary_base, backend.canary_adapter) == (
             "support-assistant-v8", "/models/base/b", "/models/adapters/r8")  # fmt: skip
     with run.build_backend(cfg, champion["tags"]) as backend:
-        assert isinstance(backend, VLLMBackend)
+        assert isinstance(backend, AdapterPoolBackend)
     outside = load_settings("kubernetes", environ={"LLMOPS__RUNTIME__KIND": "local"})
+    with run.build_backend(outside, champion["tags"]) as backend:
+        assert isinstance(backend, VLLMBackend)
     with pytest.raises(BackendError, match="in the kubernetes runtime only"):
         run.build_backend(outside, champion["tags"], ("support-assistant-v8", row))
     unrecorded = {**row, "tags": {BASE_HASH_TAG: "bbbb"}}

@@ -6,7 +6,8 @@ also takes a JSON merge patch, any other patch type is 415, a missing object is 
 with a message. A Deployment's status is written by a stand-in controller the test drives: after a spec change
 the old status stays until the Deployment has been read ``ready_after`` times (None: never rolls out). Whenever
 a ConfigMap with a traffic table changes, its table is written to the file the pool's gateway follows, as kubelet
-updates a mounted ConfigMap. ``fail`` makes every call answer that status.
+updates a mounted ConfigMap. A collection answers a GET with a ``labelSelector`` (``k=v,...``) as a list of the
+matching objects (the pods of a pool). ``fail`` makes every call answer that status.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class KubeAPI:
         for prefix in ("/api/{version}", "/apis/{group}/{version}"):
             self.app.add_api_route(f"{prefix}/namespaces/{{namespace}}/{{resource}}/{{name}}", self.handle,
                                    methods=["GET", "PATCH", "DELETE"])  # fmt: skip
+            self.app.add_api_route(f"{prefix}/namespaces/{{namespace}}/{{resource}}", self.handle_list,
+                                   methods=["GET"])  # fmt: skip
 
     def applied(self, kind: str | None = None) -> list[dict]:
         """The bodies of every server-side apply so far (of ``kind``), in order."""
@@ -62,6 +65,15 @@ class KubeAPI:
         if resource == "deployments":
             stored["status"] = self._done(stored)
         self._follow(resource, stored)
+
+    async def handle_list(self, request: Request, namespace: str, resource: str):
+        self.calls.append((request.method, resource, "", dict(request.query_params), None))
+        if self.fail:
+            return status(self.fail, "InternalError", "etcdserver: request timed out")
+        wanted = dict(term.split("=", 1) for term in request.query_params.get("labelSelector", "").split(",") if term)
+        items = [obj for (kind, _), obj in self.objects.items() if kind == resource
+                 and wanted.items() <= (obj["metadata"].get("labels") or {}).items()]  # fmt: skip
+        return {"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": items}
 
     async def handle(self, request: Request, namespace: str, resource: str, name: str):
         ctype = request.headers.get("content-type", "")

@@ -20,9 +20,9 @@ from llmops.serving import gateway
 from llmops.serving.backends.base import BackendError, FileTrafficStore, ServingBackend, read_gateway_metrics
 from llmops.serving.backends.local import LocalBackend
 from llmops.serving.backends.vllm import VLLMBackend
-from llmops.serving.server import group_alive, port_is_free
+from llmops.serving.server import free_port, group_alive, port_is_free
 from llmops.serving.traffic import Route, Target, TrafficTable, write_table
-from tests.serving.upstream import serve_in_thread
+from tests.serving.upstream import Upstream, serve_in_thread
 from tests.training.conftest import tiny_model  # noqa: F401 - the session's tiny base model, a fixture
 
 V6, V7 = "support-assistant-v6", "support-assistant-v7"
@@ -30,66 +30,35 @@ LIMITS = {"max_tokens": 16, "max_prompt_chars": 2000, "request_timeout_s": 30.0}
 SERVING = ServingSettings(startup_timeout_s=90, **LIMITS)  # LocalBackend's limits in the tests
 
 
-class VLLMAdapterAPI:
-    """vLLM's runtime-LoRA routes as documented, for ``httpx.MockTransport``: the one stand-in in these tests,
-    because vLLM needs a GPU and cannot run here. It keeps vLLM's observable behaviour (an existing name is
-    refused with 400, /v1/models lists the base and every loaded adapter) and records every request, so the
-    tests check the request shapes the backend sends. ``forget_loads`` acknowledges loads without serving them."""
-
-    def __init__(self, forget_loads: bool = False):
-        self.served = {"base"}
-        self.calls: list[tuple[str, str, dict | None]] = []
-        self.forget_loads = forget_loads
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content) if request.content else None
-        self.calls.append((request.method, request.url.path, body))
-        if (request.method, request.url.path) == ("GET", "/v1/models"):
-            return httpx.Response(200, json={"object": "list", "data": [{"id": m, "object": "model"}
-                                                                         for m in sorted(self.served)]})  # fmt: skip
-        if (request.method, request.url.path) == ("POST", "/v1/load_lora_adapter"):
-            if body["lora_name"] in self.served:
-                return httpx.Response(400, json={"message": f"The lora adapter '{body['lora_name']}' has already "
-                                                 "been loaded."})  # fmt: skip
-            if not self.forget_loads:
-                self.served.add(body["lora_name"])
-            return httpx.Response(200, text=f"Success: LoRA adapter '{body['lora_name']}' added successfully.")
-        if (request.method, request.url.path) == ("POST", "/v1/unload_lora_adapter"):
-            if body["lora_name"] not in self.served:
-                return httpx.Response(404, json={"message": "not found"})
-            self.served.discard(body["lora_name"])
-            return httpx.Response(200, text="Success")
-        return httpx.Response(404)
-
-
-def _posts(api: VLLMAdapterAPI) -> list[tuple[str, dict]]:
-    return [(path, body) for method, path, body in api.calls if method == "POST"]
+def _adapter_dir(path: Path) -> str:
+    """A directory vLLM would take for an adapter (the stand-in checks for its config)."""
+    path.mkdir(parents=True)
+    (path / "adapter_config.json").write_text('{"r": 4}')
+    return str(path)
 
 
 def test_vllm_backend_loads_routes_and_unloads_adapters_by_name(upstream, tmp_path):
-    """The weights go to the file the real gateway follows (the ConfigMap in kubernetes), and the gateway routes
-    the stable name to the adapters' names in the pool (here the real upstream app stands in for the pool)."""
+    """The weights go to the file the real gateway follows, and the gateway routes the stable name to the
+    adapters' names in the pool (the real upstream app stands in for the pool and for vLLM's LoRA routes)."""
     state, pool_url = upstream
+    vllm = Upstream()
     traffic_file = tmp_path / "traffic.json"
     gates_route = Route(stable=Target(model="base"))  # another name the same sidecar serves
     write_table(traffic_file, TrafficTable(routes={"support-assistant": Route(stable=Target(model="base")),
                                                    "candidate": gates_route}))  # fmt: skip
     app = gateway.build_app(pool_url, traffic_file=traffic_file, traffic_poll_s=0.05, **LIMITS)
-    api = VLLMAdapterAPI()
-    with serve_in_thread(app) as gateway_url:
-        backend = VLLMBackend("http://vllm.invalid:8000", stable_name="support-assistant", gateway_url=gateway_url,
-                              traffic=FileTrafficStore(traffic_file), transport=httpx.MockTransport(api))  # fmt: skip
+    v6, v7 = _adapter_dir(tmp_path / "v6"), _adapter_dir(tmp_path / "v7")
+    with serve_in_thread(app) as gateway_url, serve_in_thread(vllm.app()) as vllm_url:
+        backend = VLLMBackend(vllm_url, stable_name="support-assistant", gateway_url=gateway_url,
+                              traffic=FileTrafficStore(traffic_file))  # fmt: skip
         assert isinstance(backend, ServingBackend)
-        backend.load_version(V6, "/models/adapters/v6")
-        backend.load_version(V7, "/models/adapters/v7")
-        assert _posts(api) == [
-            ("/v1/load_lora_adapter", {"lora_name": V6, "lora_path": "/models/adapters/v6"}),
-            ("/v1/load_lora_adapter", {"lora_name": V7, "lora_path": "/models/adapters/v7"}),
-        ]
+        backend.load_version(V6, v6)
+        backend.load_version(V7, v7)
+        assert vllm.lora_calls == [("load", {"lora_name": V6, "lora_path": v6}),
+                                   ("load", {"lora_name": V7, "lora_path": v7})]  # fmt: skip
         with pytest.raises(BackendError, match="never reloaded under an existing name"):
-            backend.load_version(V7, "/models/adapters/v7-retrained")
-        assert len(_posts(api)) == 2  # refused before vLLM was asked: no reload, no load_inplace, ever
-        assert all("load_inplace" not in body for _, body in _posts(api))
+            backend.load_version(V7, v7)
+        assert len(vllm.lora_calls) == 2  # refused before vLLM was asked: no reload, no load_inplace, ever
 
         backend.set_weights(V6, V7, 1.0)
         deadline = time.monotonic() + 5
@@ -109,28 +78,27 @@ def test_vllm_backend_loads_routes_and_unloads_adapters_by_name(upstream, tmp_pa
             backend.unload_version(V7)  # traffic first, then unload
         backend.set_weights(V6)
         backend.unload_version(V7)
-        assert _posts(api)[-1] == ("/v1/unload_lora_adapter", {"lora_name": V7})
-        assert api.served == {"base", V6}
+        assert vllm.lora_calls[-1] == ("unload", {"lora_name": V7}) and vllm.adapters == {V6: v6}
         with pytest.raises(BackendError, match="not loaded"):
             backend.set_weights(V7)
         backend.unload_version(V7)  # already gone: nothing sent
-        assert _posts(api)[-1] == ("/v1/unload_lora_adapter", {"lora_name": V7}) and len(_posts(api)) == 3
+        assert len(vllm.lora_calls) == 3
         backend.close()
 
 
-def test_vllm_backend_fails_closed():
-    forgetful = VLLMBackend("http://vllm.invalid:8000", stable_name="m", gateway_url="http://127.0.0.1:9",
-                            traffic=FileTrafficStore(Path("/nonexistent/traffic.json")),
-                            transport=httpx.MockTransport(VLLMAdapterAPI(forget_loads=True)))  # fmt: skip
-    with pytest.raises(BackendError, match="does not list it"):
-        forgetful.load_version(V7, "/models/adapters/v7")
+def test_vllm_backend_fails_closed(tmp_path):
+    forgetful = Upstream(forget_loads=True)
+    with serve_in_thread(forgetful.app()) as vllm_url:
+        backend = VLLMBackend(vllm_url, stable_name="m", gateway_url="http://127.0.0.1:9",
+                              traffic=FileTrafficStore(Path("/nonexistent/traffic.json")))  # fmt: skip
+        with pytest.raises(BackendError, match="does not list it"):
+            backend.load_version(V7, _adapter_dir(tmp_path / "v7"))
+        with pytest.raises(BackendError, match=r"answered 404: .*No adapter found for /nonexistent/v6"):
+            backend.load_version(V6, "/nonexistent/v6")
+        backend.close()
 
-    def down(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
-    unreachable = VLLMBackend("http://vllm.invalid:8000", stable_name="m", gateway_url="http://127.0.0.1:9",
-                              traffic=FileTrafficStore(Path("/nonexistent/traffic.json")),
-                              transport=httpx.MockTransport(down))  # fmt: skip
+    unreachable = VLLMBackend(f"http://127.0.0.1:{free_port()}", stable_name="m", gateway_url="http://127.0.0.1:9",
+                              traffic=FileTrafficStore(Path("/nonexistent/traffic.json")))  # fmt: skip
     with pytest.raises(BackendError, match="unreachable"):
         unreachable.load_version(V7, "/models/adapters/v7")
     with pytest.raises(BackendError, match="metrics"):

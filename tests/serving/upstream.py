@@ -5,6 +5,13 @@ when streaming) under the model name it was asked for, so the traffic split is v
 A prompt ``slow:S`` makes it work for S seconds while watching for the caller to hang up, and ``drip:S``
 streams a token every 20 ms for S seconds; either records a caller that hangs up: that is how the tests see
 that the gateway really cancels backend work.
+
+It also answers vLLM's runtime LoRA routes as vLLM documents them (``VLLM_ALLOW_RUNTIME_LORA_UPDATING``):
+``GET /v1/models`` lists the base model and each loaded adapter (``parent``: the base, ``root``: its directory),
+``POST /v1/load_lora_adapter`` refuses a loaded name (400) and a directory without ``adapter_config.json`` (404,
+vLLM's "No adapter found"), ``POST /v1/unload_lora_adapter`` refuses an unknown name (404). ``forget_loads``
+acknowledges loads without serving them; ``load_delay_s`` makes each load take that long; ``load_error`` fails
+each load with that message.
 """
 
 from __future__ import annotations
@@ -15,10 +22,11 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from llmops.serving.server import HOST, free_port
 
@@ -30,6 +38,49 @@ class Upstream:
     seen: list[dict] = field(default_factory=list)
     abandoned: list[str] = field(default_factory=list)
     finished: list[str] = field(default_factory=list)
+    adapters: dict[str, str] = field(default_factory=dict)  # loaded LoRA adapters: name -> directory
+    lora_calls: list[tuple[str, dict]] = field(default_factory=list)  # (route, body) of each load and unload
+    forget_loads: bool = False
+    load_delay_s: float = 0.0  # how long a load takes (vLLM reads the adapter from disk)
+    load_error: str | None = None  # every load fails with this message (400), as vLLM reports an engine error
+    base: str = "base"
+
+    def _lora_routes(self, app: FastAPI) -> None:
+        def error(status: int, kind: str, message: str) -> JSONResponse:
+            return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": status}},
+                                status_code=status)  # fmt: skip
+
+        @app.get("/v1/models")
+        async def models() -> dict:
+            cards = [{"id": self.base, "object": "model", "root": f"/models/{self.base}", "parent": None}]
+            cards += [{"id": name, "object": "model", "root": path, "parent": self.base}
+                      for name, path in self.adapters.items()]  # fmt: skip
+            return {"object": "list", "data": cards}
+
+        @app.post("/v1/load_lora_adapter")
+        async def load(request: Request):
+            body = await request.json()
+            self.lora_calls.append(("load", body))
+            name, path = body["lora_name"], body["lora_path"]
+            if name in self.adapters:
+                return error(400, "BadRequestError", f"The lora adapter '{name}' has already been loaded.")
+            if not (Path(path) / "adapter_config.json").is_file():
+                return error(404, "NotFoundError", f"Loading lora {name} failed: No adapter found for {path}")
+            await asyncio.sleep(self.load_delay_s)
+            if self.load_error:
+                return error(400, "BadRequestError", self.load_error)
+            if not self.forget_loads:
+                self.adapters[name] = path
+            return Response(f"Success: LoRA adapter '{name}' added successfully.", media_type="text/plain")
+
+        @app.post("/v1/unload_lora_adapter")
+        async def unload(request: Request):
+            body = await request.json()
+            self.lora_calls.append(("unload", body))
+            if self.adapters.pop(body["lora_name"], None) is None:
+                return error(404, "NotFoundError", f"The lora adapter '{body['lora_name']}' cannot be found.")
+            return Response(f"Success: LoRA adapter '{body['lora_name']}' removed successfully.",
+                            media_type="text/plain")  # fmt: skip
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -37,6 +88,8 @@ class Upstream:
         @app.get("/health")
         async def health() -> dict:
             return {"status": "ok"}
+
+        self._lora_routes(app)
 
         async def generate(route: str, request: Request):
             body = await request.json()

@@ -138,15 +138,15 @@ def build_backend(cfg: Settings, base_tags: dict, canary: tuple[str, dict] | Non
                             admin_token_env=d.admin_token_env, inference_log=cfg.paths.lake_root)  # fmt: skip
     if canary is not None:
         return _two_deployments(cfg, *canary)
+    if cfg.runtime.kind == "kubernetes":  # vLLM listens inside the pool's pods: adapters go through its table
+        from llmops.serving.backends.adapter_pool import AdapterPoolBackend  # noqa: PLC0415
+
+        return contextlib.closing(AdapterPoolBackend(cfg))
     from llmops.serving.backends.base import AdminTrafficStore, FileTrafficStore  # noqa: PLC0415
     from llmops.serving.backends.vllm import VLLMBackend  # noqa: PLC0415
 
     gateway_url = f"http://{d.gateway_host}:{d.gateway_port}"
-    if cfg.runtime.kind == "kubernetes":
-        from llmops.serving.backends.configmap import ConfigMapTrafficStore  # noqa: PLC0415
-
-        traffic = ConfigMapTrafficStore.from_settings(cfg)
-    elif d.traffic_file:
+    if d.traffic_file:
         traffic = FileTrafficStore(Path(d.traffic_file))
     else:
         import os  # noqa: PLC0415
@@ -158,8 +158,9 @@ def build_backend(cfg: Settings, base_tags: dict, canary: tuple[str, dict] | Non
 
 def _two_deployments(cfg: Settings, name: str, row: dict):
     """The vllm backend of the two-Deployment path: ``row``'s version, served as ``name`` in a pool of its own on
-    its recorded base (the identity its trainer loaded)."""
+    its recorded base (the identity its trainer loaded), its adapter copied onto the model-cache volume."""
     from llmops.candidates.adapter_cache import download_adapter  # noqa: PLC0415 - mlflow
+    from llmops.serving.backends.adapter_volume import stage_adapter  # noqa: PLC0415
     from llmops.serving.backends.base import BackendError  # noqa: PLC0415
     from llmops.serving.backends.two_deployments import TwoDeploymentsBackend  # noqa: PLC0415
     from llmops.training.lineage import BASE_PATH_TAG  # noqa: PLC0415
@@ -169,7 +170,7 @@ def _two_deployments(cfg: Settings, name: str, row: dict):
                            "of its own in the kubernetes runtime only (runtime.kind)")  # fmt: skip
     if not row["tags"].get(BASE_PATH_TAG):
         raise BackendError(f"version {row['version']} records no base model ({BASE_PATH_TAG}): no pool can serve it")
-    adapter = str(download_adapter(row["source"], row["run_id"]))
+    adapter = stage_adapter(download_adapter(row["source"], row["run_id"]), name, cfg)
     return contextlib.closing(TwoDeploymentsBackend(cfg, canary=name, canary_base=row["tags"][BASE_PATH_TAG],
                                                     canary_adapter=adapter))  # fmt: skip
 

@@ -14,13 +14,19 @@ enforces on the server side, where a client cannot opt out:
 * a stale pooled backend connection (the server closed it while idle) is retried once on a fresh one,
   so one caller's failure never lands on the next caller's request;
 * only /health, /metrics, /v1/models, /v1/completions, /v1/chat/completions (and, with a token,
-  /admin/traffic) exist; the backend's model loading and other routes stay unreachable.
+  /admin/traffic; with ``--sync-adapters``, the read-only /adapters) exist; the backend's model loading and
+  other routes stay unreachable.
 
 Traffic split (:mod:`llmops.serving.traffic`): clients ask for a stable name; the traffic table
 rewrites it to the stable or the canary version, sticky per caller. The table comes from a watched
 file (``--traffic-file``, the ConfigMap in kubernetes) or from ``PUT /admin/traffic`` (bearer token from
 the environment variable named by ``--admin-token-env``; loopback callers only unless
 ``--admin-allow-remote``); a change applies to the next request, without a restart.
+
+With ``--sync-adapters`` (the kubernetes pool's sidecars) the gateway also keeps its backend vLLM holding the
+adapters the table lists (:mod:`llmops.serving.adapter_sync`), reports each one's state on ``GET /adapters``, and
+its /health stays 503 until a first sync has reached vLLM and tried every listed adapter, so a starting pod takes
+no traffic for a version it has not loaded yet (later syncs never take a ready pod out).
 
 Per-variant Prometheus series on /metrics: :mod:`llmops.serving.gateway_metrics`. Every answered
 request is also passed, as a :class:`RequestRecord`, to the ``on_request_done`` callbacks of
@@ -30,7 +36,8 @@ caller's problem; they run on the event loop, so they must be quick (hand the re
 It runs as its own process: the same command line is the sidecar in front of vLLM in the kubernetes
 profile (containers/vllm/deployment.yaml), and the local server's process-group kill takes it down with
 the backend. It imports only the standard library, FastAPI, pydantic, anyio, httpx, uvicorn,
-prometheus_client (all in the vLLM image) and its own ``gateway_*``/``traffic`` modules, never the rest of ``llmops``
+prometheus_client (all in the vLLM image) and its own ``gateway_*``/``traffic``/``lora``/``adapter_sync`` modules,
+never the rest of ``llmops``
 (except ``--inference-log``, which loads llmops.monitoring.inference_log).
 """
 
@@ -60,6 +67,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
+from llmops.serving.adapter_sync import AdapterSync
 from llmops.serving.gateway_metrics import GatewayMetrics
 from llmops.serving.gateway_requests import (
     BODY_BYTES_PER_CHAR,
@@ -69,6 +77,7 @@ from llmops.serving.gateway_requests import (
     apply_limits,
     parse_body,
 )
+from llmops.serving.lora import LoraAdmin
 from llmops.serving.traffic import (
     SESSION_HEADER,
     Assignment,
@@ -218,13 +227,17 @@ def build_app(
     admin_allow_remote: bool = False,
     on_request_done: list[RequestCallback] | None = None,
     exit_with_parent: int | None = None,
+    sync_adapters: bool = False,
+    adapter_resync_s: float = 10.0,
 ) -> FastAPI:
     """The gateway app. ``backend_url`` is the default backend's root (its /health and /v1 live under it).
 
     The traffic table comes from ``traffic_file`` if given (and follows it), else it is one route:
     clients call ``model``, the backend receives ``backend_model``. ``admin_token`` (None: no admin
     endpoint) guards ``GET``/``PUT /admin/traffic``. ``on_request_done`` callbacks receive every
-    generation request's :class:`RequestRecord` after its answer.
+    generation request's :class:`RequestRecord` after its answer. ``sync_adapters``: keep the backend (vLLM)
+    holding the table's ``adapters`` (:mod:`llmops.serving.adapter_sync`), a pass at start, on every table change
+    and every ``adapter_resync_s``.
     """
     backend_url = backend_url.rstrip("/")
     body_limit = max_prompt_chars * BODY_BYTES_PER_CHAR + BODY_OVERHEAD_BYTES
@@ -240,11 +253,25 @@ def build_app(
     created = int(time.time())
     timeout = httpx.Timeout(request_timeout_s, connect=min(5.0, request_timeout_s))
     clients: dict[str, httpx.AsyncClient] = {}
+    adapters = AdapterSync(LoraAdmin(backend_url), metrics) if sync_adapters else None
+    table_changed = asyncio.Event()
 
     def use_table(table: TrafficTable) -> None:
         app.state.traffic = table
         metrics.set_weights(table.routes)
+        table_changed.set()
         log.info("traffic table now %s", table.model_dump_json(exclude_none=True))
+
+    async def sync_adapters_loop(sync: AdapterSync) -> None:
+        while True:
+            table_changed.clear()
+            try:
+                await asyncio.to_thread(sync.sync, app.state.traffic)
+            except Exception as exc:  # a bug must not end the sync for the pod's life: reported, then retried
+                sync.error = f"adapter sync failed: {exc!r}"
+                log.exception("adapter sync failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(table_changed.wait(), adapter_resync_s)
 
     def reload_error(message: str) -> None:
         metrics.reload_errors.inc()
@@ -264,6 +291,8 @@ def build_app(
             tasks.append(asyncio.create_task(watcher))
         if exit_with_parent:
             tasks.append(asyncio.create_task(_exit_with_parent(exit_with_parent)))
+        if adapters is not None:
+            tasks.append(asyncio.create_task(sync_adapters_loop(adapters)))
         try:
             yield
         finally:
@@ -271,6 +300,8 @@ def build_app(
                 task.cancel()
             for client in clients.values():
                 await client.aclose()
+            if adapters is not None:
+                adapters.lora.close()
 
     app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.metrics = metrics
@@ -297,6 +328,9 @@ def build_app(
 
     @app.get("/health")
     async def health() -> JSONResponse:
+        if adapters is not None and adapters.synced_at is None:  # a starting pod: its adapters not tried yet
+            return JSONResponse({"status": "unavailable", "reason": "the adapter sync has not reached vLLM yet"},
+                                status_code=503)  # fmt: skip
         routes = app.state.traffic.routes.values()
         targets = {t.backend or backend_url: t for r in routes for t in (r.stable, r.canary) if t is not None}
         for target in targets.values():  # each backend once
@@ -308,6 +342,12 @@ def build_app(
                 return JSONResponse({"status": "unavailable", "reason": f"backend /health answered "
                                      f"{answer.status_code}"}, status_code=503)  # fmt: skip
         return JSONResponse({"status": "ok"})
+
+    @app.get("/adapters")
+    async def adapter_report() -> JSONResponse:
+        if adapters is None:
+            return _error(404, "Not Found", "not_found")
+        return JSONResponse(adapters.report())
 
     @app.get("/metrics")
     async def prometheus() -> Response:
@@ -561,6 +601,7 @@ def gateway_args(
     traffic_file: str | None = None,
     admin_token_env: str | None = None,
     inference_log: str | None = None,
+    sync_adapters: bool = False,
 ) -> list[str]:
     """The gateway's command-line flags (after ``python -m llmops.serving.gateway``); the optional ones only
     when given, so the gateway's defaults apply otherwise."""
@@ -571,7 +612,8 @@ def gateway_args(
     ]  # fmt: skip
     optional = {"--max-in-flight": max_in_flight, "--max-queued": max_queued, "--traffic-file": traffic_file,
                 "--admin-token-env": admin_token_env, "--inference-log": inference_log}  # fmt: skip
-    return args + [str(v) for flag, value in optional.items() if value is not None for v in (flag, value)]
+    given = [str(v) for flag, value in optional.items() if value is not None for v in (flag, value)]
+    return args + given + (["--sync-adapters"] if sync_adapters else [])
 
 
 def _loopback_host(host: str) -> bool:
@@ -608,6 +650,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--inference-log", metavar="LAKE_URI",
                         help="log every request, masked, to <LAKE_URI>/inference/requests (llmops.monitoring)")
     parser.add_argument("--inference-log-flush-s", type=float, default=10.0, help="seconds between log writes")
+    parser.add_argument("--sync-adapters", action="store_true",
+                        help="load the traffic table's adapters into the backend vLLM, unload the rest")
+    parser.add_argument("--adapter-resync-s", type=float, default=10.0, help="seconds between adapter syncs")
     args = parser.parse_args(argv)
     admin_token = os.environ.get(args.admin_token_env, "") if args.admin_token_env else None
     if admin_token == "":
@@ -636,6 +681,8 @@ def main(argv: list[str] | None = None) -> None:
             admin_allow_remote=args.admin_allow_remote,
             exit_with_parent=os.getppid() if args.exit_with_parent else None,
             on_request_done=[inference_log] if inference_log else None,
+            sync_adapters=args.sync_adapters,
+            adapter_resync_s=args.adapter_resync_s,
         )
     except ValueError as exc:
         parser.error(str(exc))

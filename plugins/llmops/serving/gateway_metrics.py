@@ -19,6 +19,10 @@ request refused before a variant was chosen) and ``version`` (the served version
 ``llmops_gateway_queued_requests``                          requests waiting for a backend slot now
 ``llmops_gateway_rejected_total{reason}``                   requests turned away with 429 (``queue_full``)
 ``llmops_gateway_traffic_reload_errors_total``              traffic-table files that failed validation
+``llmops_gateway_adapter_state{adapter,state}``             with ``--sync-adapters``: 1 for each listed adapter's
+                                                            state (``pending``, ``loaded``, ``failed``)
+``llmops_gateway_adapter_errors_total{adapter,operation}``  failed vLLM calls of the adapter sync (``load``,
+                                                            ``unload``; ``list`` with an empty ``adapter``)
 ==========================================================  =====================================================
 """
 
@@ -53,6 +57,10 @@ class GatewayMetrics:
         self.rejected = Counter("llmops_gateway_rejected", "Requests turned away with 429", ("reason",), registry=r)
         self.reload_errors = Counter("llmops_gateway_traffic_reload_errors", "Invalid traffic-table files",
                                      registry=r)  # fmt: skip
+        self.adapter_state = Gauge("llmops_gateway_adapter_state", "1 for each listed adapter's current state",
+                                   ("adapter", "state"), registry=r)  # fmt: skip
+        self.adapter_errors = Counter("llmops_gateway_adapter_errors", "Failed vLLM calls of the adapter sync",
+                                      ("adapter", "operation"), registry=r)  # fmt: skip
 
     def set_weights(self, routes: dict) -> None:
         """Publish the weights of a traffic table's ``routes`` (stable name -> Route), replacing old series."""

@@ -1,8 +1,10 @@
 """The kubernetes serving manifests, rendered from the settings (``deploy``, ``serving``, ``runtime``, ``training``).
 
 One vLLM pool serves the base model from the model-cache volume with runtime LoRA loading; every version is an
-adapter loaded by its own name (:mod:`llmops.serving.backends.vllm`). The gateway sidecar splits the stable
-name's traffic by adapter, following the traffic table in a mounted ConfigMap (``deploy.traffic_file``). The
+adapter loaded by its own name. The gateway sidecar splits the stable name's traffic by adapter, following the
+traffic table in a mounted ConfigMap (``deploy.traffic_file``), and loads the adapters that table lists into the
+vLLM beside it (``--sync-adapters``, :mod:`llmops.serving.adapter_sync`; the deploy step writes them there,
+:mod:`llmops.serving.backends.adapter_pool`). The
 container command lines come from the same builders the local runtime runs (:func:`llmops.serving.vllm.vllm_args`,
 :func:`llmops.serving.gateway.gateway_args`). Also rendered: the Gateway API Inference Extension equivalents
 (``InferencePool`` and an ``InferenceModelRewrite`` with weighted targets, for llm-d's endpoint picker) and, for a
@@ -64,6 +66,11 @@ def max_adapter_rank(settings: Settings) -> int:
     return max(settings.training.lora_rank, *settings.training.sweep.space.lora_rank)
 
 
+def service_url(settings: Settings, name: str) -> str:
+    """The root URL of pool ``name``'s gateway Service inside the cluster."""
+    return f"http://{name}.{settings.runtime.namespace}.svc:{settings.deploy.gateway_port}"
+
+
 def canary_pool_name(settings: Settings) -> str:
     """The pool of a candidate on another base than the champion's."""
     return f"{settings.deploy.kubernetes.pool_name}-canary"
@@ -110,6 +117,7 @@ def gateway_command(settings: Settings) -> list[str]:
             max_queued=serving.max_queued,
             traffic_file=deploy.traffic_file,
             inference_log=settings.paths.lake_root if deploy.kubernetes.inference_log else None,
+            sync_adapters=True,
         ),
     ]
 

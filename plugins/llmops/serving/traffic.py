@@ -9,7 +9,10 @@ never back. A request without a key gets a fresh random draw.
 
 The table lives in one place: a file the gateway polls (the mounted ConfigMap in kubernetes; kubelet
 swaps the file through a symlink, which a stat of the path follows), or the gateway's authenticated
-admin endpoint locally. Standard library and pydantic only, like the gateway.
+admin endpoint locally. In kubernetes it also lists the LoRA adapters every pod of the pool must hold
+(``adapters``: served name -> path on the model-cache volume), which each pod's gateway loads into its own
+vLLM (:mod:`llmops.serving.adapter_sync`): one write reaches every replica. Standard library and pydantic
+only, like the gateway.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 log = logging.getLogger("llmops.gateway.traffic")
 SESSION_HEADER = "x-session-id"
@@ -55,10 +58,24 @@ class Route(BaseModel):
 
 
 class TrafficTable(BaseModel):
-    """Stable model name -> route. The gateway serves exactly these names."""
+    """Stable model name -> route. The gateway serves exactly these names. ``adapters``: served name -> adapter
+    directory, the LoRA adapters the gateway keeps loaded in its vLLM when it syncs adapters (empty: none)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     routes: dict[str, Route] = Field(min_length=1)
+    adapters: dict[str, str] = Field(default_factory=dict)
+
+    def with_routes(self, routes: dict[str, Route]) -> TrafficTable:
+        """This table with ``routes`` instead of its own, its adapters kept."""
+        return TrafficTable(routes=routes, adapters=self.adapters)
+
+    @field_validator("adapters")
+    @classmethod
+    def _absolute_paths(cls, adapters: dict[str, str]) -> dict[str, str]:
+        relative = {name: path for name, path in adapters.items() if not name or not path.startswith("/")}
+        if relative:
+            raise ValueError(f"adapters need a name and an absolute path in the pod, got {relative}")
+        return adapters
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ a model. The flags were checked against vLLM's own argument definitions (``vllm 
 ``--override-generation-config``); containers/vllm/deployment.yaml runs exactly this line, which a test
 checks. vLLM listens on localhost only: clients reach it through the gateway sidecar. The pool holds at
 least two adapters (the stable version and a canary) and accepts more at run time
-(``VLLM_ALLOW_RUNTIME_LORA_UPDATING``, :mod:`llmops.serving.backends.vllm`).
+(``VLLM_ALLOW_RUNTIME_LORA_UPDATING``, :mod:`llmops.serving.lora`), which the gateway beside it loads
+(:mod:`llmops.serving.adapter_sync`).
 """
 
 from __future__ import annotations

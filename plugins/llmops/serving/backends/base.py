@@ -76,6 +76,31 @@ def parse_gateway_metrics(text: str, model: str) -> dict[tuple[str, str], Varian
     return found
 
 
+def _add_buckets(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    summed: dict[float, float] = dict(a)
+    for bound, count in b:
+        summed[bound] = summed.get(bound, 0.0) + count
+    return sorted(summed.items())
+
+
+def sum_metrics(reads: list[dict[tuple[str, str], VariantMetrics]]) -> dict[tuple[str, str], VariantMetrics]:
+    """Several gateways' series as one (the pods of a pool): every counter, bucket and sum added per variant. The
+    gateways share one bucket ladder, so cumulative buckets add up bound by bound."""
+    total: dict[tuple[str, str], VariantMetrics] = {}
+    for read in reads:
+        for key, m in read.items():
+            t = total.setdefault(key, VariantMetrics(*key))
+            for status_class, count in m.requests.items():
+                t.requests[status_class] = t.requests.get(status_class, 0.0) + count
+            t.timeouts += m.timeouts
+            t.output_tokens += m.output_tokens
+            t.latency_sum += m.latency_sum
+            t.ttft_sum += m.ttft_sum
+            t.latency_buckets = _add_buckets(t.latency_buckets, m.latency_buckets)
+            t.ttft_buckets = _add_buckets(t.ttft_buckets, m.ttft_buckets)
+    return total
+
+
 def read_gateway_metrics(
     gateway_url: str, model: str, timeout_s: float = 10.0
 ) -> dict[tuple[str, str], VariantMetrics]:
@@ -164,11 +189,11 @@ class ServingBackend(ABC):
 
     def set_weights(self, stable: str, canary: str | None = None, canary_weight: float = 0.0) -> None:
         """Route ``canary_weight`` of ``stable_name``'s callers (sticky) to ``canary``, the rest to ``stable``.
-        The table's other routes (other names the same gateway serves) are kept as they are."""
+        The table's other routes (other names the same gateway serves) and its adapters are kept as they are."""
         route = Route(stable=self.target(stable), canary=self.target(canary) if canary else None,
                       canary_weight=canary_weight)  # fmt: skip
-        current = self.traffic.read()
-        self.traffic.write(TrafficTable(routes={**(current.routes if current else {}), self.stable_name: route}))
+        current = self.traffic.read() or TrafficTable(routes={self.stable_name: route})
+        self.traffic.write(current.with_routes({**current.routes, self.stable_name: route}))
         self.routed = frozenset(v for v in (stable, canary) if v)
         log.info("traffic for %s: %s %.0f%%, %s %.0f%%", self.stable_name, stable, 100 * (1 - canary_weight),
                  canary, 100 * canary_weight)  # fmt: skip

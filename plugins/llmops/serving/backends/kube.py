@@ -1,4 +1,5 @@
-"""The serving objects in the cluster, by kind and name, through the real Kubernetes client.
+"""The serving objects in the cluster, by kind and name (or label, for a pool's pods), through the real Kubernetes
+client.
 
 Changes are server-side applies (PATCH ``application/apply-patch+yaml`` with a field manager and ``force``): one
 idempotent call creates or updates an object to the rendered fields, so a rerun converges on the same objects and
@@ -27,6 +28,7 @@ RESOURCES = {
     "Deployment": ("apps/v1", "deployments"),
     "PodDisruptionBudget": ("policy/v1", "poddisruptionbudgets"),
     "HTTPRoute": ("gateway.networking.k8s.io/v1", "httproutes"),
+    "Pod": ("v1", "pods"),
 }
 APPLY_PATCH = "application/apply-patch+yaml"
 
@@ -81,14 +83,20 @@ class KubeObjects:
             self._api = in_cluster_client()
         return self._api
 
-    def _call(self, method: str, kind: str, name: str, body: dict | None = None, query: tuple = ()) -> dict | None:
-        """The API's answer as a dict; None for a GET or DELETE of a missing object."""
+    def _collection(self, kind: str) -> str:
         api_version, resource = RESOURCES[kind]
         root = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+        return f"{root}/namespaces/{self.namespace}/{resource}"
+
+    def _call(self, method: str, kind: str, name: str, body: dict | None = None, query: tuple = ()) -> dict | None:
+        """The API's answer as a dict; None for a GET or DELETE of a missing object."""
+        return self._request(method, f"{self._collection(kind)}/{name}", f"{method} {kind} {self.namespace}/{name}",
+                             body, query)  # fmt: skip
+
+    def _request(self, method: str, path: str, where: str, body: dict | None = None, query: tuple = ()) -> dict | None:
         headers = {"Accept": "application/json", **({"Content-Type": APPLY_PATCH} if method == "PATCH" else {})}
-        where = f"{method} {kind} {self.namespace}/{name}"
         try:
-            return self.api.call_api(f"{root}/namespaces/{self.namespace}/{resource}/{name}", method,
+            return self.api.call_api(path, method,
                                      query_params=list(query), header_params=headers, body=body,
                                      response_types_map={200: "object", 201: "object", 202: "object"},
                                      auth_settings=["BearerToken"], _return_http_data_only=True,
@@ -107,6 +115,13 @@ class KubeObjects:
 
     def read(self, kind: str, name: str) -> dict | None:
         return self._call("GET", kind, name)
+
+    def find(self, kind: str, labels: dict[str, str]) -> list[dict]:
+        """The objects of ``kind`` whose labels include ``labels``."""
+        selector = ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
+        where = f"LIST {kind} in {self.namespace} ({selector})"
+        found = self._request("GET", self._collection(kind), where, query=(("labelSelector", selector),))
+        return (found or {}).get("items") or []
 
     def delete(self, kind: str, name: str) -> bool:
         """Delete the object (its pods go in the background); False if it was not there."""

@@ -34,11 +34,12 @@ import httpx
 from kubernetes import client as k8s
 
 from llmops.config import Settings
+from llmops.serving import manifests
 from llmops.serving.backends.base import BackendError, ServingBackend, VariantMetrics, read_gateway_metrics
 from llmops.serving.backends.configmap import ConfigMapTrafficStore
 from llmops.serving.backends.kube import KubeObjects
 from llmops.serving.manifests import canary_pool_name, http_route, pool, traffic_table
-from llmops.serving.traffic import Route, Target, TrafficTable
+from llmops.serving.traffic import Route, Target
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,7 @@ class TwoDeploymentsBackend(ServingBackend):
         self.canary_base, self.canary_adapter = canary_base, canary_adapter
         self.main, self.canary_pool = kube.pool_name, canary_pool_name(settings)
         self.objects = KubeObjects(settings.runtime.namespace, kube.field_manager, api)
-        namespace, port = settings.runtime.namespace, settings.deploy.gateway_port
-        self._service_url = service_url or (lambda name: f"http://{name}.{namespace}.svc:{port}")
+        self._service_url = service_url or (lambda name: manifests.service_url(settings, name))
         self._http = httpx.Client(timeout=settings.serving.client_timeout_s)
         self._pools: dict[str, str] = {}  # version -> the pool found serving it
 
@@ -157,7 +157,7 @@ class TwoDeploymentsBackend(ServingBackend):
             raise BackendError(f"{self.main} does not serve {version} alone as {self.stable_name} (its traffic "
                                f"table routes it {routed}): the rollout's stable must be what it serves")  # fmt: skip
         if version not in table.routes:
-            self.traffic.write(TrafficTable(routes={**table.routes, version: Route(stable=Target(model=version))}))
+            self.traffic.write(table.with_routes({**table.routes, version: Route(stable=Target(model=version))}))
         self._await_serving(self.main, version)
 
     def load_version(self, version: str, adapter_path: str) -> None:
