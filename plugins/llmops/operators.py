@@ -108,7 +108,9 @@ class RolloutApprovalOperator(ApprovalOperator):
             return super().execute(context)  # writes the request for the UI's Required Actions, then parks
         except TaskAwaitingInput:  # parked until an answer only: wait on the triggerer for the rollout's end too
             held = context["ti"].xcom_pull(task_ids=self.hold_task)
-            wait_s = self.response_timeout.total_seconds() if self.response_timeout else 0.0
+            # without a response timeout, the rollout's own approval timeout bounds the wait
+            wait_s = (self.response_timeout.total_seconds() if self.response_timeout
+                      else settings().deploy.approval_timeout_s)  # fmt: skip
             self.defer(trigger=RolloutEndTrigger(held["state_file"], time.time() + wait_s + self.GRACE_S),
                        method_name="execute_complete")  # fmt: skip
 
