@@ -20,7 +20,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, T
 from llmops.asset_events import describe_outlets
 from llmops.config import settings
 from llmops.reports import ReportLink
-from llmops.steps import EXIT_FAILED, Step, StepFailed, kill_group, run_local
+from llmops.steps import EXIT_FAILED, NOT_RETRIED, Step, StepFailed, kill_group, run_local
 
 
 class LocalStepOperator(BaseOperator):
@@ -42,7 +42,7 @@ class LocalStepOperator(BaseOperator):
             run_local(self.step.with_arguments(list(self.arguments)), emit=self.log.info, on_start=self._started)
         except StepFailed as exc:
             if exc.returncode == EXIT_FAILED:  # a verdict on this input: a retry gives the same one
-                raise AirflowFailException(f"{exc} (not retried: the step ran and found a problem)") from exc
+                raise AirflowFailException(f"{exc} ({NOT_RETRIED})") from exc
             raise
         finally:
             self._group = None  # ended: its group id may be reused

@@ -16,7 +16,7 @@ from kubernetes.client import models as k8s
 from llmops.asset_events import describe_outlets
 from llmops.config import Settings, settings
 from llmops.reports import ReportLink
-from llmops.steps import EXIT_FAILED, Step
+from llmops.steps import EXIT_FAILED, NOT_RETRIED, Step
 
 
 def _model_cache(cfg: Settings) -> tuple[k8s.V1Volume, k8s.V1VolumeMount]:
@@ -116,7 +116,7 @@ class KubernetesStepOperator(KubernetesPodOperator):
             super().cleanup(pod, remote_pod, *args, **kwargs)
         except AirflowException as exc:
             if type(exc) is AirflowException and exit_code(remote_pod, self.base_container_name) == EXIT_FAILED:
-                raise AirflowFailException(f"{exc} (not retried: the step ran and found a problem)") from exc
+                raise AirflowFailException(f"{exc} ({NOT_RETRIED})") from exc
             raise
 
 

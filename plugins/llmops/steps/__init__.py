@@ -6,12 +6,13 @@ The package's public names, from the module that holds each: :mod:`llmops.steps.
 """
 
 from llmops.steps.entrypoint import ds_arg, guarded, lake_step_parser, uri_arg
-from llmops.steps.model import EXIT_ERROR, EXIT_FAILED, Step, StepFailed
+from llmops.steps.model import EXIT_ERROR, EXIT_FAILED, NOT_RETRIED, Step, StepFailed
 from llmops.steps.runner import kill_group, run_all, run_local
 
 __all__ = [
     "EXIT_ERROR",
     "EXIT_FAILED",
+    "NOT_RETRIED",
     "Step",
     "StepFailed",
     "ds_arg",

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 EXIT_FAILED = 1  # the step ran and found a problem (a gate failed, counts do not reconcile)
 EXIT_ERROR = 2  # the step could not run (bad arguments, missing input, crash)
+# why an EXIT_FAILED task fails without retries, in either runtime's operator: a retry repeats the verdict
+NOT_RETRIED = "not retried: the step ran and found a problem"
 
 
 @dataclass(frozen=True)
