@@ -40,8 +40,8 @@ def live_stack(tmp_path_factory):
                 "bearer_tokens": [WEBHOOK_TOKEN], "hmac_secrets": [WEBHOOK_HMAC]}}),
             # a failing step fails at once (a scheduled run on an empty landing zone must not block the queue)
             "LLMOPS__AIRFLOW__RETRIES": "0",
-            # the smallest training that still runs every step: the lifecycle test chains llmops_train
-            "LLMOPS__TRAINING__BUILTIN__PRETRAIN_STEPS": "20", "LLMOPS__TRAINING__SWEEP__MAX_TRIALS": "1",
+            # the smallest training that runs every step, two mapped trials: the lifecycle test chains llmops_train
+            "LLMOPS__TRAINING__BUILTIN__PRETRAIN_STEPS": "20", "LLMOPS__TRAINING__SWEEP__MAX_TRIALS": "2",
             "LLMOPS__TRAINING__SWEEP__TRIAL_STEPS": "4", "LLMOPS__TRAINING__SWEEP__EVAL_EVERY": "2",
             "LLMOPS__TRAINING__MAX_STEPS": "4", "LLMOPS__TRAINING__EVAL_EVERY": "2",
             "LLMOPS__TRAINING__MAX_EVAL_EXAMPLES": "16", "LLMOPS__TRAINING__MIN_NEW_EXAMPLES": "10",

@@ -1,23 +1,32 @@
-"""The whole llmops_data DAG through `airflow dags test`, on generated data with planted defects.
+"""The whole llmops_data DAG through `airflow dags test`, on generated data with planted defects, in the
+`integration` profile: Airflow's metadata database on PostgreSQL and Feast's online store on Redis.
 
-One module-scoped run (plus a rerun and a bad batch) feeds every assertion, because each DAG run
-costs about a minute of Spark work on a 2-core machine.
+One module-scoped run (plus a bad batch) feeds every assertion, because each DAG run costs a few minutes of Spark
+work on a 2-core machine.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
+import uuid
 from pathlib import Path
 
+import psycopg2
 import pyarrow.dataset as pads
 import pytest
+import redis
 
+from llmops.config import settings
 from llmops_demo import generate
 from tests.airflow_env import BIN, airflow_env
+from tests.deploy.conftest import register
+from tests.integration.test_feast_redis import project_keys
+from tests.services import POSTGRES, postgres_database, require_port
+from tests.serving.test_backends import _adapter
+from tests.training.conftest import tiny_model  # noqa: F401 - the session's tiny base model, a fixture
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 DS = "2026-11-20"
 BAD_DS = "2026-11-21"
@@ -36,10 +45,16 @@ def _table(lake: Path, layer: str, table: str, ds: str):
 
 
 class Run:
-    def __init__(self, tmp: Path):
+    """A throw-away Airflow home, lake and landing zone, with its metadata in the PostgreSQL database at
+    ``database_url`` and its online features under a Feast project of its own (the keys of other runs sharing
+    this Redis are never read or deleted)."""
+
+    def __init__(self, tmp: Path, database_url: str):
         self.home, self.lake, self.raw = tmp / "airflow", tmp / "lake", tmp / "raw"
         self.home.mkdir()
-        self.env = airflow_env(self.home, lake=self.lake, raw=self.raw)
+        self.database, self.project = database_url.rsplit("/", 1)[1], f"llmops_e2e_{uuid.uuid4().hex[:8]}"
+        self.env = airflow_env(self.home, lake=self.lake, raw=self.raw, LLMOPS_PROFILE="integration",
+                               LLMOPS__FEAST__PROJECT=self.project, AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=database_url)
         proc = _airflow(self.env, "db", "migrate")
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
 
@@ -50,26 +65,41 @@ class Run:
         """Task states of the run for ``ds``, straight from the metadata DB (CLI output mixes in log lines).
 
         Mapped task instances appear as ``task_id[map_index]``."""
-        with sqlite3.connect(self.home / "airflow.db") as db:
-            rows = db.execute(
+        with psycopg2.connect(dbname=self.database, **POSTGRES) as db, db.cursor() as cur:
+            cur.execute(
                 "SELECT ti.task_id, ti.map_index, ti.state FROM task_instance ti JOIN dag_run dr"
                 " ON ti.dag_id = dr.dag_id AND ti.run_id = dr.run_id"
-                " WHERE dr.dag_id = ? AND dr.logical_date LIKE ?",
-                (dag_id, f"{ds}%"),
-            ).fetchall()
+                " WHERE dr.dag_id = %s AND to_char(dr.logical_date AT TIME ZONE 'UTC', 'YYYY-MM-DD') = %s",
+                (dag_id, ds),
+            )
+            rows = cur.fetchall()
         return {(task if index < 0 else f"{task}[{index}]"): state for task, index, state in rows}
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    r = Run(tmp_path_factory.mktemp("e2e"))
-    generate(f"file://{r.raw}", DS, RECORDS)
-    r.first = r.dags_test(DS, {})
-    assert r.first.returncode == 0, r.first.stdout[-6000:] + r.first.stderr[-6000:]
-    r.manifest = json.loads((r.raw / "_manifests" / f"ds={DS}" / "manifest.json").read_text())
-    r.silver = {s: _table(r.lake, "silver", s, DS) for s in ("tickets", "faq", "reviews", "orders")}
-    r.gold = _table(r.lake, "gold", "sft", DS)
-    return r
+    require_port("127.0.0.1", 6379, "Redis", "start it (the integration profile's online store)")
+    with postgres_database("llmops_e2e") as database_url:
+        r = Run(tmp_path_factory.mktemp("e2e"), database_url)
+        try:
+            generate(f"file://{r.raw}", DS, RECORDS)
+            r.first = r.dags_test(DS, {})
+            assert r.first.returncode == 0, r.first.stdout[-6000:] + r.first.stderr[-6000:]
+            r.manifest = json.loads((r.raw / "_manifests" / f"ds={DS}" / "manifest.json").read_text())
+            r.silver = {s: _table(r.lake, "silver", s, DS) for s in ("tickets", "faq", "reviews", "orders")}
+            r.gold = _table(r.lake, "gold", "sft", DS)
+            yield r
+        finally:
+            client = redis.Redis(host="127.0.0.1", port=6379)
+            if keys := project_keys(client, r.project):
+                client.delete(*keys)
+
+
+def test_the_run_is_recorded_in_postgresql_not_sqlite(run):
+    assert run.task_states(DS) == dict.fromkeys(
+        ("ingest", "gate_bronze", "clean", "gate_silver", "build_sft", "gate_gold", "featurize", "feast_materialize"),
+        "success")
+    assert not (run.home / "airflow.db").exists()
 
 
 def _texts(row: dict, source: str) -> list[str]:
@@ -150,10 +180,13 @@ def test_features_materialized_and_online(run):
     from llmops.config import load_settings
     from llmops.feature_store import read_online
 
-    cfg = load_settings("local", environ={"LLMOPS__PATHS__LAKE_ROOT": f"file://{run.lake}"})
+    cfg = load_settings("integration", environ={"LLMOPS__PATHS__LAKE_ROOT": f"file://{run.lake}",
+                                                "LLMOPS__FEAST__PROJECT": run.project})
+    assert cfg.feast.online_store == "redis"
     example = run.gold[0]["example_id"]
     online = read_online([example], ["llm_training_features:n_chars", "llm_training_features:injection_flag"], cfg=cfg)
     assert online["n_chars"][0] and online["n_chars"][0] > 0 and online["injection_flag"] == [False]
+    assert project_keys(redis.Redis(host="127.0.0.1", port=6379), run.project)
 
 
 def test_bad_batch_fails_the_gate_and_stops_downstream(run):
@@ -189,62 +222,17 @@ def test_cli_rejects_a_bad_date(run):
     assert proc.returncode == 2 and "YYYY-MM-DD" in proc.stderr
 
 
-
-# Training on the lake the data DAG filled: a small QLoRA sweep, in the local runtime, end to end.
-TRAIN_CONF = {"max_trials": 3, "trial_steps": 6, "max_steps": 8, "min_new_examples": 50}
-
-
-def test_train_dag_sweeps_trains_and_registers_a_candidate(run):
-    env = {**run.env, "LLMOPS__TRAINING__BUILTIN__PRETRAIN_STEPS": "30", "LLMOPS__TRAINING__SWEEP__EVAL_EVERY": "2",
-           "LLMOPS__TRAINING__EVAL_EVERY": "4", "LLMOPS__TRAINING__MAX_EVAL_EXAMPLES": "32"}
-    proc = _airflow(env, "dags", "test", "llmops_train", DS, "-c", json.dumps({"ds": DS, **TRAIN_CONF}))
-    assert "Marking run" in proc.stdout + proc.stderr, proc.stdout[-6000:] + proc.stderr[-6000:]
-    states = run.task_states(DS, "llmops_train")
-    gates = {gate: states.pop(gate) for gate in ("eval_gate", "governance_gate", "decide")}
-    expected = {"check_new_examples", "base_model", "prepare_sweep", "trial_commands", "sweep_trial[0]",
-                "sweep_trial[1]", "sweep_trial[2]", "train_final", "register_candidate"}
-    assert states == dict.fromkeys(expected, "success"), states
-    listed = subprocess.run([str(BIN / "llmops"), "registry", "list", "--json"], env=env, capture_output=True,
-                            text=True, timeout=120)
-    versions = json.loads(listed.stdout)
-    assert len(versions) == 1 and versions[0]["aliases"] == ["challenger"], listed.stdout + listed.stderr
-    tags = versions[0]["tags"]
-    assert tags["airflow.dag_id"] == "llmops_train" and tags["airflow.dag_run_id"].startswith("manual__")
-    assert tags["llmops.method"] == "qlora" and tags["llmops.gold.latest_ds"] == DS
-    assert tags["llmops.base_model"].startswith(str(run.lake / "models" / "base"))
-
-    # the gates judged this version; decide recorded their outcome on it (passed only if both passed)
-    reports = run.lake / "reports"
-    eval_verdict = json.loads((reports / "eval_gate" / f"ds={DS}" / "verdict.json").read_text())
-    assert (eval_verdict["status"] == "passed") == (gates["eval_gate"] == "success")
-    assert (reports / "eval_gate" / f"ds={DS}" / "report.html").exists()
-    assert tags["llmops.gate.eval"] == eval_verdict["status"]
-    if gates["eval_gate"] == "success":
-        governance = json.loads((reports / "governance_gate" / f"ds={DS}" / "governance_report.json").read_text())
-        assert (governance["status"] == "passed") == (gates["governance_gate"] == "success")
-        assert tags["llmops.gate.governance"] == governance["status"]
-    assert gates["decide"] in ("success", "failed")
-    assert tags["llmops.status"] == ("passed" if gates["decide"] == "success" else "rejected")
-    assert (gates["decide"] == "success") == (gates["eval_gate"] == gates["governance_gate"] == "success")
-    if tags["llmops.status"] == "rejected":
-        assert tags["llmops.rejection_reason"]
-
-    # no new gold since that candidate: the next run stops at the check, and says why
-    later = "2026-11-22"
-    proc = _airflow(env, "dags", "test", "llmops_train", later, "-c", json.dumps({"ds": later, **TRAIN_CONF}))
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    states = run.task_states(later, "llmops_train")
-    assert states.pop("check_new_examples") == "success"
-    assert set(states.values()) == {"skipped"}, states
-    assert "skipping training: 0 new gold training examples" in proc.stdout + proc.stderr
-
-
-def test_governance_dag_scans_the_champion_and_the_days_gold(run):
-    promote = ("from llmops.config import settings; from llmops.training import tracking; "
-               "tracking.client().set_registered_model_alias(settings().tracking.registered_model, 'champion', '1')")
-    done = subprocess.run([str(BIN / "python"), "-c", promote], env=run.env, capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
+def test_governance_dag_scans_the_champion_and_the_days_gold(run, tiny_model, tmp_path, monkeypatch):  # noqa: F811
+    """The daily scans: the champion (a LoRA version of the session's tiny model; training end to end is the live
+    lifecycle's test) through its endpoint, and the day's gold partition alone."""
+    for key in ("LLMOPS_PROFILE", "LLMOPS__TRACKING__URI", "LLMOPS__TRACKING__ARTIFACT_ROOT"):
+        monkeypatch.setenv(key, run.env[key])
+    monkeypatch.setenv("LLMOPS__TRACKING__CREATE_SQLITE", "true")  # the registry's first version creates it
+    settings.cache_clear()
+    try:
+        register(_adapter(tiny_model, tmp_path / "adapter", 1), str(tiny_model), "aaaa", alias="champion")
+    finally:
+        settings.cache_clear()
     proc = _airflow(run.env, "dags", "test", "llmops_governance", DS, "-c", json.dumps({"ds": DS}))
     states = run.task_states(DS, "llmops_governance")
     assert states.get("scan_gold") == "success", proc.stdout[-4000:] + proc.stderr[-4000:]

@@ -171,11 +171,14 @@ def test_the_llmops_page_shows_the_gates_inside_the_ui(data_run, lifecycle):
 
 def test_the_scheduler_chains_training_on_the_gold_asset(data_run, lifecycle):
     """llmops_train ran because that data run materialized the training features: its run type and the triggering
-    asset event come from the metadata DB, not from the test."""
+    asset event come from the metadata DB, not from the test. It swept (mapped trials), trained, registered a
+    challenger with its lineage, and the gates judged it; decide recorded their outcome on the version."""
     train = _wait_run(lifecycle, "llmops_train", _started_by_gold_after(data_run["run"]), timeout_s=1500)
     states = _task_states(lifecycle, "llmops_train", train["dag_run_id"])
-    assert states["register_candidate"] == "success", states
-    assert states["eval_gate"] in ("success", "failed") and states["decide"] in ("success", "failed"), states
+    gates = {gate: states.pop(gate) for gate in ("eval_gate", "governance_gate", "decide")}
+    expected = {"check_new_examples", "base_model", "prepare_sweep", "trial_commands", "sweep_trial[0]",
+                "sweep_trial[1]", "train_final", "register_candidate"}
+    assert states == dict.fromkeys(expected, "success"), states
     db = sqlite3.connect(lifecycle.home / "airflow.db")
     events = db.execute(
         "SELECT a.name, e.source_dag_id, e.source_run_id, e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id "
@@ -184,10 +187,28 @@ def test_the_scheduler_chains_training_on_the_gold_asset(data_run, lifecycle):
     # llmops_train schedules on the materialized training features (feast_materialize, after gate_gold)
     assert [e[:3] for e in events] == [("llm_training_features", "llmops_data", data_run["run"]["dag_run_id"])], events
     assert json.loads(events[0][3])["ds"] == DS  # the event names the data's date, and training used it
+
     listed = subprocess.run([sys.executable, "-m", "llmops.cli", "registry", "list", "--json"],
                             capture_output=True, text=True, timeout=120, env=lifecycle.env())
-    tags = json.loads(listed.stdout)[0]["tags"]
-    assert tags["llmops.gold.latest_ds"] == DS and tags["airflow.dag_run_id"] == train["dag_run_id"]
+    version = next(v for v in json.loads(listed.stdout) if v["tags"].get("airflow.dag_run_id") == train["dag_run_id"])
+    tags, lake = version["tags"], Path(lifecycle.extra_env["LLMOPS__PATHS__LAKE_ROOT"].removeprefix("file://"))
+    assert version["aliases"] == ["challenger"] and tags["airflow.dag_id"] == "llmops_train", version
+    assert tags["llmops.method"] == "qlora" and tags["llmops.gold.latest_ds"] == DS
+    assert tags["llmops.base_model"].startswith(str(lake / "models" / "base"))
+    reports = lake / "reports"
+    eval_verdict = json.loads((reports / "eval_gate" / f"ds={DS}" / "verdict.json").read_text())
+    assert (eval_verdict["status"] == "passed") == (gates["eval_gate"] == "success")
+    assert (reports / "eval_gate" / f"ds={DS}" / "report.html").exists()
+    assert tags["llmops.gate.eval"] == eval_verdict["status"]
+    if gates["eval_gate"] == "success":
+        governance = json.loads((reports / "governance_gate" / f"ds={DS}" / "governance_report.json").read_text())
+        assert (governance["status"] == "passed") == (gates["governance_gate"] == "success")
+        assert tags["llmops.gate.governance"] == governance["status"]
+    assert gates["decide"] in ("success", "failed")
+    assert tags["llmops.status"] == ("passed" if gates["decide"] == "success" else "rejected")
+    assert (gates["decide"] == "success") == (gates["eval_gate"] == gates["governance_gate"] == "success")
+    if tags["llmops.status"] == "rejected":
+        assert tags["llmops.rejection_reason"]
 
 
 def test_training_logs_progress_with_an_eta_at_least_every_30_seconds(data_run, lifecycle):
@@ -212,7 +233,8 @@ def _rows(stack: Stack) -> dict[str, list[str]]:
 
 
 def test_a_data_rerun_without_new_examples_skips_training(data_run, lifecycle):
-    """The same day's landing data run again gives the same silver and gold rows, and no new training."""
+    """The same day's landing data run again gives the same silver and gold rows, and no new training: the chained
+    run stops at its check, and says why."""
     _wait_run(lifecycle, "llmops_train", _started_by_gold_after(data_run["run"]), 1500)  # the first training
     first = _rows(lifecycle)
     assert all(first.values()) and len(set(first["gold/sft"])) == len(first["gold/sft"]), first
@@ -227,6 +249,10 @@ def test_a_data_rerun_without_new_examples_skips_training(data_run, lifecycle):
     states = _task_states(lifecycle, "llmops_train", second["dag_run_id"])
     assert states.pop("check_new_examples") == "success"
     assert set(states.values()) == {"skipped"}, states
+    resp = httpx.get(f"{lifecycle.url}/api/v2/dags/llmops_train/dagRuns/{second['dag_run_id']}/taskInstances/"
+                     "check_new_examples/logs/1", headers={**_admin(lifecycle), "Accept": "application/json"},
+                     timeout=60)
+    assert "skipping training: 0 new gold training examples" in resp.text, resp.text[-3000:]
 
 
 def test_model_user_is_refused_training_in_the_ui_and_over_rest(lifecycle, browser):

@@ -3,15 +3,14 @@ a sweep, the final run and the registered version with its lineage, in a databas
 
 from __future__ import annotations
 
-import uuid
-
 import psycopg2
 import pytest
 
-from llmops.config import load_settings, settings
+from llmops.config import settings
 from llmops.training import registry, sweep
 from llmops.training.final import run_final
 from llmops.training.jobs import TrainingJob
+from tests.services import postgres_database
 from tests.training.conftest import DS, tiny_model, training_env  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.integration
@@ -19,17 +18,11 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def mlflow_db(training_env, monkeypatch):  # noqa: F811 - the fixture imported above
-    name = f"mlflow_it_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    uri = load_settings("integration", environ={}).tracking.uri.rsplit("/", 1)[0] + f"/{name}"
-    monkeypatch.setenv("LLMOPS__TRACKING__URI", uri)
-    settings.cache_clear()
-    yield uri
-    settings.cache_clear()
-    admin.cursor().execute(f"DROP DATABASE {name} WITH (FORCE)")
-    admin.close()
+    with postgres_database("mlflow_it") as uri:
+        monkeypatch.setenv("LLMOPS__TRACKING__URI", uri)
+        settings.cache_clear()
+        yield uri
+        settings.cache_clear()
 
 
 def test_sweep_and_registry_on_postgres(mlflow_db, training_env, tiny_model):  # noqa: F811

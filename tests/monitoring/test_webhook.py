@@ -219,21 +219,11 @@ def test_the_same_alert_after_its_window_starts_a_new_run(tmp_path, monkeypatch)
 def test_api_server_workers_creating_the_store_at_once_all_get_it():
     """Each API-server worker creates the store's tables on its first delivery; on PostgreSQL, concurrent
     CREATE TABLEs race on the catalog (before the fix 9 rounds of 10 lost one, and that delivery got a 503)."""
-    import uuid
-
-    import psycopg2
-
     from llmops.monitoring.alert_store import AlertStore
-    from tests.services import require_port
+    from tests.services import postgres_database
 
-    require_port("127.0.0.1", 5432, "PostgreSQL", "start it (the integration profile's metadata database)")
-    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-    admin.autocommit = True
-    try:
-        for _ in range(5):
-            name = f"llmops_store_{uuid.uuid4().hex[:8]}"
-            admin.cursor().execute(f'CREATE DATABASE "{name}"')
-            url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    for _ in range(5):
+        with postgres_database("llmops_store") as url:
             errors, barrier = [], threading.Barrier(4)
 
             def first_delivery(url: str = url, errors: list = errors, barrier: threading.Barrier = barrier) -> None:
@@ -249,10 +239,7 @@ def test_api_server_workers_creating_the_store_at_once_all_get_it():
                 w.start()
             for w in workers:
                 w.join()
-            admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            assert errors == []
-    finally:
-        admin.close()
+        assert errors == []
 
 
 def test_a_store_that_cannot_be_reached_still_fails():
