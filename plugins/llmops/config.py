@@ -193,6 +193,9 @@ class RuntimeSettings(_Section):
     # KubernetesPodOperator's deferrable mode: the triggerer watches a running pod and no worker slot is held
     # (a rollout's analysis windows, a training run); its log is fetched every log_interval_s meanwhile
     deferrable_pods: bool = True
+    # the local runtime's counterpart for the steps marked deferrable (the rollout): the step runs detached and
+    # the triggerer watches it; the task adds its output to the log every log_interval_s
+    deferrable_local_steps: bool = True
     log_interval_s: int = Field(60, ge=10)
     pods: dict[str, PodSettings] = {
         "spark": PodSettings(image="ghcr.io/llmops-airflow/spark:0.1.0", cpu="2", memory="8Gi"),

@@ -11,20 +11,27 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, TaskAwaitingInput
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException, TaskAwaitingInput
 
 from llmops.asset_events import describe_outlets
 from llmops.config import settings
 from llmops.reports import ReportLink
-from llmops.steps import EXIT_FAILED, NOT_RETRIED, Step, StepFailed, kill_group, run_local
+from llmops.steps import EXIT_FAILED, NOT_RETRIED, Step, StepFailed, detached, kill_group, run_local
+
+DEFERRED_STEP_MAX_S = 7 * 24 * 3600.0  # a deferred step's deadline when its task has no execution_timeout
 
 
 class LocalStepOperator(BaseOperator):
-    """Run a step's command line as a local process (the ``local`` runtime)."""
+    """Run a step's command line as a local process (the ``local`` runtime).
+
+    A step marked ``deferrable`` (a rollout: minutes of analysis windows) runs detached instead, and the task
+    defers to :class:`~llmops.step_trigger.StepProcessTrigger` until it ends, resuming every
+    ``runtime.log_interval_s`` to add the step's new output to its log (``runtime.deferrable_local_steps``)."""
 
     template_fields = ("arguments", "report")
     operator_extra_links = (ReportLink(),)
@@ -38,19 +45,73 @@ class LocalStepOperator(BaseOperator):
         self._group: int | None = None  # the running step's process group, for on_kill
 
     def execute(self, context: Any) -> str | None:
+        step = self.step.with_arguments(list(self.arguments))
+        if step.deferrable and settings().runtime.deferrable_local_steps:
+            self._start_detached(context, step)  # defers: the task resumes in resume_detached
         try:
-            run_local(self.step.with_arguments(list(self.arguments)), emit=self.log.info, on_start=self._started)
+            run_local(step, emit=self.log.info, on_start=self._started)
         except StepFailed as exc:
-            if exc.returncode == EXIT_FAILED:  # a verdict on this input: a retry gives the same one
-                raise AirflowFailException(f"{exc} ({NOT_RETRIED})") from exc
-            raise
+            self._failed(exc)
         finally:
             self._group = None  # ended: its group id may be reused
-        describe_outlets(context, self.outlets, list(self.arguments))
-        return self.report
+        return self._succeeded(context)
 
     def _started(self, pgid: int) -> None:
         self._group = pgid
+
+    @staticmethod
+    def _failed(exc: StepFailed) -> None:
+        if exc.returncode == EXIT_FAILED:  # a verdict on this input: a retry gives the same one
+            raise AirflowFailException(f"{exc} ({NOT_RETRIED})") from exc
+        raise exc
+
+    def _succeeded(self, context: Any) -> str | None:
+        describe_outlets(context, self.outlets, list(self.arguments))
+        return self.report
+
+    def _start_detached(self, context: Any, step: Step) -> None:
+        ti = context["ti"]
+        attempt = f"{ti.task_id}{'' if ti.map_index < 0 else f'-{ti.map_index}'}/try-{ti.try_number}"
+        work = Path(settings().paths.scratch_dir) / "steps" / ti.dag_id / ti.run_id / attempt
+        process, shown = detached.start(step, work)
+        self.log.info("$ %s", shown)
+        self.log.info("step %s runs detached (process group %d, output in %s); the task waits on the triggerer and "
+                      "adds the step's output here every %d s", step.name, process.group, process.log,
+                      settings().runtime.log_interval_s)  # fmt: skip
+        # Airflow applies execution_timeout to no deferred time: the trigger enforces it
+        timeout_s = self.execution_timeout.total_seconds() if self.execution_timeout else DEFERRED_STEP_MAX_S
+        self._defer({"process": process.as_kwargs(), "deadline": time.time() + timeout_s, "offset": 0,
+                     "started_at": time.time()})  # fmt: skip
+
+    def _defer(self, watch: dict[str, Any]) -> None:
+        from llmops.step_trigger import StepProcessTrigger  # noqa: PLC0415 - the triggerer's side, when deferring
+
+        resume_at = time.time() + settings().runtime.log_interval_s
+        self.defer(trigger=StepProcessTrigger(watch, resume_at), method_name="resume_detached")
+
+    def resume_detached(self, context: Any, event: dict[str, Any]) -> str | None:
+        """Back from the trigger: the step's new output into the task log, then defer again or end as it did."""
+        watch = event["watch"]
+        step, running = self.step.with_arguments(list(self.arguments)), detached.Detached(**watch["process"])
+        self._group = running.group
+        lines, offset = detached.read_new(running.log, watch["offset"])
+        for line in lines:
+            self.log.info("%s", line)
+        if event["status"] == "running":
+            self._defer({**watch, "offset": offset})
+        self._group = None
+        if event["status"] == "timed_out":
+            raise AirflowException(f"step {step.name!r} ran past the task's execution_timeout: its process group "
+                                   "was killed")  # fmt: skip
+        if event["status"] == "lost":
+            raise AirflowException(f"step {step.name!r} ended without an exit code: its process group was killed "
+                                   "outside Airflow")  # fmt: skip
+        code = event["returncode"]
+        self.log.info("step %s finished in %.1fs with exit code %d", step.name, time.time() - watch["started_at"],
+                      code)  # fmt: skip
+        if code != 0:
+            self._failed(StepFailed(step.name, code, detached.tail(running.log)))
+        return self._succeeded(context)
 
     def on_kill(self) -> None:
         """The task is being killed (marked failed, timed out): the step's process group goes with it."""

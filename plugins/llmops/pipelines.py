@@ -144,4 +144,5 @@ def deploy_steps(lake_root: str, ds: str, version: str = "passed", steps: str = 
     args = ("--lake-root", lake_root, "--ds", ds, "--version", version, "--dry-run", dry_run,
             *(("--steps", steps) if steps else ()), *(("--window-s", window_s) if window_s else ()),
             *(("--approval", approval) if approval else ()), *(("--run-id", run_id) if run_id else ()))
-    return [Step("rollout", "llmops.deploy.run", args, pod="deploy", report=deploy_report(lake_root, ds))]
+    return [Step("rollout", "llmops.deploy.run", args, pod="deploy", report=deploy_report(lake_root, ds),
+                 deferrable=True)]

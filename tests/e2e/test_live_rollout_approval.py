@@ -1,6 +1,7 @@
 """Human approval of a rollout on the running system: the scheduler runs llmops_deploy with approval, the rollout
-holds before 100 % while its analysis goes on, the approval task waits in Airflow's Required Actions with the
-analysis as its body, and an answer through the HITL REST API (what the UI's button sends) promotes the canary.
+holds before 100 % while its analysis goes on (its step detached, its task deferred: no worker slot held), the
+approval task waits in Airflow's Required Actions with the analysis as its body, and an answer through the HITL
+REST API (what the UI's button sends) promotes the canary.
 A later rollout that the on-call rolls back while its approval waits ends that approval at once (skipped), so
 the run ends instead of holding the next rollout for the approval timeout.
 
@@ -112,6 +113,9 @@ def test_an_approved_rollout_is_promoted_and_a_rolled_back_one_ends_its_approval
         run_id = _trigger(stack, candidate)
         task = f"/dags/llmops_deploy/dagRuns/{run_id}/taskInstances"
         _wait_waiting(stack, run_id)
+        # the rollout holds no worker slot through its windows: its step runs detached, its task waits deferred
+        _wait("the rollout task deferred", lambda: _get(stack, f"{task}/rollout")["state"] == "deferred" or None,
+              60, 0.5)
         detail = _get(stack, f"{task}/approve_promotion/-1/hitlDetails")
         assert detail["options"] == ["Approve", "Reject"] and detail["defaults"] == ["Reject"]
         assert f"support-assistant-v{candidate}" in detail["subject"]
@@ -131,6 +135,10 @@ def test_an_approved_rollout_is_promoted_and_a_rolled_back_one_ends_its_approval
         assert registry.version_by_alias(registry.CHAMPION)["version"] == candidate
         summary = json.loads((tmp_path / "lake" / "reports" / "deploy" / f"ds={DS}" / "summary.json").read_text())
         assert summary["status"] == "promoted" and summary["approval"] is True
+        content = httpx.get(f"{stack.url}/api/v2{task}/rollout/logs/1", timeout=60,
+                            headers={**admin, "Accept": "application/json"}).json()["content"]  # fmt: skip
+        rollout_log = "\n".join(e["event"] if isinstance(e, dict) else e for e in content)
+        assert "runs detached" in rollout_log and f"version {candidate} PROMOTED" in rollout_log, rollout_log[-3000:]
 
         # the next candidate is rolled back by the on-call while its approval waits: the approval task does not
         # wait on for hours (holding the run, and the next rollout behind it)

@@ -8,6 +8,7 @@ them; outside Airflow they are plain values.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 EXIT_FAILED = 1  # the step ran and found a problem (a gate failed, counts do not reconcile)
@@ -25,6 +26,9 @@ class Step:
     report: str | None = None  # URI of the human report this step writes, linked from its task
     timeout_min: int | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # mostly waiting (a rollout's analysis windows): in the local runtime it runs detached and its task defers
+    # to the triggerer, holding no worker slot (runtime.deferrable_local_steps), as pods do in kubernetes
+    deferrable: bool = False
 
     def argv(self, python: str = "python") -> list[str]:
         return [python, *self.arguments()]
@@ -37,7 +41,7 @@ class Step:
         """This step with a command line given as :meth:`arguments` gives it (rendered, or mapped per task)."""
         if len(arguments) < 2 or arguments[0] != "-m":
             raise ValueError(f"expected ['-m', module, *args], got {arguments!r}")
-        return Step(self.name, arguments[1], tuple(arguments[2:]), self.pod, self.report, self.timeout_min, self.env)
+        return dataclasses.replace(self, module=arguments[1], args=tuple(arguments[2:]))
 
 
 class StepFailed(RuntimeError):

@@ -69,6 +69,17 @@ def _start_watcher(pgid: int) -> subprocess.Popen:
     )
 
 
+def command(step: Step, extra_env: dict | None = None) -> tuple[list[str], str, dict[str, str]]:
+    """A step's local process: its argv (``spark-submit`` for a Spark step when configured), the line to show in
+    the log, and its environment."""
+    env = {**os.environ, **step.env, **(extra_env or {}), "PYTHONUNBUFFERED": "1"}
+    cfg = settings()
+    if cfg.spark.submit and is_spark_step(step):
+        argv = submit_argv(step, cfg, sys.executable)
+        return argv, " ".join(argv), env
+    return step.argv(sys.executable), " ".join(step.argv()), env
+
+
 def run_local(
     step: Step,
     emit: Callable[[str], None] | None = None,
@@ -82,14 +93,8 @@ def run_local(
     an operator's ``on_kill``). Raises :class:`StepFailed` on a non-zero exit.
     """
     emit = emit or log.info
-    env = {**os.environ, **step.env, **(extra_env or {}), "PYTHONUNBUFFERED": "1"}
-    cfg = settings()
-    if cfg.spark.submit and is_spark_step(step):
-        argv = submit_argv(step, cfg, sys.executable)
-        emit(f"$ {' '.join(argv)}")
-    else:
-        argv = step.argv(sys.executable)
-        emit(f"$ {' '.join(step.argv())}")
+    argv, shown, env = command(step, extra_env)
+    emit(f"$ {shown}")
     started = time.monotonic()
     tail: list[str] = []
     with subprocess.Popen(
