@@ -21,7 +21,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, Airfl
 from llmops.asset_events import describe_outlets
 from llmops.config import settings
 from llmops.reports import ReportLink
-from llmops.steps import EXIT_FAILED, NOT_RETRIED, Step, StepFailed, detached, kill_group, run_local
+from llmops.steps import EXIT_FAILED, NOT_RETRIED, Step, StepFailed, detached, finished, kill_group, run_local
 
 DEFERRED_STEP_MAX_S = 7 * 24 * 3600.0  # a deferred step's deadline when its task has no execution_timeout
 
@@ -107,8 +107,7 @@ class LocalStepOperator(BaseOperator):
             raise AirflowException(f"step {step.name!r} ended without an exit code: its process group was killed "
                                    "outside Airflow")  # fmt: skip
         code = event["returncode"]
-        self.log.info("step %s finished in %.1fs with exit code %d", step.name, time.time() - watch["started_at"],
-                      code)  # fmt: skip
+        self.log.info("%s", finished(step.name, time.time() - watch["started_at"], code))
         if code != 0:
             self._failed(StepFailed(step.name, code, detached.tail(running.log)))
         return self._succeeded(context)

@@ -7,7 +7,7 @@ The package's public names, from the module that holds each: :mod:`llmops.steps.
 
 from llmops.steps.entrypoint import ds_arg, guarded, lake_step_parser, uri_arg
 from llmops.steps.model import EXIT_ERROR, EXIT_FAILED, NOT_RETRIED, Step, StepFailed
-from llmops.steps.runner import kill_group, run_all, run_local
+from llmops.steps.runner import finished, kill_group, run_all, run_local
 
 __all__ = [
     "EXIT_ERROR",
@@ -16,6 +16,7 @@ __all__ = [
     "Step",
     "StepFailed",
     "ds_arg",
+    "finished",
     "guarded",
     "kill_group",
     "lake_step_parser",

@@ -43,13 +43,13 @@ class Detached:
         return asdict(self)
 
 
-def start(step: Step, work_dir: Path, extra_env: dict | None = None) -> tuple[Detached, str]:
+def start(step: Step, work_dir: Path) -> tuple[Detached, str]:
     """Start ``step`` detached, its files in ``work_dir`` (one per task attempt); the process and the command
     line to show in the task log."""
     work_dir.mkdir(parents=True, exist_ok=True)
     log, status = work_dir / "step.log", work_dir / "exit_status"
     status.unlink(missing_ok=True)
-    argv, shown, env = command(step, extra_env)
+    argv, shown, env = command(step)
     proc = subprocess.Popen(
         [sys.executable, "-S", "-c", _WRAPPER, str(log), str(status), *argv], env=env, stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,

@@ -80,6 +80,11 @@ def command(step: Step, extra_env: dict | None = None) -> tuple[list[str], str, 
     return step.argv(sys.executable), " ".join(step.argv()), env
 
 
+def finished(name: str, seconds: float, returncode: int) -> str:
+    """The log line that ends a step's output, in either way of running it."""
+    return f"step {name} finished in {seconds:.1f}s with exit code {returncode}"
+
+
 def run_local(
     step: Step,
     emit: Callable[[str], None] | None = None,
@@ -118,7 +123,7 @@ def run_local(
         finally:
             watcher.kill()
             watcher.wait()
-    emit(f"step {step.name} finished in {time.monotonic() - started:.1f}s with exit code {proc.returncode}")
+    emit(finished(step.name, time.monotonic() - started, proc.returncode))
     if proc.returncode != 0:
         raise StepFailed(step.name, proc.returncode, tail)
 
