@@ -22,6 +22,7 @@ from llmops.asset_events import describe_outlets
 from llmops.config import settings
 from llmops.reports import ReportLink
 from llmops.steps import EXIT_FAILED, NOT_RETRIED, Step, StepFailed, detached, finished, kill_group, run_local
+from llmops.trigger_settle import settled_at
 
 DEFERRED_STEP_MAX_S = 7 * 24 * 3600.0  # a deferred step's deadline when its task has no execution_timeout
 
@@ -87,7 +88,7 @@ class LocalStepOperator(BaseOperator):
         from llmops.step_trigger import StepProcessTrigger  # noqa: PLC0415 - the triggerer's side, when deferring
 
         resume_at = time.time() + settings().runtime.log_interval_s
-        self.defer(trigger=StepProcessTrigger(watch, resume_at), method_name="resume_detached")
+        self.defer(trigger=StepProcessTrigger(watch, resume_at, not_before=settled_at()), method_name="resume_detached")
 
     def resume_detached(self, context: Any, event: dict[str, Any]) -> str | None:
         """Back from the trigger: the step's new output into the task log, then defer again or end as it did."""
@@ -171,8 +172,8 @@ class RolloutApprovalOperator(ApprovalOperator):
             # without a response timeout, the rollout's own approval timeout bounds the wait
             wait_s = (self.response_timeout.total_seconds() if self.response_timeout
                       else settings().deploy.approval_timeout_s)  # fmt: skip
-            self.defer(trigger=RolloutEndTrigger(held["state_file"], time.time() + wait_s + self.GRACE_S),
-                       method_name="execute_complete")  # fmt: skip
+            self.defer(trigger=RolloutEndTrigger(held["state_file"], time.time() + wait_s + self.GRACE_S,
+                                                 not_before=settled_at()), method_name="execute_complete")  # fmt: skip
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
         from llmops.deploy import approval, state  # noqa: PLC0415 - pydantic models, only when an answer comes

@@ -18,22 +18,25 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from llmops.steps import detached, kill_group
+from llmops.trigger_settle import settle
 
 
 class StepProcessTrigger(BaseTrigger):
     """Fires ``{"status": "ended", "returncode": n}``, ``{"status": "lost"}``, ``{"status": "timed_out"}`` or, at
     ``resume_at`` (epoch seconds), ``{"status": "running"}``. Every event also carries ``watch``: what the task
     needs to go on (the process, its deadline, how far its log was read, when it started), in the event rather
-    than in the deferral's kwargs, which ``airflow dags test`` does not hand back."""
+    than in the deferral's kwargs, which ``airflow dags test`` does not hand back. No event before ``not_before``
+    (:mod:`llmops.trigger_settle`)."""
 
-    def __init__(self, watch: dict[str, Any], resume_at: float, poll_s: float = 1.0):
+    def __init__(self, watch: dict[str, Any], resume_at: float, poll_s: float = 1.0, not_before: float = 0.0):
         super().__init__()
-        self.watch, self.resume_at, self.poll_s = watch, resume_at, poll_s
+        self.watch, self.resume_at, self.poll_s, self.not_before = watch, resume_at, poll_s, not_before
         self.process, self.deadline = detached.Detached(**watch["process"]), watch["deadline"]
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (f"{type(self).__module__}.{type(self).__qualname__}",
-                {"watch": self.watch, "resume_at": self.resume_at, "poll_s": self.poll_s})  # fmt: skip
+                {"watch": self.watch, "resume_at": self.resume_at, "poll_s": self.poll_s,
+                 "not_before": self.not_before})  # fmt: skip
 
     def _event(self) -> dict[str, Any] | None:
         if (code := detached.exit_code(self.process.status)) is not None:
@@ -50,6 +53,7 @@ class StepProcessTrigger(BaseTrigger):
         return None
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        await settle(self.not_before)
         while (event := self._event()) is None:
             await asyncio.sleep(self.poll_s)
         yield TriggerEvent({**event, "watch": self.watch})

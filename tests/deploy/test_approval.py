@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from airflow.sdk.exceptions import AirflowSkipException
 
+from llmops import trigger_settle
 from llmops.config import settings
 from llmops.deploy import approval, run, state
 
@@ -163,6 +164,11 @@ def test_the_wait_ends_when_the_rollout_ends_and_not_before(state_root):
     assert _first_event(trigger, within_s=0.5) is None  # holding: nothing to say
     _rollout(state_root, hold_started=time.time(), status=state.ROLLED_BACK, reason="hold: error_rate")
     assert _first_event(trigger) == {"status": "rolled_back", "reason": "hold: error_rate"}
+    # nothing either before the deferring try has settled (llmops.trigger_settle), ended rollout or not
+    settling = RolloutEndTrigger(path, deadline=time.time() + 3600, poll_s=0.05, not_before=time.time() + 1.0)
+    assert _first_event(settling, within_s=0.5) is None
+    assert _first_event(settling) == {"status": "rolled_back", "reason": "hold: error_rate"}
+    assert RolloutEndTrigger(**settling.serialize()[1]).not_before == settling.not_before
     classpath, kwargs = trigger.serialize()
     assert classpath == "llmops.deploy.approval_trigger.RolloutEndTrigger"
     assert RolloutEndTrigger(**kwargs).state_file == path
@@ -189,6 +195,7 @@ def test_the_approval_task_waits_on_the_rollouts_end_as_well_as_for_an_answer(st
     trigger = deferred.value.trigger
     assert trigger.state_file == path and deferred.value.method_name == "execute_complete"
     assert abs(trigger.deadline - (time.time() + 4 * 3600 + task.GRACE_S)) < 60
+    assert 0 < trigger.not_before - time.time() <= trigger_settle.SETTLE_S
 
 
 def test_a_rollout_that_ended_unanswered_skips_the_approval(state_root):

@@ -114,12 +114,30 @@ class _TI:
     dag_id, run_id, task_id, map_index, try_number = "llmops_deploy", "manual__2026-12-06T00:00:00+00:00", "wait", -1, 1
 
 
-def test_the_operator_defers_resumes_with_the_log_and_ends_as_the_step_did(out, capsys):
+def test_no_event_before_the_deferring_try_has_settled(out, tmp_path):
+    """Airflow 3.3.2 fails a task whose trigger fires before the scheduler has seen the deferring try exit
+    (llmops.trigger_settle): an ended step's trigger still waits for its not_before."""
+    process, _ = detached.start(_step(out, 0), tmp_path / "work")
+    deadline = time.monotonic() + 30
+    while detached.exit_code(process.status) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    not_before = time.time() + 1.0
+    trigger = StepProcessTrigger(_watch(process), resume_at=time.time(), poll_s=0.1, not_before=not_before)
+    assert _status(_fire(trigger)) == {"status": "ended", "returncode": 0}
+    assert time.time() >= not_before
+    assert StepProcessTrigger(**trigger.serialize()[1]).not_before == not_before
+
+
+def test_the_operator_defers_resumes_with_the_log_and_ends_as_the_step_did(out, capsys, monkeypatch):
+    from llmops import trigger_settle
+
+    monkeypatch.setattr(trigger_settle, "SETTLE_S", 1.0)  # Airflow's 15 s by default
     op = _operator(_step(out, 0.5, code=0))
     with pytest.raises(TaskDeferred) as deferred:
         op.execute({"ti": _TI()})
     trigger = deferred.value.trigger
     assert isinstance(trigger, StepProcessTrigger) and deferred.value.method_name == "resume_detached"
+    assert 0 < trigger.not_before - time.time() <= 1.0
     scratch = Path(os.environ["LLMOPS__PATHS__SCRATCH_DIR"]) / "steps"
     assert Path(trigger.watch["process"]["log"]).is_relative_to(scratch)
     event = _fire(trigger)

@@ -17,23 +17,27 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from llmops.trigger_settle import settle
+
 
 class RolloutEndTrigger(BaseTrigger):
     """Fires ``{"status", "reason"}`` once the rollout in ``state_file`` is no longer running (status None: its
     state is gone), or ``{"status": "running", "timed_out": True}`` at ``deadline`` (epoch seconds), a backstop
-    for a rollout whose process died mid-hold."""
+    for a rollout whose process died mid-hold. No event before ``not_before`` (:mod:`llmops.trigger_settle`)."""
 
-    def __init__(self, state_file: str, deadline: float, poll_s: float = 5.0):
+    def __init__(self, state_file: str, deadline: float, poll_s: float = 5.0, not_before: float = 0.0):
         super().__init__()
-        self.state_file, self.deadline, self.poll_s = state_file, deadline, poll_s
+        self.state_file, self.deadline, self.poll_s, self.not_before = state_file, deadline, poll_s, not_before
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (f"{type(self).__module__}.{type(self).__qualname__}",
-                {"state_file": self.state_file, "deadline": self.deadline, "poll_s": self.poll_s})  # fmt: skip
+                {"state_file": self.state_file, "deadline": self.deadline, "poll_s": self.poll_s,
+                 "not_before": self.not_before})  # fmt: skip
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from llmops.deploy import state  # noqa: PLC0415 - pydantic models, loaded in the triggerer only
 
+        await settle(self.not_before)
         while True:
             st = await asyncio.to_thread(state.load, self.state_file)
             if st is None or st.status != state.RUNNING:
