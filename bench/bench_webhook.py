@@ -10,6 +10,11 @@ The sender is aiohttp on kept-alive connections, and a latency runs from the mom
 from when the sender got round to it (no coordinated omission). An httpx sender used to cost this 2-core
 machine more CPU than the receiver did (about 50 requests/s at 90 % of a core) and capped every figure.
 
+The floor, also side by side: the same sender at the same rate against the receiver's cheapest answer, a
+delivery without credential refused (401) before its body is read. It passes through everything every plugin
+route in the API server passes through (Airflow's middleware, FastAPI's routing) and nothing of the receiver's
+own work: no receiver inside this API server on this machine can beat it.
+
     .venv/bin/python bench/bench_webhook.py [--rate 500] [--seconds 30] [--new-share 0.1] [--api-workers 1] [--label L]
 """
 
@@ -46,8 +51,9 @@ def payload(fingerprint: str) -> dict:
                         "labels": {"alertname": "LLMOpsInputDrift", "model": "support-assistant"}}]}
 
 
-async def load(send, rate: float, seconds: float, new_share: float, seed: int = 7) -> dict:
-    """Open-loop load: one request every 1/rate s for ``seconds``; returns latencies, statuses, distinct alerts."""
+async def load(send, rate: float, seconds: float, new_share: float, seed: int = 7, ok: tuple = (200, 202)) -> dict:
+    """Open-loop load: one request every 1/rate s for ``seconds``; returns latencies, statuses (any but ``ok``
+    is an error), distinct alerts."""
     rng, sent, tasks, results = random.Random(seed), [], [], []
     started = time.perf_counter()
     for i in range(int(rate * seconds)):
@@ -68,7 +74,7 @@ async def load(send, rate: float, seconds: float, new_share: float, seed: int = 
         tasks.append(asyncio.create_task(one()))
     sending_s = time.perf_counter() - started
     await asyncio.gather(*tasks)
-    errors = [s for _, s, _ in results if s not in (200, 202)]
+    errors = [s for _, s, _ in results if s not in ok]
 
     def quantiles(rows: list) -> tuple[float, float]:
         latencies = sorted(r[0] for r in rows)
@@ -155,8 +161,8 @@ def main() -> None:
         admin = {"Authorization": f"Bearer {stack.token('admin')}"}
         asset_id = wait_for_asset(stack, admin)
 
-        async def run(send, seconds: float, rate: float) -> dict:
-            return await load(send, rate, seconds, args.new_share)
+        async def run(send, seconds: float, rate: float, ok: tuple = (200, 202)) -> dict:
+            return await load(send, rate, seconds, args.new_share, ok=ok)
 
         def session(**headers: str) -> aiohttp.ClientSession:
             return aiohttp.ClientSession(base_url=stack.url, headers=headers,
@@ -175,6 +181,15 @@ def main() -> None:
                         return resp.status
                 return await run(send, args.seconds, args.rate)
 
+        async def floor() -> dict:
+            async with session() as client:
+                async def send(fp: str) -> int:
+                    async with client.post("/llmops/alerts/llmops-drift", data=json.dumps(payload(fp)).encode(),
+                                           headers={"Content-Type": "application/json"}) as resp:
+                        await resp.read()
+                        return resp.status
+                return await run(send, args.seconds, args.rate, ok=(401,))
+
         async def rest_baseline() -> dict:
             async with session(**admin) as client:
                 async def send(fp: str) -> int:
@@ -188,6 +203,8 @@ def main() -> None:
         ours = asyncio.run(receiver())
         ours["events_created"] = drift_events(stack, admin) - before
         ours["error_reasons"] = error_reasons(stack)
+        refused = asyncio.run(floor())
+        refused["events_created"] = 0
         before = drift_events(stack, admin)
         base = asyncio.run(rest_baseline())
         base["events_created"] = drift_events(stack, admin) - before
@@ -196,7 +213,9 @@ def main() -> None:
         if args.profile == "integration":
             drop_database(postgres)
         shutil.rmtree(root, ignore_errors=True)  # the stack's home, state and lake: nothing of a run is kept
-    rows = {"webhook receiver (dedup by fingerprint)": ours, "baseline: REST asset event per delivery": base}
+    rows = {"webhook receiver (dedup by fingerprint)": ours,
+            "floor: refused at the first check (401)": refused,
+            "baseline: REST asset event per delivery": base}
     print(f"\n{'path':<42} {'requests':>8} {'sent/s':>7} {'done/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'1st p99':>7} {'rep p99':>7} {'errors':>6} {'distinct':>8} {'events':>7}")
     for name, r in rows.items():

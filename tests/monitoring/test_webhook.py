@@ -4,6 +4,7 @@ against a live API server in tests/e2e/test_alerts_live.py."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -183,7 +184,7 @@ def test_a_state_store_that_fails_is_a_503_not_a_500(receiver, monkeypatch):
     def down(self, *args):
         raise RuntimeError("database is locked")
 
-    monkeypatch.setattr(AlertStore, "first_delivery", down)
+    monkeypatch.setattr(AlertStore, "claim", down)
     resp = post_signed(client, grafana("g-store"))
     assert resp.status_code == 503 and "state store" in resp.json()["detail"] and events == []
 
@@ -202,17 +203,84 @@ def test_an_event_that_cannot_be_created_is_a_503_and_a_retry_creates_it(receive
     assert len(events) == 1
 
 
+def test_a_signed_delivery_answered_503_is_accepted_when_retried_byte_for_byte(receiver, monkeypatch):
+    """The 503 releases the delivery's claims: the retry is neither a replay (409) nor a duplicate. An alert
+    whose event was made before the failure stays claimed (its retry is a duplicate, not a second run)."""
+    client, events = receiver
+    working, calls = webhook.emit_event, []
+
+    def second_fails(alert):
+        calls.append(alert.fingerprint)
+        if len(calls) == 2:
+            raise RuntimeError("metadata database unavailable")
+        return working(alert)
+
+    monkeypatch.setattr(webhook, "emit_event", second_fails)
+    body = {**alertmanager_payload("signed-retry", n=2), "version": "1"}
+    raw, stamp = json.dumps(body).encode(), str(int(time.time()))
+    headers = {"Content-Type": "application/json", "X-Grafana-Alerting-Timestamp": stamp,
+               "X-Grafana-Alerting-Signature": sign(SECRET, stamp, raw)}
+    assert client.post("/alerts/grafana", content=raw, headers=headers).status_code == 503
+    retried = client.post("/alerts/grafana", content=raw, headers=headers)
+    assert retried.status_code == 202, retried.text
+    assert [d["decision"] for d in retried.json()["accepted"]] == ["duplicate", "started"]
+    assert [e.fingerprint for e in events] == ["signed-retry-0", "signed-retry-1"]
+
+
 def test_the_same_alert_after_its_window_starts_a_new_run(tmp_path, monkeypatch):
     """The store's window, with a clock moved past it (no purge has run in between)."""
     from llmops.monitoring import alert_store
 
     store = alert_store.AlertStore(f"sqlite:///{tmp_path}/store.db")
-    assert store.first_firing("fp", window_s=3600) is True
-    assert store.first_firing("fp", window_s=3600) is False
+    assert store.claim(None, ["fp"], 600, window_s=3600) == [True]
+    assert store.claim(None, ["fp"], 600, window_s=3600) == [False]
     later = time.time() + 3601
     monkeypatch.setattr(alert_store.time, "time", lambda: later)
-    assert store.first_firing("fp", window_s=3600) is True
-    assert store.first_firing("fp", window_s=3600) is False
+    assert store.claim(None, ["fp"], 600, window_s=3600) == [True]
+    assert store.claim(None, ["fp"], 600, window_s=3600) == [False]
+
+
+def test_a_replay_claims_nothing_and_a_key_twice_in_one_delivery_is_claimed_once(tmp_path):
+    from llmops.monitoring.alert_store import AlertStore
+
+    store = AlertStore(f"sqlite:///{tmp_path}/store.db")
+    assert store.claim("sig-1", ["a", "a", "b"], 600, 3600) == [True, False, True]
+    assert store.claim("sig-1", ["c"], 600, 3600) is None  # a replay: c stays unclaimed
+    assert store.claim("sig-2", ["c", "b"], 600, 3600) == [True, False]
+    store.release("sig-2", ["c"])
+    assert store.claim("sig-2", ["c", "b"], 600, 3600) == [True, False]
+
+
+def test_a_store_on_another_database_is_refused_by_name():
+    from llmops.monitoring.alert_store import AlertStore
+
+    with pytest.raises(ValueError, match="SQLite or PostgreSQL, not mysql"):
+        AlertStore("mysql+pymysql://nobody@127.0.0.1:1/nothing")
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def test_concurrent_claims_of_one_alert_have_one_winner(tmp_path, database):
+    """What the API server's workers do at once with one alert storm, on each database the store runs on."""
+    from llmops.monitoring.alert_store import AlertStore
+    from tests.services import postgres_database
+
+    with (postgres_database("llmops_claims") if database == "postgresql" else
+          contextlib.nullcontext(f"sqlite:///{tmp_path}/store.db")) as url:  # fmt: skip
+        AlertStore(url).engine.dispose()  # the tables, before the race
+        barrier, won = threading.Barrier(8), []
+
+        def deliver(i: int) -> None:
+            store = AlertStore(url)
+            barrier.wait()
+            won.append(store.claim(f"sig-{i}", ["storm"], 600, 3600))
+            store.engine.dispose()
+
+        workers = [threading.Thread(target=deliver, args=(i,)) for i in range(8)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        assert sorted(won) == [[False]] * 7 + [[True]]
 
 
 @pytest.mark.integration

@@ -6,7 +6,8 @@ Then, in order: 415 for a body that is not JSON, 413 for one over the limit (ref
 and counted while reading, never buffered whole), 401 for a bad credential, 422 for anything that is not a known
 payload, 409 for a signed delivery already seen, 503 when the receiver's memory or Airflow cannot record it (the
 sender retries), and 202 when accepted. The secrets are read from their connection at most every
-``monitoring.secrets_cache_s``; the store and Airflow are written in one worker-thread hop per delivery.
+``monitoring.secrets_cache_s``; the store (one transaction) and Airflow are written in one worker-thread hop
+per delivery.
 
 A resolved alert is recorded and starts nothing. A firing alert is deduplicated by fingerprint within
 ``monitoring.dedup_window_s`` (one run per alert storm, whatever the retries, repeats and concurrent
@@ -62,60 +63,65 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 
 def emit_event(alert: Alert) -> str:
-    """An event on the drift_alerts Asset, through Airflow's asset manager; its id."""
+    """An event on the drift_alerts Asset, through Airflow's asset manager (which looks the Asset up by its name
+    and URI, and queues the DAGs scheduled on it); its id."""
     from airflow.assets.manager import asset_manager  # noqa: PLC0415 - the API server's own machinery
-    from airflow.models.asset import AssetModel  # noqa: PLC0415
     from airflow.utils import timezone  # noqa: PLC0415
     from airflow.utils.session import create_session  # noqa: PLC0415
-    from sqlalchemy import select  # noqa: PLC0415
 
     with create_session() as session:
-        asset = session.scalar(select(AssetModel).where(AssetModel.name == DRIFT_ALERTS.name,
-                                                        AssetModel.uri == DRIFT_ALERTS.uri))
-        if asset is None:
-            raise RuntimeError(f"Asset {DRIFT_ALERTS.name} is not registered (is llmops_train parsed?)")
-        event = asset_manager.register_asset_change(asset=asset, timestamp=timezone.utcnow(),
+        event = asset_manager.register_asset_change(asset=DRIFT_ALERTS, timestamp=timezone.utcnow(),
                                                     extra=alert.event_extra(), source_is_api=True,
-                                                    session=session)
+                                                    session=session)  # fmt: skip
         if event is None:
-            raise RuntimeError(f"Airflow refused the event on {DRIFT_ALERTS.name}")
+            raise RuntimeError(f"Airflow has no Asset {DRIFT_ALERTS.name} to record the alert on "
+                               "(is llmops_train parsed?)")  # fmt: skip
         session.flush()
         return str(event.id)
 
 
-def _decide(alert: Alert, store: AlertStore, window_s: float) -> tuple[str, str]:
-    if alert.status == "resolved":
-        return "recorded-resolved", "-"
-    key = f"{alert.source}:{alert.fingerprint}"
-    if not store.first_firing(key, window_s):
-        return "duplicate", "-"
+def _key(alert: Alert) -> str:
+    return f"{alert.source}:{alert.fingerprint}"
+
+
+def _release(store: AlertStore, signature: str | None, keys: list[str]) -> None:
     try:
-        return "started", emit_event(alert)
-    except Exception:
-        store.forget_firing(key)  # the sender retries on 5xx: let that retry create the event
-        raise
+        store.release(signature, keys)
+    except Exception as exc:  # noqa: BLE001 - the delivery is a 503 either way
+        log.error("alert-webhook decision=unreleased keys=%s reason=%s: a retry within the window is a duplicate",
+                  ",".join(keys), exc)  # fmt: skip
 
 
 def _record(source: str, alerts: list[Alert], signature: str | None, cfg: MonitoringSettings) -> list[dict]:
-    """The blocking part of a delivery, run in a worker thread: open the store (its tables are created on the
-    first delivery), claim a signed delivery (409 for a replay), then decide each alert; a store or Airflow
-    failure is a 503 so that the sender retries."""
+    """The blocking part of a delivery, run in a worker thread: claim the delivery (409 for a replay) and its
+    firing alerts in one transaction of the store (its tables are created on the first delivery), then turn
+    each claimed alert into an event. A store or Airflow failure is a 503 so that the sender retries, and the
+    claims whose events were not created are released for that retry."""
+    firing = [alert for alert in alerts if alert.status != "resolved"]
     try:
         store = _store(state_url(settings()))
-        first = signature is None or store.first_delivery(signature, 2 * cfg.replay_window_s)
+        claims = store.claim(signature, [_key(a) for a in firing], 2 * cfg.replay_window_s, cfg.dedup_window_s)
     except Exception as exc:  # noqa: BLE001 - without its memory the receiver cannot deduplicate: 503
         log.error("alert-webhook source=%s decision=unavailable reason=%s", source, exc)
         raise Rejected(503, f"the receiver's state store is unavailable: {exc}") from None
-    if not first:
+    if claims is None:
         raise Rejected(409, "this signed delivery was already received")
+    pending = iter(claims)
+    claimed = [alert.status != "resolved" and next(pending) for alert in alerts]  # in the order of the alerts
     decisions = []
-    for alert in alerts:
-        try:
-            decision, event = _decide(alert, store, cfg.dedup_window_s)
-        except Exception as exc:  # noqa: BLE001 - 503 so that Alertmanager retries
-            log.error("alert-webhook source=%s alert=%s fingerprint=%s status=%s decision=error reason=%s",
-                      source, alert.name, alert.fingerprint, alert.status, exc)
-            raise Rejected(503, f"could not record alert {alert.name}: {exc}") from None
+    for i, alert in enumerate(alerts):
+        if alert.status == "resolved":
+            decision, event = "recorded-resolved", "-"
+        elif not claimed[i]:
+            decision, event = "duplicate", "-"
+        else:
+            try:
+                decision, event = "started", emit_event(alert)
+            except Exception as exc:  # noqa: BLE001 - 503 so that Alertmanager retries
+                log.error("alert-webhook source=%s alert=%s fingerprint=%s status=%s decision=error reason=%s",
+                          source, alert.name, alert.fingerprint, alert.status, exc)
+                _release(store, signature, [_key(a) for a, c in zip(alerts[i:], claimed[i:], strict=True) if c])
+                raise Rejected(503, f"could not record alert {alert.name}: {exc}") from None
         log.info("alert-webhook source=%s alert=%s fingerprint=%s status=%s decision=%s event=%s",
                  source, alert.name, alert.fingerprint, alert.status, decision, event)
         decisions.append({"alert": alert.name, "fingerprint": alert.fingerprint, "decision": decision,
