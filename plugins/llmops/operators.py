@@ -93,7 +93,7 @@ class LocalStepOperator(BaseOperator):
     def resume_detached(self, context: Any, event: dict[str, Any]) -> str | None:
         """Back from the trigger: the step's new output into the task log, then defer again or end as it did."""
         watch = event["watch"]
-        step, running = self.step.with_arguments(list(self.arguments)), detached.Detached(**watch["process"])
+        name, running = self.step.name, detached.Detached(**watch["process"])
         self._group = running.group
         lines, offset = detached.read_new(running.log, watch["offset"])
         for line in lines:
@@ -102,15 +102,15 @@ class LocalStepOperator(BaseOperator):
             self._defer({**watch, "offset": offset})
         self._group = None
         if event["status"] == "timed_out":
-            raise AirflowException(f"step {step.name!r} ran past the task's execution_timeout: its process group "
+            raise AirflowException(f"step {name!r} ran past the task's execution_timeout: its process group "
                                    "was killed")  # fmt: skip
         if event["status"] == "lost":
-            raise AirflowException(f"step {step.name!r} ended without an exit code: its process group was killed "
+            raise AirflowException(f"step {name!r} ended without an exit code: its process group was killed "
                                    "outside Airflow")  # fmt: skip
         code = event["returncode"]
-        self.log.info("%s", finished(step.name, time.time() - watch["started_at"], code))
+        self.log.info("%s", finished(name, time.time() - watch["started_at"], code))
         if code != 0:
-            self._failed(StepFailed(step.name, code, detached.tail(running.log)))
+            self._failed(StepFailed(name, code, detached.tail(running.log)))
         return self._succeeded(context)
 
     def on_kill(self) -> None:
