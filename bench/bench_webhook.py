@@ -22,23 +22,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
 import random
 import shutil
+import signal
 import statistics
+import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
+import psutil
 
+from llmops import pg_admin
 from llmops.monitoring.webhook_auth import sign
-from llmops.stack import Stack
+from llmops.stack import POSTGRES_URL, Stack
 
 SECRET = "bench-hmac-secret"
 HEADERS = {"signature": "X-Grafana-Alerting-Signature", "timestamp": "X-Grafana-Alerting-Timestamp"}
@@ -97,6 +101,35 @@ def error_reasons(stack: Stack, most: int = 5) -> list[str]:
             if "alert-webhook" in line and ("decision=error" in line or "decision=unavailable" in line)][:most]
 
 
+class CpuMeter:
+    """CPU the API server (its process and workers) and the whole machine spent over one phase: what a request
+    costs, and how much of the machine was left."""
+
+    def __init__(self, stack: Stack):
+        self.server = psutil.Process(stack.running()["api-server"])
+
+    def _server_s(self) -> float:
+        total = 0.0
+        for proc in [self.server, *self.server.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
+
+    def start(self) -> None:
+        self._server0, self._machine0, self._t0 = self._server_s(), psutil.cpu_times(), time.monotonic()
+
+    def stop(self, requests: int) -> dict:
+        def busy_s(times) -> float:
+            return sum(times) - times.idle - times.iowait
+
+        busy = busy_s(psutil.cpu_times()) - busy_s(self._machine0)
+        return {"api_server_cpu_ms_per_request": round(1000 * (self._server_s() - self._server0) / max(requests, 1), 2),
+                "machine_busy_pct": round(100 * busy / ((time.monotonic() - self._t0) * psutil.cpu_count()), 1)}
+
+
 def drift_events(stack: Stack, headers: dict) -> int:
     resp = httpx.get(f"{stack.url}/api/v2/assets/events", params={"name_pattern": "drift_alerts", "limit": 1},
                      headers=headers, timeout=300)
@@ -115,18 +148,65 @@ def wait_for_asset(stack: Stack, headers: dict) -> int:
     raise RuntimeError("drift_alerts never registered: did the dag-processor parse llmops_train?")
 
 
-def drop_database(url: str) -> None:
-    """The bench's own PostgreSQL database goes when the bench ends (WITH (FORCE): a lingering pool is no excuse)."""
-    import psycopg2  # noqa: PLC0415 - only the integration profile has one
+def measure(stack: Stack, args: argparse.Namespace) -> dict[str, dict]:
+    """The three paths, one after the other, against the running stack."""
+    admin = {"Authorization": f"Bearer {stack.token('admin')}"}
+    asset_id = wait_for_asset(stack, admin)
 
-    parts = urlsplit(url)
-    admin = psycopg2.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username, dbname="postgres")
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
-    finally:
-        admin.close()
+    meter = CpuMeter(stack)
+
+    async def run(send, seconds: float, rate: float, ok: tuple = (200, 202)) -> dict:
+        meter.start()
+        result = await load(send, rate, seconds, args.new_share, ok=ok)
+        return {**result, **meter.stop(result["requests"])}
+
+    def session(**headers: str) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(base_url=stack.url, headers=headers,
+                                     timeout=aiohttp.ClientTimeout(total=30),
+                                     connector=aiohttp.TCPConnector(limit=200))
+
+    async def receiver() -> dict:
+        async with session() as client:
+            async def send(fp: str) -> int:
+                raw = json.dumps(payload(fp)).encode()
+                stamp = str(int(time.time()))
+                async with client.post("/llmops/alerts/llmops-drift", data=raw, headers={
+                        "Content-Type": "application/json", HEADERS["timestamp"]: stamp,
+                        HEADERS["signature"]: sign(SECRET, stamp, raw)}) as resp:
+                    await resp.read()
+                    return resp.status
+            return await run(send, args.seconds, args.rate)
+
+    async def floor() -> dict:
+        async with session() as client:
+            async def send(fp: str) -> int:
+                async with client.post("/llmops/alerts/llmops-drift", data=json.dumps(payload(fp)).encode(),
+                                       headers={"Content-Type": "application/json"}) as resp:
+                    await resp.read()
+                    return resp.status
+            return await run(send, args.seconds, args.rate, ok=(401,))
+
+    async def rest_baseline() -> dict:
+        async with session(**admin) as client:
+            async def send(fp: str) -> int:
+                async with client.post("/api/v2/assets/events",
+                                       json={"asset_id": asset_id, "extra": {"fingerprint": fp}}) as resp:
+                    await resp.read()
+                    return resp.status
+            return await run(send, args.baseline_seconds, min(args.rate, args.baseline_rate))
+
+    before = drift_events(stack, admin)
+    ours = asyncio.run(receiver())
+    ours["events_created"] = drift_events(stack, admin) - before
+    ours["error_reasons"] = error_reasons(stack)
+    refused = asyncio.run(floor())
+    refused["events_created"] = 0
+    before = drift_events(stack, admin)
+    base = asyncio.run(rest_baseline())
+    base["events_created"] = drift_events(stack, admin) - before
+    return {"webhook receiver (dedup by fingerprint)": ours,
+            "floor: refused at the first check (401)": refused,
+            "baseline: REST asset event per delivery": base}
 
 
 def main() -> None:
@@ -146,82 +226,28 @@ def main() -> None:
     parser.add_argument("--profile", default="integration", choices=["integration", "local"])
     args = parser.parse_args()
     load_before = os.getloadavg()[0]  # other work on the machine shows here: compare runs with similar values
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed bench still stops its stack and database
     root = Path(tempfile.mkdtemp(prefix="bench-webhook-"))
-    database = f"llmops_bench_{uuid.uuid4().hex[:8]}"
-    postgres = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{database}"
-    on_postgres = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": postgres, "LLMOPS__MONITORING__STATE_URL": postgres}
-    stack = Stack(home=root / "airflow", state_dir=root / "state", port=18093, profile=args.profile,
-                  api_workers=args.api_workers, extra_env={
-        **(on_postgres if args.profile == "integration" else {}),
-        "LLMOPS__PATHS__LAKE_ROOT": f"file://{root}/lake",
-        "AIRFLOW_CONN_LLMOPS_ALERT_WEBHOOK": json.dumps({"conn_type": "generic",
-                                                         "extra": {"hmac_secrets": [SECRET]}})})
-    stack.up()
-    try:
-        admin = {"Authorization": f"Bearer {stack.token('admin')}"}
-        asset_id = wait_for_asset(stack, admin)
-
-        async def run(send, seconds: float, rate: float, ok: tuple = (200, 202)) -> dict:
-            return await load(send, rate, seconds, args.new_share, ok=ok)
-
-        def session(**headers: str) -> aiohttp.ClientSession:
-            return aiohttp.ClientSession(base_url=stack.url, headers=headers,
-                                         timeout=aiohttp.ClientTimeout(total=30),
-                                         connector=aiohttp.TCPConnector(limit=200))
-
-        async def receiver() -> dict:
-            async with session() as client:
-                async def send(fp: str) -> int:
-                    raw = json.dumps(payload(fp)).encode()
-                    stamp = str(int(time.time()))
-                    async with client.post("/llmops/alerts/llmops-drift", data=raw, headers={
-                            "Content-Type": "application/json", HEADERS["timestamp"]: stamp,
-                            HEADERS["signature"]: sign(SECRET, stamp, raw)}) as resp:
-                        await resp.read()
-                        return resp.status
-                return await run(send, args.seconds, args.rate)
-
-        async def floor() -> dict:
-            async with session() as client:
-                async def send(fp: str) -> int:
-                    async with client.post("/llmops/alerts/llmops-drift", data=json.dumps(payload(fp)).encode(),
-                                           headers={"Content-Type": "application/json"}) as resp:
-                        await resp.read()
-                        return resp.status
-                return await run(send, args.seconds, args.rate, ok=(401,))
-
-        async def rest_baseline() -> dict:
-            async with session(**admin) as client:
-                async def send(fp: str) -> int:
-                    async with client.post("/api/v2/assets/events",
-                                           json={"asset_id": asset_id, "extra": {"fingerprint": fp}}) as resp:
-                        await resp.read()
-                        return resp.status
-                return await run(send, args.baseline_seconds, min(args.rate, args.baseline_rate))
-
-        before = drift_events(stack, admin)
-        ours = asyncio.run(receiver())
-        ours["events_created"] = drift_events(stack, admin) - before
-        ours["error_reasons"] = error_reasons(stack)
-        refused = asyncio.run(floor())
-        refused["events_created"] = 0
-        before = drift_events(stack, admin)
-        base = asyncio.run(rest_baseline())
-        base["events_created"] = drift_events(stack, admin) - before
-    finally:
-        stack.down()
+    with contextlib.ExitStack() as cleanup:  # undone in reverse: the stack, its database, its files
+        cleanup.callback(shutil.rmtree, root, ignore_errors=True)
+        env = {"LLMOPS__PATHS__LAKE_ROOT": f"file://{root}/lake",
+               "AIRFLOW_CONN_LLMOPS_ALERT_WEBHOOK": json.dumps({"conn_type": "generic",
+                                                                "extra": {"hmac_secrets": [SECRET]}})}
         if args.profile == "integration":
-            drop_database(postgres)
-        shutil.rmtree(root, ignore_errors=True)  # the stack's home, state and lake: nothing of a run is kept
-    rows = {"webhook receiver (dedup by fingerprint)": ours,
-            "floor: refused at the first check (401)": refused,
-            "baseline: REST asset event per delivery": base}
+            postgres = cleanup.enter_context(pg_admin.throwaway(POSTGRES_URL, "llmops_bench"))
+            env |= {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": postgres, "LLMOPS__MONITORING__STATE_URL": postgres}
+        stack = Stack(home=root / "airflow", state_dir=root / "state", port=18093, profile=args.profile,
+                      api_workers=args.api_workers, extra_env=env)
+        cleanup.callback(stack.down)
+        stack.up()
+        rows = measure(stack, args)
     print(f"\n{'path':<42} {'requests':>8} {'sent/s':>7} {'done/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'1st p99':>7} {'rep p99':>7} {'errors':>6} {'distinct':>8} {'events':>7}")
+          f"{'1st p99':>7} {'rep p99':>7} {'errors':>6} {'distinct':>8} {'events':>7} {'cpu ms':>6} {'busy %':>6}")
     for name, r in rows.items():
         print(f"{name:<42} {r['requests']:>8} {r['sent_rate']:>7} {r['achieved_rate']:>7} {r['p50_ms']:>7} "
               f"{r['p99_ms']:>7} {r['first_delivery_p99_ms']:>7} {r['repeat_p99_ms']:>7} {r['errors']:>6} "
-              f"{r['distinct_alerts']:>8} {r['events_created']:>7}")
+              f"{r['distinct_alerts']:>8} {r['events_created']:>7} {r['api_server_cpu_ms_per_request']:>6} "
+              f"{r['machine_busy_pct']:>6}")
     out = Path(args.out)
     report = json.loads(out.read_text()) if out.exists() else {}
     runs = report.get("runs", {})

@@ -7,12 +7,14 @@ import contextlib
 import os
 import shutil
 import socket
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
+from llmops import pg_admin
+
 POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+POSTGRES_SERVER_URL = f"postgresql+psycopg2://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/postgres"
 
 
 def require(available: bool, what: str, how: str) -> None:
@@ -42,17 +44,6 @@ def require_port(host: str, port: int, what: str, how: str) -> None:
 @contextlib.contextmanager
 def postgres_database(prefix: str) -> Iterator[str]:
     """A throw-away database on the PostgreSQL at 127.0.0.1:5432 (required as above); its SQLAlchemy URL."""
-    import psycopg2  # noqa: PLC0415 - only the tests that use PostgreSQL need the driver
-
     require_port(POSTGRES["host"], POSTGRES["port"], "PostgreSQL", "start it (the integration profile's databases)")
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(dbname="postgres", **POSTGRES)
-    admin.autocommit = True
-    try:
-        admin.cursor().execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"postgresql+psycopg2://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{name}"
-        finally:
-            admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
+    with pg_admin.throwaway(POSTGRES_SERVER_URL, prefix) as url:
+        yield url

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from llmops import pg_admin
 from llmops.access import ADMIN, DEVELOPER, MODEL_USER, USERS_ENV
 from llmops.serving.server import port_is_free
 
@@ -163,7 +164,8 @@ class Stack:
                                  "(docker compose up -d postgres, or the system service) and retry")
             if not _reachable(*REDIS_ADDRESS):
                 raise StackError("Redis at 127.0.0.1:6379 does not answer: start it (docker compose up -d redis)")
-            _ensure_postgres_databases(self.database_url())
+            # the metadata database and MLflow's (the integration profile's tracking store)
+            pg_admin.ensure(self.database_url(), db.path.lstrip("/"), "mlflow")
 
     def _airflow(self, *args: str, timeout: int = 600) -> None:
         proc = subprocess.run([str(Path(sys.executable).parent / "airflow"), *args], env=self.env(),
@@ -254,24 +256,6 @@ class Stack:
                                headers=headers, timeout=30)
             if resp.status_code != 200:
                 raise StackError(f"unpausing {dag_id}: HTTP {resp.status_code} {resp.text[:200]}")
-
-
-def _ensure_postgres_databases(url: str) -> None:
-    """The metadata database and MLflow's (the integration profile's tracking store) exist afterwards."""
-    import psycopg2  # noqa: PLC0415 - only the integration profile needs it
-
-    parts = urlsplit(url)
-    admin = psycopg2.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
-                             dbname="postgres")
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cur:
-            for name in (parts.path.lstrip("/"), "mlflow"):
-                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-                if cur.fetchone() is None:
-                    cur.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        admin.close()
 
 
 def _llmops_dag_ids() -> list[str]:
