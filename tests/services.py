@@ -41,9 +41,13 @@ def require_port(host: str, port: int, what: str, how: str) -> None:
     require(reachable, f"{what} at {host}:{port}", how)
 
 
+def require_postgres() -> None:
+    require_port(POSTGRES["host"], POSTGRES["port"], "PostgreSQL", "start it (the integration profile's databases)")
+
+
 @contextlib.contextmanager
 def postgres_database(prefix: str) -> Iterator[str]:
     """A throw-away database on the PostgreSQL at 127.0.0.1:5432 (required as above); its SQLAlchemy URL."""
-    require_port(POSTGRES["host"], POSTGRES["port"], "PostgreSQL", "start it (the integration profile's databases)")
+    require_postgres()
     with pg_admin.throwaway(POSTGRES_SERVER_URL, prefix) as url:
         yield url

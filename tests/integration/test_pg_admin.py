@@ -7,14 +7,14 @@ import pytest
 import sqlalchemy
 
 from llmops import pg_admin
-from tests.services import POSTGRES, POSTGRES_SERVER_URL, require_port
+from tests.services import POSTGRES_SERVER_URL, require_postgres
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(autouse=True)
 def _postgres():
-    require_port(POSTGRES["host"], POSTGRES["port"], "PostgreSQL", "start it (the integration profile's databases)")
+    require_postgres()
 
 
 def _databases() -> set[str]:
