@@ -15,7 +15,12 @@ delivery without credential refused (401) before its body is read. It passes thr
 route in the API server passes through (Airflow's middleware, FastAPI's routing) and nothing of the receiver's
 own work: no receiver inside this API server on this machine can beat it.
 
-    .venv/bin/python bench/bench_webhook.py [--rate 500] [--seconds 30] [--new-share 0.1] [--api-workers 1] [--label L]
+Each phase starts with a short warm-up at its rate (not counted) and reports the API server's CPU per request
+(its process and workers) and how busy the machine was; the receiver's verdict against its targets (p99 < 50 ms,
+no error, one event per distinct alert) is printed last.
+
+    .venv/bin/python bench/bench_webhook.py [--rate 500] [--seconds 30] [--new-share 0.1] [--api-workers 1]
+        [--warmup-seconds 3] [--label L]
 """
 
 from __future__ import annotations
