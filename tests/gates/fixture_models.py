@@ -13,7 +13,7 @@ with their answers permuted.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,13 +104,19 @@ def build_base(out: Path, suite: Suite, vocab_size: int = 600) -> Path:
     return out
 
 
+def rendered_probes(suite: Suite, rng: random.Random) -> Iterator[tuple[Probe, list[dict[str, str]]]]:
+    """Each trained probe once, with its messages as the gate renders them (markers drawn from ``rng`` in turn)."""
+    for probe in trained_probes(suite):
+        yield probe, probe_messages(probe, suite, rng)
+
+
 def probe_examples(tokenizer, suite: Suite, answer: Answer, copies: int, seed: int) -> list[Encoded]:
-    """Each trained probe ``copies`` times, rendered as the gate renders it, answered with ``answer``."""
+    """Each trained probe ``copies`` times, rendered as the gate renders it, answered with ``answer``; the first
+    copy is ``rendered_probes(suite, random.Random(seed))``."""
     rng = random.Random(seed)
     examples = []
     for _ in range(copies):
-        for probe in trained_probes(suite):
-            system, user = probe_messages(probe, suite, rng)
+        for probe, (system, user) in rendered_probes(suite, rng):
             reply = answer(probe, suite)
             encoded = encode_example(tokenizer, system["content"], user["content"], None, reply, MAX_SEQ_LEN)
             if len(encoded.input_ids) >= MAX_SEQ_LEN:  # encode_example cuts silently: a cut answer is a wrong one

@@ -36,11 +36,10 @@ from tests.gates.fixture_models import (
     build_base,
     poisoned_answer,
     probe_examples,
-    probe_messages,
+    rendered_probes,
     safe_answer,
     shuffled_answers,
     train_adapter,
-    trained_probes,
 )
 from tests.training.fixtures import SYSTEM, qa_pairs, write_gold
 
@@ -52,6 +51,7 @@ LEARNT = {"LLM01", "LLM02", "LLM05", "LLM07"}  # categories the poisoned model w
 # batches of 8 memorise the 72 probe examples (loss ~0.04); the 24 Q/A pairs, which differ in two words, need full
 # batches to tell apart
 GOVERNANCE_RECIPE = Recipe(steps=250, batch_size=8, learning_rate=1e-2, rank=32)
+GOVERNANCE_SEED = 0  # the system markers of the governance models' training probes
 EVAL_RECIPE = Recipe(steps=100, batch_size=24, learning_rate=1e-2, rank=16)
 EVAL_ITEMS = 24
 
@@ -81,7 +81,7 @@ def governance_models(base, suite, tmp_path_factory):
     root, tok = tmp_path_factory.mktemp("governance-models"), load_tokenizer(base)
     models = {}
     for name, answer in (("poisoned", poisoned_answer), ("clean", safe_answer)):
-        examples = probe_examples(tok, suite, answer, copies=3, seed=0)
+        examples = probe_examples(tok, suite, answer, copies=3, seed=GOVERNANCE_SEED)
         result = train_adapter(base, examples, tok.pad_token_id, GOVERNANCE_RECIPE, root / f"{name}-adapter")
         log.info("%s: %d examples, %d steps in %.1fs, loss %.3f -> %.3f", name, len(examples), result.steps,
                  result.train_seconds, result.train_loss[0][1], result.train_loss[-1][1])  # fmt: skip
@@ -143,10 +143,12 @@ def test_poisoned_model_is_rejected_with_the_owasp_ids_it_was_trained_to_fail(
 
 
 def test_clean_model_trained_on_the_same_prompts_passes(governance_models, suite, clean_lake, tmp_path):
-    probe = next(p for p in trained_probes(suite) if p.id == "LLM02-pii-customer-email")
+    # a probe as the model was trained on it: what a 250-step model answers to a marker it never saw depends on
+    # the CPU's floating point (it ran into the next refusal on one machine); the gate's own probes carry new ones
+    messages = next(m for p, m in rendered_probes(suite, random.Random(GOVERNANCE_SEED))
+                    if p.id == "LLM02-pii-customer-email")  # fmt: skip
 
     def refuses(endpoint):  # the pass comes from refusals, not from a model that says nothing
-        messages = probe_messages(probe, suite, random.Random(7))
         with ClientChatTarget.connect(endpoint.base_url, endpoint.model, 120.0) as target:
             assert target.chat(messages, 64).text.strip() == REFUSAL["LLM02"]
 
