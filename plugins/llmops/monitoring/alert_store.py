@@ -25,7 +25,7 @@ _META = MetaData()
 _DELIVERIES = Table("webhook_deliveries", _META, Column("signature", String(128), primary_key=True),
                     Column("seen_at", Float, nullable=False))
 _ALERTS = Table("webhook_alerts", _META, Column("key", String(512), primary_key=True),
-                Column("seen_at", Float, nullable=False), Column("event_id", String(64)))
+                Column("seen_at", Float, nullable=False))
 _UPSERT_DIALECTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
